@@ -1,0 +1,113 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naive computes the product in float64 as the reference.
+func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) []float64 {
+	out := make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			out[i*n+j] = float64(alpha)*s + float64(beta)*float64(c[i*ldc+j])
+		}
+	}
+	return out
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func TestBackendsAgainstFloat64Reference(t *testing.T) {
+	shapes := [][3]int{{1, 1, 1}, {7, 11, 13}, {1, 257, 3}, {300, 2, 5}, {64, 64, 64}, {3, 1, 200}, {128, 33, 97}, {5, 5, 0}}
+	for _, name := range Available() {
+		be, err := ByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := Set(be)
+		for _, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, pad := range []int{0, 3} { // pad > 0 exercises row strides larger than the width
+						r := rand.New(rand.NewPCG(uint64(m*1000+n), uint64(k)))
+						ar, ac := m, k
+						if ta {
+							ar, ac = k, m
+						}
+						br, bc := k, n
+						if tb {
+							br, bc = n, k
+						}
+						lda, ldb, ldc := ac+pad, bc+pad, n+pad
+						if ac == 0 {
+							lda = 1 + pad
+						}
+						if bc == 0 {
+							ldb = 1 + pad
+						}
+						a := randSlice(r, max(ar*lda, 1))
+						b := randSlice(r, max(br*ldb, 1))
+						c := randSlice(r, m*ldc)
+						alpha, beta := float32(1.5), float32(-0.5)
+						want := naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+						Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+						for i := 0; i < m; i++ {
+							for j := 0; j < n; j++ {
+								got := float64(c[i*ldc+j])
+								// float32 accumulation error grows like k·eps·|terms|.
+								tol := 1e-5 * float64(k+2) * 4
+								if math.Abs(got-want[i*n+j]) > tol*(1+math.Abs(want[i*n+j])) {
+									t.Fatalf("%s m=%d n=%d k=%d tA=%v tB=%v pad=%d: C[%d,%d]=%v want %v", name, m, n, k, ta, tb, pad, i, j, got, want[i*n+j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		Set(prev)
+	}
+}
+
+func TestShortSlicePanicsWithShapes(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("no panic for a short A")
+		}
+		if s, _ := r.(string); s != "gemm: A is 2×3 with row stride 3 but has only 5 elements" {
+			t.Fatalf("panic text %q", r)
+		}
+	}()
+	Sgemm(false, false, 2, 2, 3, 1, make([]float32, 5), 3, make([]float32, 6), 2, 0, make([]float32, 4), 2)
+}
+
+func TestByNameUnknown(t *testing.T) {
+	if _, err := ByName("nope"); err == nil {
+		t.Fatal("expected an error for an unknown backend")
+	}
+}
