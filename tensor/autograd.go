@@ -122,6 +122,10 @@ func (t *Tensor) Grad() *Tensor {
 	return newTensor(t.shape, t.grad)
 }
 
+// GradData returns the accumulated gradient's values, shared with the tensor
+// (nil if none) — for optimisers that update parameters in place.
+func (t *Tensor) GradData() []float32 { return t.grad }
+
 // SetGrad replaces the accumulated gradient with a copy of g (nil clears it).
 func (t *Tensor) SetGrad(g *Tensor) {
 	if g == nil {

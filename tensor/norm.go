@@ -1,0 +1,478 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// normCheckParam panics unless p is nil or has exactly the given shape.
+func normCheckParam(op, name string, p *Tensor, shape []int, x *Tensor) {
+	if p != nil && !equalShape(p.shape, shape) {
+		panic(fmt.Sprintf("%s: %s %s does not match shape %s expected for input %s", op, name, FormatShape(p.shape), FormatShape(shape), FormatShape(x.shape)))
+	}
+}
+
+// normData returns p's values, or nil for a nil tensor.
+func normData(p *Tensor) []float32 {
+	if p == nil {
+		return nil
+	}
+	return p.data
+}
+
+// normRowStats computes, for each of rows contiguous rows of length d, the
+// mean and 1/√(biased variance + eps), accumulating in float64 over two passes.
+func normRowStats(x []float32, rows, d int, eps float32) (mean, rstd []float32) {
+	mean, rstd = make([]float32, rows), make([]float32, rows)
+	convParallel(rows, rows*d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			mean[r], rstd[r] = normMoments(x[r*d:(r+1)*d], eps)
+		}
+	})
+	return mean, rstd
+}
+
+// normMoments returns the mean of xs and 1/√(biased variance + eps).
+func normMoments(xs []float32, eps float32) (float32, float32) {
+	var s float64
+	for _, v := range xs {
+		s += float64(v)
+	}
+	m := s / float64(len(xs))
+	var ss float64
+	for _, v := range xs {
+		d := float64(v) - m
+		ss += d * d
+	}
+	return float32(m), float32(1 / math.Sqrt(ss/float64(len(xs))+float64(eps)))
+}
+
+// LayerNorm normalises x over its last normDims axes to zero mean and unit
+// (biased) variance, then multiplies by weight and adds bias, both of the
+// normalised shape x.Shape()[x.Dims()−normDims:] (either may be nil), as
+// torch.nn.functional.layer_norm. Forward and backward are fused: the mean and
+// 1/√(var+eps) of each row are computed once (in float64) and reused.
+func LayerNorm(x, weight, bias *Tensor, normDims int, eps float32) *Tensor {
+	const op = "layer_norm"
+	nd := len(x.shape)
+	if normDims < 1 || normDims > nd {
+		panic(fmt.Sprintf("%s: cannot normalise the last %d axes of input %s", op, normDims, FormatShape(x.shape)))
+	}
+	ns := x.shape[nd-normDims:]
+	normCheckParam(op, "weight", weight, ns, x)
+	normCheckParam(op, "bias", bias, ns, x)
+	d, rows := 1, 1
+	for _, v := range ns {
+		d *= v
+	}
+	for _, v := range x.shape[:nd-normDims] {
+		rows *= v
+	}
+	if d == 0 {
+		return record(op, Zeros(x.shape...), func([]float32) {}, x, weight, bias)
+	}
+	mean, rstd := normRowStats(x.data, rows, d, eps)
+	w, b := normData(weight), normData(bias)
+	out := Zeros(x.shape...)
+	convParallel(rows, rows*d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			m, rs := mean[r], rstd[r]
+			xr, yr := x.data[r*d:(r+1)*d], out.data[r*d:(r+1)*d]
+			switch {
+			case w != nil && b != nil:
+				for j, v := range xr {
+					yr[j] = (v-m)*rs*w[j] + b[j]
+				}
+			case w != nil:
+				for j, v := range xr {
+					yr[j] = (v - m) * rs * w[j]
+				}
+			default:
+				for j, v := range xr {
+					yr[j] = (v - m) * rs
+				}
+				if b != nil {
+					for j, v := range b {
+						yr[j] += v
+					}
+				}
+			}
+		}
+	})
+	return record(op, out, func(g []float32) {
+		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
+		if gx != nil {
+			convParallel(rows, 2*rows*d, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					m, rs := mean[r], rstd[r]
+					xr, gr, dst := x.data[r*d:(r+1)*d], g[r*d:(r+1)*d], gx[r*d:(r+1)*d]
+					// dx = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = g·w.
+					var sa, sb float64
+					for j, v := range xr {
+						dxh := gr[j]
+						if w != nil {
+							dxh *= w[j]
+						}
+						sa += float64(dxh)
+						sb += float64(dxh * (v - m) * rs)
+					}
+					ma, mb := float32(sa/float64(d)), float32(sb/float64(d))
+					for j, v := range xr {
+						dxh := gr[j]
+						if w != nil {
+							dxh *= w[j]
+						}
+						dst[j] += rs * (dxh - ma - (v-m)*rs*mb)
+					}
+				}
+			})
+		}
+		if gw == nil && gb == nil {
+			return
+		}
+		convParallel(d, 2*rows*d, func(lo, hi int) {
+			for r := 0; r < rows; r++ {
+				m, rs := mean[r], rstd[r]
+				xr, gr := x.data[r*d+lo:r*d+hi], g[r*d+lo:r*d+hi]
+				if gw != nil {
+					dw := gw[lo:hi]
+					for j, v := range xr {
+						dw[j] += gr[j] * (v - m) * rs
+					}
+				}
+				if gb != nil {
+					db := gb[lo:hi]
+					for j, v := range gr {
+						db[j] += v
+					}
+				}
+			}
+		})
+	}, x, weight, bias)
+}
+
+// RMSNorm returns x / √(mean(x², last axis) + eps) · weight, the root-mean-
+// square normalisation of LLaMA-style models (torch.nn.functional.rms_norm
+// over the last axis); weight has the size of the last axis or is nil.
+func RMSNorm(x, weight *Tensor, eps float32) *Tensor {
+	const op = "rms_norm"
+	nd := len(x.shape)
+	if nd == 0 {
+		panic(fmt.Sprintf("%s: input %s needs at least one axis", op, FormatShape(x.shape)))
+	}
+	d := x.shape[nd-1]
+	normCheckParam(op, "weight", weight, x.shape[nd-1:], x)
+	rows := 1
+	for _, v := range x.shape[:nd-1] {
+		rows *= v
+	}
+	out := Zeros(x.shape...)
+	if d == 0 {
+		return record(op, out, func([]float32) {}, x, weight)
+	}
+	w := normData(weight)
+	rstd := make([]float32, rows)
+	convParallel(rows, rows*d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x.data[r*d:(r+1)*d], out.data[r*d:(r+1)*d]
+			var ss float64
+			for _, v := range xr {
+				ss += float64(v) * float64(v)
+			}
+			rs := float32(1 / math.Sqrt(ss/float64(d)+float64(eps)))
+			rstd[r] = rs
+			if w == nil {
+				for j, v := range xr {
+					yr[j] = v * rs
+				}
+				continue
+			}
+			for j, v := range xr {
+				yr[j] = v * rs * w[j]
+			}
+		}
+	})
+	return record(op, out, func(g []float32) {
+		gx, gw := gradOf(x), gradOf(weight)
+		if gx != nil {
+			convParallel(rows, 2*rows*d, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					rs := rstd[r]
+					xr, gr, dst := x.data[r*d:(r+1)*d], g[r*d:(r+1)*d], gx[r*d:(r+1)*d]
+					// dx = rs·(u − x·rs²·mean(u·x)) with u = g·w.
+					var s float64
+					for j, v := range xr {
+						u := gr[j]
+						if w != nil {
+							u *= w[j]
+						}
+						s += float64(u) * float64(v)
+					}
+					c := rs * rs * float32(s/float64(d))
+					for j, v := range xr {
+						u := gr[j]
+						if w != nil {
+							u *= w[j]
+						}
+						dst[j] += rs * (u - v*c)
+					}
+				}
+			})
+		}
+		if gw != nil {
+			convParallel(d, rows*d, func(lo, hi int) {
+				dw := gw[lo:hi]
+				for r := 0; r < rows; r++ {
+					rs := rstd[r]
+					xr, gr := x.data[r*d+lo:r*d+hi], g[r*d+lo:r*d+hi]
+					for j, v := range xr {
+						dw[j] += gr[j] * v * rs
+					}
+				}
+			})
+		}
+	}, x, weight)
+}
+
+// BatchNorm normalises x per channel (axis 1) as torch.nn.functional.batch_norm:
+// x is (N,C), (N,C,L), (N,C,H,W) or has more spatial axes; runningMean,
+// runningVar, weight and bias have shape (C) and may be nil (the running
+// statistics are required in evaluation mode).
+//
+// In training mode x is normalised with the batch mean and biased batch
+// variance over N and the spatial axes, and runningMean/runningVar are updated
+// in place as running = (1−momentum)·running + momentum·batch, using the
+// unbiased batch variance for runningVar; no gradient flows into the running
+// statistics. In evaluation mode x is normalised with the running statistics.
+// The result is then scaled by weight and shifted by bias.
+func BatchNorm(x, runningMean, runningVar, weight, bias *Tensor, training bool, momentum, eps float32) *Tensor {
+	const op = "batch_norm"
+	if len(x.shape) < 2 {
+		panic(fmt.Sprintf("%s: input %s must have a batch and a channel axis (N,C,…)", op, FormatShape(x.shape)))
+	}
+	n, c := x.shape[0], x.shape[1]
+	s := 1
+	for _, v := range x.shape[2:] {
+		s *= v
+	}
+	cs := []int{c}
+	normCheckParam(op, "running_mean", runningMean, cs, x)
+	normCheckParam(op, "running_var", runningVar, cs, x)
+	normCheckParam(op, "weight", weight, cs, x)
+	normCheckParam(op, "bias", bias, cs, x)
+	cnt := n * s
+	if training && cnt <= 1 {
+		panic(fmt.Sprintf("%s: expected more than 1 value per channel when training, got input %s", op, FormatShape(x.shape)))
+	}
+	if !training && (runningMean == nil || runningVar == nil) {
+		panic(fmt.Sprintf("%s: running_mean and running_var are required in evaluation mode (input %s)", op, FormatShape(x.shape)))
+	}
+	mean, rstd := make([]float32, c), make([]float32, c)
+	if training {
+		convParallel(c, n*c*s, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var sum float64
+				for i := 0; i < n; i++ {
+					for _, v := range x.data[(i*c+ch)*s : (i*c+ch+1)*s] {
+						sum += float64(v)
+					}
+				}
+				m := sum / float64(cnt)
+				var ss float64
+				for i := 0; i < n; i++ {
+					for _, v := range x.data[(i*c+ch)*s : (i*c+ch+1)*s] {
+						d := float64(v) - m
+						ss += d * d
+					}
+				}
+				mean[ch], rstd[ch] = float32(m), float32(1/math.Sqrt(ss/float64(cnt)+float64(eps)))
+				mom := float64(momentum)
+				if runningMean != nil {
+					rm := &runningMean.data[ch]
+					*rm = float32((1-mom)*float64(*rm) + mom*m)
+				}
+				if runningVar != nil {
+					rv := &runningVar.data[ch]
+					*rv = float32((1-mom)*float64(*rv) + mom*ss/float64(cnt-1))
+				}
+			}
+		})
+	} else {
+		copy(mean, runningMean.data)
+		for ch, v := range runningVar.data {
+			rstd[ch] = float32(1 / math.Sqrt(float64(v)+float64(eps)))
+		}
+	}
+	w, b := normData(weight), normData(bias)
+	out := Zeros(x.shape...)
+	convParallel(n*c, n*c*s, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			ch := p % c
+			m, a := mean[ch], rstd[ch]
+			if w != nil {
+				a *= w[ch]
+			}
+			var sh float32
+			if b != nil {
+				sh = b[ch]
+			}
+			yr := out.data[p*s : (p+1)*s]
+			for j, v := range x.data[p*s : (p+1)*s] {
+				yr[j] = (v-m)*a + sh
+			}
+		}
+	})
+	return record(op, out, func(g []float32) {
+		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
+		convParallel(c, 2*n*c*s, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				m, rs := mean[ch], rstd[ch]
+				// sg = Σ g and sgx = Σ g·x̂ over the channel.
+				var sg, sgx float64
+				for i := 0; i < n; i++ {
+					xr, gr := x.data[(i*c+ch)*s:(i*c+ch+1)*s], g[(i*c+ch)*s:(i*c+ch+1)*s]
+					for j, v := range xr {
+						sg += float64(gr[j])
+						sgx += float64(gr[j] * (v - m) * rs)
+					}
+				}
+				if gw != nil {
+					gw[ch] += float32(sgx)
+				}
+				if gb != nil {
+					gb[ch] += float32(sg)
+				}
+				if gx == nil {
+					continue
+				}
+				a := rs
+				if w != nil {
+					a *= w[ch]
+				}
+				// Training: dx = w·rs·(g − mean(g) − x̂·mean(g·x̂)); eval: dx = w·rs·g.
+				var mg, mgx float32
+				if training {
+					mg, mgx = float32(sg/float64(cnt)), float32(sgx/float64(cnt))
+				}
+				for i := 0; i < n; i++ {
+					xr, gr := x.data[(i*c+ch)*s:(i*c+ch+1)*s], g[(i*c+ch)*s:(i*c+ch+1)*s]
+					dst := gx[(i*c+ch)*s : (i*c+ch+1)*s]
+					if !training {
+						for j, v := range gr {
+							dst[j] += a * v
+						}
+						continue
+					}
+					for j, v := range xr {
+						dst[j] += a * (gr[j] - mg - (v-m)*rs*mgx)
+					}
+				}
+			}
+		})
+	}, x, weight, bias)
+}
+
+// GroupNorm splits the channels (axis 1) of x (N,C,…) into groups and
+// normalises each (sample, group) over its channels and spatial positions to
+// zero mean and unit (biased) variance, then scales and shifts each channel by
+// weight and bias of shape (C) (either may be nil), as
+// torch.nn.functional.group_norm. C must be divisible by groups.
+func GroupNorm(x, weight, bias *Tensor, groups int, eps float32) *Tensor {
+	const op = "group_norm"
+	if len(x.shape) < 2 {
+		panic(fmt.Sprintf("%s: input %s must have a batch and a channel axis (N,C,…)", op, FormatShape(x.shape)))
+	}
+	n, c := x.shape[0], x.shape[1]
+	if groups < 1 || c%groups != 0 {
+		panic(fmt.Sprintf("%s: input %s has %d channels, which groups %d does not divide", op, FormatShape(x.shape), c, groups))
+	}
+	cs := []int{c}
+	normCheckParam(op, "weight", weight, cs, x)
+	normCheckParam(op, "bias", bias, cs, x)
+	s := 1
+	for _, v := range x.shape[2:] {
+		s *= v
+	}
+	cg := c / groups
+	rows, d := n*groups, cg*s
+	out := Zeros(x.shape...)
+	if d == 0 {
+		return record(op, out, func([]float32) {}, x, weight, bias)
+	}
+	mean, rstd := normRowStats(x.data, rows, d, eps)
+	w, b := normData(weight), normData(bias)
+	convParallel(n*c, n*c*s, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			ch, r := p%c, p/c*groups+p%c/cg
+			m, a := mean[r], rstd[r]
+			if w != nil {
+				a *= w[ch]
+			}
+			var sh float32
+			if b != nil {
+				sh = b[ch]
+			}
+			yr := out.data[p*s : (p+1)*s]
+			for j, v := range x.data[p*s : (p+1)*s] {
+				yr[j] = (v-m)*a + sh
+			}
+		}
+	})
+	return record(op, out, func(g []float32) {
+		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
+		// sg[n,c] = Σ g and sgx[n,c] = Σ g·x̂ over the spatial positions.
+		sg, sgx := make([]float64, n*c), make([]float64, n*c)
+		convParallel(n*c, 2*n*c*s, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				r := p/c*groups + p%c/cg
+				m, rs := mean[r], rstd[r]
+				gr := g[p*s : (p+1)*s]
+				var a, bb float64
+				for j, v := range x.data[p*s : (p+1)*s] {
+					a += float64(gr[j])
+					bb += float64(gr[j] * (v - m) * rs)
+				}
+				sg[p], sgx[p] = a, bb
+			}
+		})
+		for p := 0; p < n*c; p++ {
+			if gw != nil {
+				gw[p%c] += float32(sgx[p])
+			}
+			if gb != nil {
+				gb[p%c] += float32(sg[p])
+			}
+		}
+		if gx == nil {
+			return
+		}
+		// dx = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) per (sample, group), dx̂ = g·w.
+		convParallel(rows, 2*n*c*s, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				m, rs := mean[r], rstd[r]
+				p0 := r/groups*c + r%groups*cg
+				var sa, sb float64
+				for ci := 0; ci < cg; ci++ {
+					wc := float64(1)
+					if w != nil {
+						wc = float64(w[p0%c+ci])
+					}
+					sa += wc * sg[p0+ci]
+					sb += wc * sgx[p0+ci]
+				}
+				ma, mb := float32(sa/float64(d)), float32(sb/float64(d))
+				for ci := 0; ci < cg; ci++ {
+					p := p0 + ci
+					wc := float32(1)
+					if w != nil {
+						wc = w[p%c]
+					}
+					gr, dst := g[p*s:(p+1)*s], gx[p*s:(p+1)*s]
+					for j, v := range x.data[p*s : (p+1)*s] {
+						dst[j] += rs * (gr[j]*wc - ma - (v-m)*rs*mb)
+					}
+				}
+			}
+		})
+	}, x, weight, bias)
+}
