@@ -89,7 +89,9 @@ func binary(k binKind, a, b *Tensor) *Tensor {
 	out := Zeros(shape...)
 	var w rowWalk
 	if equalShape(a.shape, b.shape) {
-		binRow(k, out.data, a.data, 0, 1, b.data, 0, 1)
+		parallelFor(len(out.data), 2, func(lo, hi int) {
+			binRow(k, out.data[lo:hi], a.data, lo, 1, b.data, lo, 1)
+		})
 	} else {
 		w = newRowWalk(shape, a.shape, b.shape)
 		w.each(func(o, ia, ib int) {
@@ -101,56 +103,108 @@ func binary(k binKind, a, b *Tensor) *Tensor {
 	}
 	return record(name, out, func(g []float32) {
 		ga, gb := gradOf(a), gradOf(b)
-		row := func(o, ia, ib, n, sa, sb int) {
-			for j := 0; j < n; j++ {
-				gv := g[o+j]
-				x, y := a.data[ia], b.data[ib]
-				var da, db float32
-				switch k {
-				case binAdd:
-					da, db = gv, gv
-				case binSub:
-					da, db = gv, -gv
-				case binMul:
-					da, db = gv*y, gv*x
-				case binDiv:
-					da, db = gv/y, -gv*x/(y*y)
-				case binMaximum:
-					if x >= y {
-						da = gv
-					} else {
-						db = gv
-					}
-				case binMinimum:
-					if x <= y {
-						da = gv
-					} else {
-						db = gv
-					}
-				case binPow:
-					if ga != nil {
-						da = gv * y * float32(math.Pow(float64(x), float64(y-1)))
-					}
-					if gb != nil && x > 0 {
-						db = gv * out.data[o+j] * float32(math.Log(float64(x)))
-					}
-				}
-				if ga != nil {
-					ga[ia] += da
-				}
-				if gb != nil {
-					gb[ib] += db
-				}
-				ia += sa
-				ib += sb
-			}
-		}
 		if equalShape(a.shape, b.shape) {
-			row(0, 0, 0, len(g), 1, 1)
+			parallelFor(len(g), 2, func(lo, hi int) {
+				binGrad(k, g[lo:hi], ga, gb, a.data, lo, 1, b.data, lo, 1, out.data[lo:hi])
+			})
 			return
 		}
-		w.each(func(o, ia, ib int) { row(o, ia, ib, w.n, w.stepA, w.stepB) })
+		w.each(func(o, ia, ib int) {
+			binGrad(k, g[o:o+w.n], ga, gb, a.data, ia, w.stepA, b.data, ib, w.stepB, out.data[o:o+w.n])
+		})
 	}, a, b)
+}
+
+// binGrad accumulates into ga and gb (either may be nil) the gradients of one
+// row: g and out are the row's output gradient and values, and the inputs'
+// elements start at ia and ib and advance by sa and sb (0 or 1).
+func binGrad(k binKind, g, ga, gb, a []float32, ia, sa int, b []float32, ib, sb int, out []float32) {
+	switch k {
+	case binAdd, binSub:
+		if ga != nil {
+			accumulate(ga, ia, sa, g, 1)
+		}
+		if gb != nil {
+			sign := float32(1)
+			if k == binSub {
+				sign = -1
+			}
+			accumulate(gb, ib, sb, g, sign)
+		}
+		return
+	case binMul:
+		if sa == 1 && sb == 1 {
+			n := len(g)
+			av, bv := a[ia:ia+n], b[ib:ib+n]
+			if ga != nil {
+				d := ga[ia : ia+n]
+				for j, v := range g {
+					d[j] += v * bv[j]
+				}
+			}
+			if gb != nil {
+				d := gb[ib : ib+n]
+				for j, v := range g {
+					d[j] += v * av[j]
+				}
+			}
+			return
+		}
+	}
+	for j, gv := range g {
+		x, y := a[ia], b[ib]
+		var da, db float32
+		switch k {
+		case binMul:
+			da, db = gv*y, gv*x
+		case binDiv:
+			da, db = gv/y, -gv*x/(y*y)
+		case binMaximum:
+			if x >= y {
+				da = gv
+			} else {
+				db = gv
+			}
+		case binMinimum:
+			if x <= y {
+				da = gv
+			} else {
+				db = gv
+			}
+		case binPow:
+			if ga != nil {
+				da = gv * y * float32(math.Pow(float64(x), float64(y-1)))
+			}
+			if gb != nil && x > 0 {
+				db = gv * out[j] * float32(math.Log(float64(x)))
+			}
+		}
+		if ga != nil {
+			ga[ia] += da
+		}
+		if gb != nil {
+			gb[ib] += db
+		}
+		ia += sa
+		ib += sb
+	}
+}
+
+// accumulate adds scale·g into dst starting at off: element-wise when step is
+// 1, or summed into the one element when step is 0 (a broadcast input).
+func accumulate(dst []float32, off, step int, g []float32, scale float32) {
+	if step == 1 {
+		d := dst[off : off+len(g)]
+		for j, v := range g {
+			d[j] += scale * v
+		}
+		return
+	}
+	var s float32
+	for _, v := range g {
+		s += v
+	}
+	dst[off] += scale * s
 }
 
 // Add returns t + u with broadcasting.

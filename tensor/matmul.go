@@ -70,27 +70,26 @@ func batchedMatMul(a, b *Tensor, ta, tb bool) *Tensor {
 	out := Zeros(shape...)
 	sa, sb := stridesFor(aBatch, batch), stridesFor(bBatch, batch)
 	aOff, bOff := batchOffsets(batch, sa, m*k), batchOffsets(batch, sb, k*n)
-	lda, ldb := ld(k, m, ta), ld(n, k, tb)
-	for i := 0; i < nb; i++ {
-		gemm.Sgemm(ta, tb, m, n, k, 1, a.data[aOff[i]:], lda, b.data[bOff[i]:], ldb, 0, out.data[i*m*n:], n)
+	cOff := make([]int, nb)
+	for i := range cOff {
+		cOff[i] = i * m * n
 	}
+	lda, ldb := ld(k, m, ta), ld(n, k, tb)
+	gemm.SgemmBatch(ta, tb, m, n, k, 1, a.data, aOff, lda, b.data, bOff, ldb, 0, out.data, cOff, n)
 	return record("matmul", out, func(g []float32) {
 		ga, gb := gradOf(a), gradOf(b)
-		for i := 0; i < nb; i++ {
-			gi := g[i*m*n:]
-			if ga != nil { // dA = dC·op(B)ᵀ, stored as op(A)'s layout
-				if ta {
-					gemm.Sgemm(tb, true, k, m, n, 1, b.data[bOff[i]:], ldb, gi, n, 1, ga[aOff[i]:], lda)
-				} else {
-					gemm.Sgemm(false, !tb, m, k, n, 1, gi, n, b.data[bOff[i]:], ldb, 1, ga[aOff[i]:], lda)
-				}
+		if ga != nil { // dA = dC·op(B)ᵀ, stored in op(A)'s layout
+			if ta {
+				gemm.SgemmBatch(tb, true, k, m, n, 1, b.data, bOff, ldb, g, cOff, n, 1, ga, aOff, lda)
+			} else {
+				gemm.SgemmBatch(false, !tb, m, k, n, 1, g, cOff, n, b.data, bOff, ldb, 1, ga, aOff, lda)
 			}
-			if gb != nil { // dB = op(A)ᵀ·dC
-				if tb {
-					gemm.Sgemm(true, ta, n, k, m, 1, gi, n, a.data[aOff[i]:], lda, 1, gb[bOff[i]:], ldb)
-				} else {
-					gemm.Sgemm(!ta, false, k, n, m, 1, a.data[aOff[i]:], lda, gi, n, 1, gb[bOff[i]:], ldb)
-				}
+		}
+		if gb != nil { // dB = op(A)ᵀ·dC
+			if tb {
+				gemm.SgemmBatch(true, ta, n, k, m, 1, g, cOff, n, a.data, aOff, lda, 1, gb, bOff, ldb)
+			} else {
+				gemm.SgemmBatch(!ta, false, k, n, m, 1, a.data, aOff, lda, g, cOff, n, 1, gb, bOff, ldb)
 			}
 		}
 	}, a, b)

@@ -118,15 +118,24 @@ func sumReduce(op string, t *Tensor, keepdim bool, axes []int, meanOf bool) *Ten
 	src := r.src
 	return record(op, out, func(g []float32) {
 		gx := gradOf(src)
-		for o := 0; o < r.outer; o++ {
-			gr := g[o*r.inner : (o+1)*r.inner]
-			for k := 0; k < r.red; k++ {
-				base := r.idx(o, k, 0)
-				for i, v := range gr {
-					gx[base+i] += v * scale
+		parallelFor(r.outer, r.red*r.inner, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				if r.inner == 1 {
+					v := g[o] * scale
+					for k, row := 0, gx[o*r.red:(o+1)*r.red]; k < len(row); k++ {
+						row[k] += v
+					}
+					continue
+				}
+				gr := g[o*r.inner : (o+1)*r.inner]
+				for k := 0; k < r.red; k++ {
+					dst := gx[r.idx(o, k, 0) : r.idx(o, k, 0)+r.inner]
+					for i, v := range gr {
+						dst[i] += v * scale
+					}
 				}
 			}
-		}
+		})
 	}, src)
 }
 

@@ -33,10 +33,11 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	}
 	out := newTensor(shape, t.data)
 	return record("reshape", out, func(g []float32) {
-		gt := gradOf(t)
-		for i, v := range g {
-			gt[i] += v
+		if t.requiresGrad && t.grad == nil && !out.retainGrad {
+			t.grad = g // same layout: hand the buffer over instead of copying
+			return
 		}
+		accumulateScaled(gradOf(t), g, 1)
 	}, t)
 }
 
@@ -142,7 +143,9 @@ func (t *Tensor) Permute(perm ...int) *Tensor {
 }
 
 // permuteCopy walks the result (shape, contiguous) and the source with the
-// given strides; forward copies src→dst, reverse adds dst into src.
+// given strides; forward copies src→dst, reverse adds dst into src. Rows of the
+// result are split across goroutines (a permutation touches each source
+// element once, so the reverse direction is safe in parallel too).
 func permuteCopy(dst, src []float32, shape, srcStride []int, reverse bool) {
 	nd := len(shape)
 	if len(dst) == 0 {
@@ -150,31 +153,41 @@ func permuteCopy(dst, src []float32, shape, srcStride []int, reverse bool) {
 	}
 	inner := shape[nd-1]
 	step := srcStride[nd-1]
-	idx := make([]int, nd-1)
-	pos := 0
-	for o := 0; o < len(dst); o += inner {
-		s := pos
-		if reverse {
-			for j := 0; j < inner; j++ {
-				src[s] += dst[o+j]
-				s += step
+	rows := len(dst) / inner
+	parallelFor(rows, inner, func(lo, hi int) {
+		// position the odometer at row lo
+		idx := make([]int, nd-1)
+		pos := 0
+		for k, r := nd-2, lo; k >= 0; k-- {
+			idx[k] = r % shape[k]
+			r /= shape[k]
+			pos += idx[k] * srcStride[k]
+		}
+		for row := lo; row < hi; row++ {
+			d := dst[row*inner : (row+1)*inner]
+			s := pos
+			if reverse {
+				for _, v := range d {
+					src[s] += v
+					s += step
+				}
+			} else {
+				for j := range d {
+					d[j] = src[s]
+					s += step
+				}
 			}
-		} else {
-			for j := 0; j < inner; j++ {
-				dst[o+j] = src[s]
-				s += step
+			for k := nd - 2; k >= 0; k-- {
+				idx[k]++
+				pos += srcStride[k]
+				if idx[k] < shape[k] {
+					break
+				}
+				pos -= srcStride[k] * shape[k]
+				idx[k] = 0
 			}
 		}
-		for k := nd - 2; k >= 0; k-- {
-			idx[k]++
-			pos += srcStride[k]
-			if idx[k] < shape[k] {
-				break
-			}
-			pos -= srcStride[k] * shape[k]
-			idx[k] = 0
-		}
-	}
+	})
 }
 
 // Transpose swaps two axes (a copy).

@@ -28,9 +28,11 @@ func smSoftmax(op string, t *Tensor, axis int, logOut bool) *Tensor {
 		return record(op, out, func([]float32) {}, t)
 	}
 	if inner == 1 {
-		for o := 0; o < outer; o++ {
-			smRow(out.data[o*n:(o+1)*n], t.data[o*n:(o+1)*n], logOut)
-		}
+		parallelFor(outer, 8*n, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				smRow(out.data[o*n:(o+1)*n], t.data[o*n:(o+1)*n], logOut)
+			}
+		})
 	} else {
 		m := make([]float32, inner)
 		s := make([]float64, inner)
@@ -43,9 +45,11 @@ func smSoftmax(op string, t *Tensor, axis int, logOut bool) *Tensor {
 		gt := gradOf(t)
 		y := out.data
 		if inner == 1 {
-			for o := 0; o < outer; o++ {
-				smRowBackward(gt[o*n:(o+1)*n], g[o*n:(o+1)*n], y[o*n:(o+1)*n], logOut)
-			}
+			parallelFor(outer, 4*n, func(lo, hi int) {
+				for o := lo; o < hi; o++ {
+					smRowBackward(gt[o*n:(o+1)*n], g[o*n:(o+1)*n], y[o*n:(o+1)*n], logOut)
+				}
+			})
 			return
 		}
 		s := make([]float64, inner)

@@ -30,29 +30,36 @@ func (t *Tensor) Neg() *Tensor { return t.Scale(-1) }
 // Scale returns s·t.
 func (t *Tensor) Scale(s float32) *Tensor {
 	out := newTensor(t.shape, make([]float32, len(t.data)))
-	for i, v := range t.data {
-		out.data[i] = s * v
-	}
-	return record("scale", out, func(g []float32) {
-		gt := gradOf(t)
-		for i, gv := range g {
-			gt[i] += s * gv
+	src, dst := t.data, out.data
+	parallelFor(len(src), 1, func(lo, hi int) {
+		d := dst[lo:hi]
+		for i, v := range src[lo:hi] {
+			d[i] = s * v
 		}
+	})
+	return record("scale", out, func(g []float32) {
+		accumulateScaled(gradOf(t), g, s)
 	}, t)
 }
 
 // AddScalar returns t + s.
 func (t *Tensor) AddScalar(s float32) *Tensor {
 	out := newTensor(t.shape, make([]float32, len(t.data)))
-	for i, v := range t.data {
-		out.data[i] = v + s
-	}
-	return record("add_scalar", out, func(g []float32) {
-		gt := gradOf(t)
-		for i, gv := range g {
-			gt[i] += gv
+	src, dst := t.data, out.data
+	parallelFor(len(src), 1, func(lo, hi int) {
+		d := dst[lo:hi]
+		for i, v := range src[lo:hi] {
+			d[i] = v + s
 		}
+	})
+	return record("add_scalar", out, func(g []float32) {
+		accumulateScaled(gradOf(t), g, 1)
 	}, t)
+}
+
+// accumulateScaled adds s·g into dst element-wise, in parallel for large slices.
+func accumulateScaled(dst, g []float32, s float32) {
+	parallelFor(len(g), 1, func(lo, hi int) { accumulate(dst[lo:hi], 0, 1, g[lo:hi], s) })
 }
 
 // Pow returns t raised element-wise to the scalar power p.

@@ -10,18 +10,33 @@ package gemm
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 )
 
 // Backend computes C = alpha·op(A)·op(B) + beta·C on row-major float32 matrices,
 // where op(X) is X or its transpose. op(A) is m×k, op(B) is k×n, C is m×n; lda,
-// ldb and ldc are the row strides of A, B and C as stored.
+// ldb and ldc are the row strides of A, B and C as stored. Sgemm must be safe
+// to call from several goroutines at once.
 type Backend interface {
 	// Name identifies the backend, e.g. "gonum" or "openblas".
 	Name() string
 	// Sgemm performs the product; see Backend.
 	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
+// Serial is implemented by backends whose Sgemm runs only on the calling
+// thread; for them this package splits large products and batches across
+// GOMAXPROCS goroutines itself (one thread pool for everything, instead of a
+// library's spinning threads competing with Go's for the same cores).
+type Serial interface {
+	Serial() bool
+}
+
+func isSerial(b Backend) bool {
+	s, ok := b.(Serial)
+	return ok && s.Serial()
 }
 
 var (
@@ -114,7 +129,102 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	Current().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	be := Current()
+	workers := runtime.GOMAXPROCS(0)
+	if !isSerial(be) || workers < 2 || 2*m*n*k < splitFlops {
+		be.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	splitSgemm(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// splitFlops is the size below which splitting a product across goroutines
+// costs more than it saves.
+const splitFlops = 1 << 21
+
+// splitSgemm computes the product in column or row blocks of C on separate
+// goroutines, splitting the larger of m and n into multiples of 16.
+func splitSgemm(be Backend, workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	byRows := m >= n
+	size := n
+	if byRows {
+		size = m
+	}
+	chunk := (size + workers - 1) / workers
+	chunk = (chunk + 15) &^ 15
+	var wg sync.WaitGroup
+	for lo := 0; lo < size; lo += chunk {
+		hi := min(lo+chunk, size)
+		run := func(lo, hi int) {
+			if byRows {
+				aOff := lo * lda
+				if transA {
+					aOff = lo
+				}
+				be.Sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				return
+			}
+			bOff := lo
+			if transB {
+				bOff = lo * ldb
+			}
+			be.Sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+		}
+		if hi == size {
+			run(lo, hi)
+			break
+		}
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			run(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}
+
+// distinct reports whether no offset repeats.
+func distinct(offs []int) bool {
+	seen := make(map[int]bool, len(offs))
+	for _, o := range offs {
+		if seen[o] {
+			return false
+		}
+		seen[o] = true
+	}
+	return true
+}
+
+// SgemmBatch computes C_i = alpha·op(A_i)·op(B_i) + beta·C_i for a batch of
+// equally shaped products whose matrices start at the given offsets, running
+// the items in parallel when each is small. Items may share a C matrix (a
+// gradient summed over a broadcast batch): then they run one after another.
+func SgemmBatch(transA, transB bool, m, n, k int, alpha float32, a []float32, aOffs []int, lda int, b []float32, bOffs []int, ldb int, beta float32, c []float32, cOffs []int, ldc int) {
+	nb := len(aOffs)
+	if len(bOffs) != nb || len(cOffs) != nb {
+		panic(fmt.Sprintf("gemm: batch offsets differ in length: %d, %d, %d", nb, len(bOffs), len(cOffs)))
+	}
+	be := Current()
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	if !isSerial(be) || workers < 2 || 2*m*n*k >= splitFlops || !distinct(cOffs) {
+		for i := 0; i < nb; i++ {
+			Sgemm(transA, transB, m, n, k, alpha, a[aOffs[i]:], lda, b[bOffs[i]:], ldb, beta, c[cOffs[i]:], ldc)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (nb + workers - 1) / workers
+	for lo := 0; lo < nb; lo += per {
+		hi := min(lo+per, nb)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				Sgemm(transA, transB, m, n, k, alpha, a[aOffs[i]:], lda, b[bOffs[i]:], ldb, beta, c[cOffs[i]:], ldc)
+			}
+		}(lo, hi)
+	}
+	wg.Wait()
 }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {

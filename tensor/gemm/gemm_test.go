@@ -111,3 +111,61 @@ func TestByNameUnknown(t *testing.T) {
 		t.Fatal("expected an error for an unknown backend")
 	}
 }
+
+// serialGonum makes the gonum backend look single-threaded so the package's
+// own splitting and batching run in the default build's tests.
+type serialGonum struct{ Gonum }
+
+func (serialGonum) Serial() bool { return true }
+
+func TestSplittingAndBatchingMatchReference(t *testing.T) {
+	for _, be := range []Backend{serialGonum{}, Current()} {
+		prev := Set(be)
+		r := rand.New(rand.NewPCG(3, 4))
+		// Large enough to split by rows (m ≥ n) and by columns (n > m), all transposes.
+		for _, sh := range [][3]int{{301, 40, 97}, {40, 301, 97}, {64, 64, 300}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+					lda, ldb := k, n
+					if ta {
+						lda = m
+					}
+					if tb {
+						ldb = k
+					}
+					want := naive(ta, tb, m, n, k, 1, a, lda, b, ldb, 0.5, c, n)
+					Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0.5, c, n)
+					for i, w := range want {
+						if math.Abs(float64(c[i])-w) > 1e-3*(1+math.Abs(w)) {
+							t.Fatalf("%s %v: C[%d] = %v, want %v", be.Name(), sh, i, c[i], w)
+						}
+					}
+				}
+			}
+		}
+		// A batch of small products, distinct or with two accumulating into the same C.
+		m, n, k := 5, 6, 7
+		a, b := randSlice(r, 4*m*k), randSlice(r, 4*k*n)
+		c := make([]float32, 4*m*n)
+		aOffs, bOffs := []int{0, m * k, 2 * m * k, 3 * m * k}, []int{0, k * n, 2 * k * n, 3 * k * n}
+		for _, cOffs := range [][]int{{0, m * n, 2 * m * n, 3 * m * n}, {0, m * n, 2 * m * n, 2 * m * n}, {0, m * n, 2 * m * n, 0}} {
+			clear(c)
+			SgemmBatch(false, false, m, n, k, 1, a, aOffs, k, b, bOffs, n, 1, c, cOffs, n)
+			want := make([]float64, len(c))
+			for i, off := range cOffs {
+				p := naive(false, false, m, n, k, 1, a[aOffs[i]:], k, b[bOffs[i]:], n, 0, make([]float32, m*n), n)
+				for j, v := range p {
+					want[off+j] += v
+				}
+			}
+			for i, w := range want {
+				if math.Abs(float64(c[i])-w) > 1e-4*(1+math.Abs(w)) {
+					t.Fatalf("%s batch %v: C[%d] = %v, want %v", be.Name(), cOffs, i, c[i], w)
+				}
+			}
+		}
+		Set(prev)
+	}
+}

@@ -10,21 +10,20 @@ void cblas_sgemm(int order, int transA, int transB, int m, int n, int k,
                  float alpha, const float *a, int lda, const float *b, int ldb,
                  float beta, float *c, int ldc);
 void openblas_set_num_threads(int n);
-int openblas_get_num_threads(void);
 */
 import "C"
 
-import (
-	"os"
-	"runtime"
-	"strconv"
-	"unsafe"
-)
+import "unsafe"
 
 // OpenBLAS is the cgo backend over the system OpenBLAS library (build tag
-// "openblas"; Debian package libopenblas-dev). It uses GOMAXPROCS threads
-// unless OPENBLAS_NUM_THREADS says otherwise.
+// "openblas"; Debian package libopenblas-dev). OpenBLAS itself runs
+// single-threaded and graft splits large products across GOMAXPROCS
+// goroutines: OpenBLAS's own worker threads spin between calls and would take
+// the cores from graft's element-wise work.
 type OpenBLAS struct{}
+
+// Serial reports that Sgemm runs on the calling thread only.
+func (OpenBLAS) Serial() bool { return true }
 
 // Name returns "openblas".
 func (OpenBLAS) Name() string { return "openblas" }
@@ -37,12 +36,6 @@ func (OpenBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.int(ldc))
 }
 
-// SetThreads sets the number of threads OpenBLAS uses.
-func (OpenBLAS) SetThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
-
-// Threads reports the number of threads OpenBLAS uses.
-func (OpenBLAS) Threads() int { return int(C.openblas_get_num_threads()) }
-
 func ctrans(t bool) C.int {
 	if t {
 		return C.graftTrans
@@ -51,12 +44,6 @@ func ctrans(t bool) C.int {
 }
 
 func init() {
-	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
-		n := runtime.GOMAXPROCS(0)
-		if v, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err == nil && v > 0 {
-			n = v
-		}
-		OpenBLAS{}.SetThreads(n)
-	}
+	C.openblas_set_num_threads(1)
 	register(OpenBLAS{}, true)
 }
