@@ -73,7 +73,11 @@ func gradOf(t *Tensor) []float32 {
 		return nil
 	}
 	if t.grad == nil {
-		t.grad = make([]float32, len(t.data))
+		if t.node != nil {
+			t.grad = getGradBuffer(len(t.data))
+		} else {
+			t.grad = make([]float32, len(t.data))
+		}
 	}
 	return t.grad
 }
@@ -185,6 +189,10 @@ func (t *Tensor) BackwardWith(grad *Tensor) {
 		}
 		n.node.backward(n.grad)
 		if !n.retainGrad {
+			// A backward may have handed the buffer on (setting n.grad to nil).
+			if n.grad != nil {
+				putGradBuffer(n.grad)
+			}
 			n.grad = nil
 		}
 	}
@@ -238,6 +246,7 @@ func Custom(name string, out *Tensor, inputs []*Tensor, backward func(grad *Tens
 		out = out.Detach()
 	}
 	return record(name, out, func(g []float32) {
+		out.grad = nil // the user's backward may keep the gradient tensor: don't recycle it
 		grads := backward(newTensor(out.shape, g))
 		if len(grads) != len(inputs) {
 			panic(fmt.Sprintf("custom op %s: backward returned %d gradients for %d inputs", name, len(grads), len(inputs)))

@@ -34,7 +34,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	out := newTensor(shape, t.data)
 	return record("reshape", out, func(g []float32) {
 		if t.requiresGrad && t.grad == nil && !out.retainGrad {
-			t.grad = g // same layout: hand the buffer over instead of copying
+			t.grad, out.grad = g, nil // same layout: hand the buffer over instead of copying
 			return
 		}
 		accumulateScaled(gradOf(t), g, 1)
