@@ -287,3 +287,28 @@ func TestStringAbbreviates(t *testing.T) {
 		t.Fatalf("String() = %q", s)
 	}
 }
+
+func TestRecycledGradBuffersNeverAliasKeptGradients(t *testing.T) {
+	n := minPooled + 3 // large enough to be recycled
+	x := Full(1, n).SetRequiresGrad(true)
+	var kept *Tensor
+	keep := func(v *Tensor) *Tensor {
+		return Custom("keep_grad", v.Detach(), []*Tensor{v}, func(g *Tensor) []*Tensor {
+			kept = g
+			return []*Tensor{g}
+		})
+	}
+	h := x.Scale(2)
+	h.RetainGrad()
+	keep(h).Reshape(1, n).Scale(3).Sum().Backward()
+	if kept.Data()[0] != 3 || h.Grad().Data()[0] != 3 || x.Grad().Data()[0] != 6 {
+		t.Fatalf("first pass: kept %v, h %v, x %v", kept.Data()[0], h.Grad().Data()[0], x.Grad().Data()[0])
+	}
+	// More graphs of the same size reuse recycled buffers; earlier gradients must not change.
+	for i := 0; i < 3; i++ {
+		x.Scale(5).Reshape(n, 1).Exp().Sum().Backward()
+	}
+	if kept.Data()[0] != 3 || h.Grad().Data()[n-1] != 3 {
+		t.Fatalf("a recycled buffer overwrote a kept gradient: kept %v, h %v", kept.Data()[0], h.Grad().Data()[n-1])
+	}
+}
