@@ -142,42 +142,78 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // costs more than it saves.
 const splitFlops = 1 << 21
 
-// splitSgemm computes the product in column or row blocks of C on separate
-// goroutines, splitting the larger of m and n into multiples of 16.
+// splitSgemm computes the product on several goroutines: in row or column
+// blocks of C (multiples of 16) when C is large enough, otherwise — a small C
+// from a long inner dimension, such as a convolution's weight gradient — in
+// blocks of k whose partial products are summed.
 func splitSgemm(be Backend, workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	byRows := m >= n
-	size := n
-	if byRows {
-		size = m
-	}
-	chunk := (size + workers - 1) / workers
-	chunk = (chunk + 15) &^ 15
-	var wg sync.WaitGroup
-	for lo := 0; lo < size; lo += chunk {
-		hi := min(lo+chunk, size)
-		run := func(lo, hi int) {
-			if byRows {
-				aOff := lo * lda
-				if transA {
-					aOff = lo
-				}
-				be.Sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
-				return
+	switch {
+	case m >= n && m >= 16*workers:
+		parallelChunks(m, workers, 16, func(lo, hi int) {
+			aOff := lo * lda
+			if transA {
+				aOff = lo
 			}
+			be.Sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		})
+	case n >= 16*workers:
+		parallelChunks(n, workers, 16, func(lo, hi int) {
 			bOff := lo
 			if transB {
 				bOff = lo * ldb
 			}
 			be.Sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+		})
+	case k >= 64*workers:
+		// The first block accumulates into C with beta; the others into
+		// private buffers that are added afterwards.
+		chunk := (k + workers - 1) / workers
+		partial := make([][]float32, workers)
+		parallelChunks(k, workers, 1, func(lo, hi int) {
+			aOff, bOff := lo, lo*ldb
+			if transA {
+				aOff = lo * lda
+			}
+			if transB {
+				bOff = lo
+			}
+			if lo == 0 {
+				be.Sgemm(transA, transB, m, n, hi-lo, alpha, a[aOff:], lda, b[bOff:], ldb, beta, c, ldc)
+				return
+			}
+			p := make([]float32, m*n)
+			be.Sgemm(transA, transB, m, n, hi-lo, alpha, a[aOff:], lda, b[bOff:], ldb, 0, p, n)
+			partial[lo/chunk] = p
+		})
+		for _, p := range partial[1:] {
+			for i := 0; i < m; i++ {
+				row := c[i*ldc : i*ldc+n]
+				for j, v := range p[i*n : (i+1)*n] {
+					row[j] += v
+				}
+			}
 		}
+	default:
+		be.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// parallelChunks runs f over [0, size) in `workers` contiguous chunks rounded
+// up to a multiple of align, the last chunk on the calling goroutine.
+func parallelChunks(size, workers, align int, f func(lo, hi int)) {
+	chunk := (size + workers - 1) / workers
+	chunk = (chunk + align - 1) / align * align
+	var wg sync.WaitGroup
+	for lo := 0; lo < size; lo += chunk {
+		hi := min(lo+chunk, size)
 		if hi == size {
-			run(lo, hi)
+			f(lo, hi)
 			break
 		}
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
-			run(lo, hi)
+			f(lo, hi)
 		}(lo, hi)
 	}
 	wg.Wait()

@@ -122,8 +122,8 @@ func TestSplittingAndBatchingMatchReference(t *testing.T) {
 	for _, be := range []Backend{serialGonum{}, Current()} {
 		prev := Set(be)
 		r := rand.New(rand.NewPCG(3, 4))
-		// Large enough to split by rows (m ≥ n) and by columns (n > m), all transposes.
-		for _, sh := range [][3]int{{301, 40, 97}, {40, 301, 97}, {64, 64, 300}} {
+		// Large enough to split by rows (m ≥ n), by columns (n > m) and by k (small C), all transposes.
+		for _, sh := range [][3]int{{301, 40, 97}, {40, 301, 97}, {64, 64, 300}, {6, 25, 9000}, {3, 5, 1001}} {
 			m, n, k := sh[0], sh[1], sh[2]
 			for _, ta := range []bool{false, true} {
 				for _, tb := range []bool{false, true} {
