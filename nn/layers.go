@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/graftml/graft/tensor"
 )
@@ -71,22 +72,10 @@ func NewLayerNorm(shape ...int) *LayerNorm {
 // Forward normalises x, whose trailing dimensions must equal Shape.
 func (l *LayerNorm) Forward(x *tensor.Tensor) *tensor.Tensor {
 	xs := x.Shape()
-	if len(xs) < len(l.Shape) || !equalInts(xs[len(xs)-len(l.Shape):], l.Shape) {
+	if len(xs) < len(l.Shape) || !slices.Equal(xs[len(xs)-len(l.Shape):], l.Shape) {
 		panic(fmt.Sprintf("layer_norm: input %s does not end in the normalised shape %s", tensor.FormatShape(xs), tensor.FormatShape(l.Shape)))
 	}
 	return tensor.LayerNorm(x, l.Weight, l.Bias, len(l.Shape), l.Eps)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // BatchNorm normalises each channel (axis 1) with batch statistics while

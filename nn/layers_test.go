@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,7 +134,7 @@ func TestAttentionMasksBlockPositions(t *testing.T) {
 	mha := NewMultiheadAttention(4, 2, 0, r)
 	x := tensor.Randn(r, 2, 3, 4)
 	_, w := mha.ForwardWeights(x, x, x, CausalMask(3))
-	if s := w.Shape(); !equalInts(s, []int{2, 2, 3, 3}) {
+	if s := w.Shape(); !slices.Equal(s, []int{2, 2, 3, 3}) {
 		t.Fatalf("weights shape %v", s)
 	}
 	for n := 0; n < 2; n++ {
@@ -172,7 +173,7 @@ func TestConvNetShapesAndBatchNormModes(t *testing.T) {
 		NewFlatten(), NewLinear(256, 120, true, r), NewActivation("relu"), NewLinear(120, 10, true, r))
 	x := tensor.Randn(r, 3, 1, 28, 28)
 	y := lenet.Forward(x)
-	if s := y.Shape(); !equalInts(s, []int{3, 10}) {
+	if s := y.Shape(); !slices.Equal(s, []int{3, 10}) {
 		t.Fatalf("lenet output %v", s)
 	}
 	if bn.NumBatchesTracked.Item() != 1 {

@@ -74,7 +74,7 @@ func gradOf(t *Tensor) []float32 {
 	}
 	if t.grad == nil {
 		if t.node != nil {
-			t.grad = getGradBuffer(len(t.data))
+			t.grad = getZeroedBuffer(len(t.data))
 		} else {
 			t.grad = make([]float32, len(t.data))
 		}
@@ -191,7 +191,7 @@ func (t *Tensor) BackwardWith(grad *Tensor) {
 		if !n.retainGrad {
 			// A backward may have handed the buffer on (setting n.grad to nil).
 			if n.grad != nil {
-				putGradBuffer(n.grad)
+				putBuffer(n.grad)
 			}
 			n.grad = nil
 		}

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // binKind selects an element-wise binary kernel.
@@ -88,7 +89,7 @@ func binary(k binKind, a, b *Tensor) *Tensor {
 	shape := broadcastShape(name, a.shape, b.shape)
 	out := Zeros(shape...)
 	var w rowWalk
-	if equalShape(a.shape, b.shape) {
+	if slices.Equal(a.shape, b.shape) {
 		parallelFor(len(out.data), 2, func(lo, hi int) {
 			binRow(k, out.data[lo:hi], a.data, lo, 1, b.data, lo, 1)
 		})
@@ -103,7 +104,7 @@ func binary(k binKind, a, b *Tensor) *Tensor {
 	}
 	return record(name, out, func(g []float32) {
 		ga, gb := gradOf(a), gradOf(b)
-		if equalShape(a.shape, b.shape) {
+		if slices.Equal(a.shape, b.shape) {
 			parallelFor(len(g), 2, func(lo, hi int) {
 				binGrad(k, g[lo:hi], ga, gb, a.data, lo, 1, b.data, lo, 1, out.data[lo:hi])
 			})
@@ -310,7 +311,7 @@ func Where(cond, a, b *Tensor) *Tensor {
 // is non-zero; no gradient flows to the filled entries.
 func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 	m := mask.Detach().BroadcastTo(t.shape...)
-	if !equalShape(m.shape, t.shape) {
+	if !slices.Equal(m.shape, t.shape) {
 		panic(fmt.Sprintf("masked_fill: mask %s does not broadcast to %s", FormatShape(mask.shape), FormatShape(t.shape)))
 	}
 	out := t.Clone()

@@ -1,6 +1,9 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // broadcastShape returns the NumPy broadcast of two shapes or panics naming op.
 func broadcastShape(op string, a, b []int) []int {
@@ -99,10 +102,10 @@ func (w rowWalk) each(f func(o, ia, ib int)) {
 // The gradient sums over the broadcast dimensions.
 func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 	bs := broadcastShape("broadcast_to", t.shape, shape)
-	if !equalShape(bs, shape) {
+	if !slices.Equal(bs, shape) {
 		panic(fmt.Sprintf("broadcast_to: %s cannot be broadcast to %s", FormatShape(t.shape), FormatShape(shape)))
 	}
-	if equalShape(t.shape, shape) {
+	if slices.Equal(t.shape, shape) {
 		return t
 	}
 	out := Zeros(shape...)

@@ -1,36 +1,45 @@
 package tensor
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
-// Gradient buffers of intermediate tensors live only during Backward. Large
-// ones are recycled here by exact length, since a training loop asks for the
-// same sizes every step: reusing them saves the page faults and zeroing of
-// fresh memory, which otherwise cost as much as the arithmetic.
+// Large float32 buffers that live only for one operation or one Backward —
+// gradients of intermediate tensors, convolution columns — are recycled here,
+// one pool per power-of-two capacity. A training loop asks for the same sizes
+// every step: reusing them saves the page faults and zeroing of fresh memory,
+// which otherwise cost as much as the arithmetic.
 
-// minPooled is the smallest buffer worth recycling (256 KiB).
+// minPooled is the smallest buffer worth recycling (64 K floats, 256 KiB).
 const minPooled = 1 << 16
 
-var gradBuffers sync.Map // length → *sync.Pool of *[]float32
+var bufferPools [64]sync.Pool
 
-// getGradBuffer returns a zeroed buffer of length n.
-func getGradBuffer(n int) []float32 {
+// getBuffer returns a buffer of length n with unspecified contents.
+func getBuffer(n int) []float32 {
 	if n < minPooled {
 		return make([]float32, n)
 	}
-	if p, ok := gradBuffers.Load(n); ok {
-		if b, ok := p.(*sync.Pool).Get().(*[]float32); ok {
-			clear(*b)
-			return *b
-		}
+	c := bits.Len(uint(n - 1))
+	if p, ok := bufferPools[c].Get().(*[]float32); ok {
+		return (*p)[:n]
 	}
-	return make([]float32, n)
+	return make([]float32, n, 1<<c)
 }
 
-// putGradBuffer recycles a buffer no tensor refers to any more.
-func putGradBuffer(b []float32) {
-	if len(b) < minPooled {
-		return
+// getZeroedBuffer returns a buffer of length n filled with zeros.
+func getZeroedBuffer(n int) []float32 {
+	b := getBuffer(n)
+	if n >= minPooled { // possibly recycled
+		clear(b)
 	}
-	p, _ := gradBuffers.LoadOrStore(len(b), &sync.Pool{})
-	p.(*sync.Pool).Put(&b)
+	return b
+}
+
+// putBuffer recycles a buffer from getBuffer that nothing refers to any more.
+func putBuffer(b []float32) {
+	if c := cap(b); c >= minPooled && c&(c-1) == 0 {
+		bufferPools[bits.Len(uint(c-1))].Put(&b)
+	}
 }

@@ -2,8 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"math/bits"
-	"sync"
 
 	"github.com/graftml/graft/tensor/gemm"
 )
@@ -35,39 +33,6 @@ var convColLimit = 1 << 17
 // convolution keeps from its forward pass for the weight gradient; larger
 // layers rebuild the columns during backward instead (PyTorch's memory use).
 var convKeepLimit = 1 << 22
-
-// convParallel runs f over [0,n) split into contiguous ranges, in parallel
-// (parallelFor) when the total work, roughly the elements touched, is large
-// enough. f must not panic.
-func convParallel(n, work int, f func(lo, hi int)) {
-	if n <= 0 {
-		return
-	}
-	parallelFor(n, (work+n-1)/n, f)
-}
-
-// convBufPools recycle the large scratch buffers of convolutions, one pool
-// per power-of-two capacity.
-var convBufPools [64]sync.Pool
-
-// convGetBuf returns a scratch buffer of length n with unspecified contents.
-func convGetBuf(n int) []float32 {
-	if n == 0 {
-		return nil
-	}
-	b := bits.Len(uint(n - 1))
-	if p, ok := convBufPools[b].Get().(*[]float32); ok {
-		return (*p)[:n]
-	}
-	return make([]float32, n, 1<<b)
-}
-
-// convPutBuf hands a buffer from convGetBuf back for reuse.
-func convPutBuf(buf []float32) {
-	if c := cap(buf); c > 0 && c&(c-1) == 0 {
-		convBufPools[bits.Len(uint(c-1))].Put(&buf)
-	}
-}
 
 // convValidRange returns [lo,hi) such that start+o·stride lies in [0,size)
 // exactly for o in [lo,hi), clipped to [0,n).
@@ -283,13 +248,13 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 	// small enough, so backward need not rebuild them.
 	var keep []float32
 	if tracking(weight) && groups*k*q.n*l <= convKeepLimit {
-		keep = convGetBuf(groups * k * q.n * l)
+		keep = getBuffer(groups * k * q.n * l)
 	}
 	var col []float32
 	if keep == nil {
-		col = convGetBuf(k * nb * l)
+		col = getBuffer(k * nb * l)
 	}
-	tmp := convGetBuf(og * nb * l)
+	tmp := getBuffer(og * nb * l)
 	pos := 0
 	for n0 := 0; n0 < q.n; n0 += nb {
 		cnt := min(nb, q.n-n0)
@@ -302,7 +267,7 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 			}
 			q.im2colBatch(c, ld, x.data, n0, cnt, g*cg, cg)
 			gemm.Sgemm(false, false, og, ld, k, 1, weight.data[g*og*k:], max(k, 1), c, ld, 0, tmp, ld)
-			convParallel(cnt, og*ld, func(lo, hi int) {
+			parallelWork(cnt, og*ld, func(lo, hi int) {
 				for j := lo; j < hi; j++ {
 					for oc := 0; oc < og; oc++ {
 						ch := g*og + oc
@@ -321,9 +286,9 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 			})
 		}
 	}
-	convPutBuf(tmp)
+	putBuffer(tmp)
 	if col != nil {
-		convPutBuf(col)
+		putBuffer(col)
 	}
 	return record("conv2d", out, func(gr []float32) {
 		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
@@ -343,15 +308,15 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 		if gx == nil && gw == nil {
 			return
 		}
-		col := convGetBuf(k * nb * l)
-		dy := convGetBuf(og * nb * l)
+		col := getBuffer(k * nb * l)
+		dy := getBuffer(og * nb * l)
 		pos := 0
 		for n0 := 0; n0 < q.n; n0 += nb {
 			cnt := min(nb, q.n-n0)
 			ld := cnt * l
 			for g := 0; g < groups; g++ {
 				// dy (og × cnt·l) gathers this group's output gradient.
-				convParallel(cnt, og*ld, func(lo, hi int) {
+				parallelWork(cnt, og*ld, func(lo, hi int) {
 					for j := lo; j < hi; j++ {
 						for oc := 0; oc < og; oc++ {
 							ch := g*og + oc
@@ -372,7 +337,7 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 				if gx != nil { // dcol = W_gᵀ · dY_g, then scatter back to the input
 					gemm.Sgemm(true, false, k, ld, og, 1, weight.data[g*og*k:], max(k, 1), dy, ld, 0, col, ld)
 					hw := q.h * q.w
-					convParallel(cnt, k*ld, func(lo, hi int) {
+					parallelWork(cnt, k*ld, func(lo, hi int) {
 						for j := lo; j < hi; j++ {
 							base := ((n0+j)*q.c + g*cg) * hw
 							q.col2im(col, ld, j*l, gx[base:base+cg*hw], cg)
@@ -381,10 +346,10 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 				}
 			}
 		}
-		convPutBuf(dy)
-		convPutBuf(col)
+		putBuffer(dy)
+		putBuffer(col)
 		if keep != nil { // a second Backward through this graph rebuilds the columns
-			convPutBuf(keep)
+			putBuffer(keep)
 			keep = nil
 		}
 	}, x, weight, bias)
@@ -394,7 +359,7 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 // n0..n0+cnt−1, channels c0..c0+cg−1 of x.
 func (q *convGeom) im2colBatch(col []float32, ld int, x []float32, n0, cnt, c0, cg int) {
 	hw, l := q.h*q.w, q.oh*q.ow
-	convParallel(cnt, cnt*cg*q.kh*q.kw*l, func(lo, hi int) {
+	parallelWork(cnt, cnt*cg*q.kh*q.kw*l, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			base := ((n0+j)*q.c + c0) * hw
 			q.im2col(col, ld, j*l, x[base:base+cg*hw], cg)

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,7 +27,7 @@ func positive(shape ...int) *Tensor {
 
 func assertClose(t *testing.T, name string, got *Tensor, want []float32, shape []int, tol float64) {
 	t.Helper()
-	if !equalShape(got.shape, shape) {
+	if !slices.Equal(got.shape, shape) {
 		t.Fatalf("%s: shape %s, want %s", name, FormatShape(got.shape), FormatShape(shape))
 	}
 	for i, w := range want {

@@ -215,7 +215,7 @@ func Stack(axis int, ts ...*Tensor) *Tensor {
 		panic(fmt.Sprintf("stack: axis %d out of range for stacking tensors of shape %s", axis, FormatShape(first.shape)))
 	}
 	for k, x := range ts {
-		if !equalShape(x.shape, first.shape) {
+		if !slices.Equal(x.shape, first.shape) {
 			panic(fmt.Sprintf("stack: tensor %d has shape %s, tensor 0 has %s", k, FormatShape(x.shape), FormatShape(first.shape)))
 		}
 	}

@@ -3,11 +3,12 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // normCheckParam panics unless p is nil or has exactly the given shape.
 func normCheckParam(op, name string, p *Tensor, shape []int, x *Tensor) {
-	if p != nil && !equalShape(p.shape, shape) {
+	if p != nil && !slices.Equal(p.shape, shape) {
 		panic(fmt.Sprintf("%s: %s %s does not match shape %s expected for input %s", op, name, FormatShape(p.shape), FormatShape(shape), FormatShape(x.shape)))
 	}
 }
@@ -20,11 +21,36 @@ func normData(p *Tensor) []float32 {
 	return p.data
 }
 
+// normAffine writes out = (x − mean)·rstd·weight + bias plane by plane: x has
+// `planes` contiguous planes of s values, plane p belongs to channel p mod c
+// (which picks weight and bias, either may be nil) and uses the statistics at
+// index stat(p).
+func normAffine(out, x []float32, planes, c, s int, mean, rstd []float32, weight, bias *Tensor, stat func(p int) int) {
+	w, b := normData(weight), normData(bias)
+	parallelWork(planes, planes*s, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			ch, r := p%c, stat(p)
+			m, a := mean[r], rstd[r]
+			if w != nil {
+				a *= w[ch]
+			}
+			var sh float32
+			if b != nil {
+				sh = b[ch]
+			}
+			yr := out[p*s : (p+1)*s]
+			for j, v := range x[p*s : (p+1)*s] {
+				yr[j] = (v-m)*a + sh
+			}
+		}
+	})
+}
+
 // normRowStats computes, for each of rows contiguous rows of length d, the
 // mean and 1/√(biased variance + eps), accumulating in float64 over two passes.
 func normRowStats(x []float32, rows, d int, eps float32) (mean, rstd []float32) {
 	mean, rstd = make([]float32, rows), make([]float32, rows)
-	convParallel(rows, rows*d, func(lo, hi int) {
+	parallelWork(rows, rows*d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			mean[r], rstd[r] = normMoments(x[r*d:(r+1)*d], eps)
 		}
@@ -74,7 +100,7 @@ func LayerNorm(x, weight, bias *Tensor, normDims int, eps float32) *Tensor {
 	mean, rstd := normRowStats(x.data, rows, d, eps)
 	w, b := normData(weight), normData(bias)
 	out := Zeros(x.shape...)
-	convParallel(rows, rows*d, func(lo, hi int) {
+	parallelWork(rows, rows*d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			m, rs := mean[r], rstd[r]
 			xr, yr := x.data[r*d:(r+1)*d], out.data[r*d:(r+1)*d]
@@ -102,7 +128,7 @@ func LayerNorm(x, weight, bias *Tensor, normDims int, eps float32) *Tensor {
 	return record(op, out, func(g []float32) {
 		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
 		if gx != nil {
-			convParallel(rows, 2*rows*d, func(lo, hi int) {
+			parallelWork(rows, 2*rows*d, func(lo, hi int) {
 				for r := lo; r < hi; r++ {
 					m, rs := mean[r], rstd[r]
 					xr, gr, dst := x.data[r*d:(r+1)*d], g[r*d:(r+1)*d], gx[r*d:(r+1)*d]
@@ -130,7 +156,7 @@ func LayerNorm(x, weight, bias *Tensor, normDims int, eps float32) *Tensor {
 		if gw == nil && gb == nil {
 			return
 		}
-		convParallel(d, 2*rows*d, func(lo, hi int) {
+		parallelWork(d, 2*rows*d, func(lo, hi int) {
 			for r := 0; r < rows; r++ {
 				m, rs := mean[r], rstd[r]
 				xr, gr := x.data[r*d+lo:r*d+hi], g[r*d+lo:r*d+hi]
@@ -172,7 +198,7 @@ func RMSNorm(x, weight *Tensor, eps float32) *Tensor {
 	}
 	w := normData(weight)
 	rstd := make([]float32, rows)
-	convParallel(rows, rows*d, func(lo, hi int) {
+	parallelWork(rows, rows*d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x.data[r*d:(r+1)*d], out.data[r*d:(r+1)*d]
 			var ss float64
@@ -195,7 +221,7 @@ func RMSNorm(x, weight *Tensor, eps float32) *Tensor {
 	return record(op, out, func(g []float32) {
 		gx, gw := gradOf(x), gradOf(weight)
 		if gx != nil {
-			convParallel(rows, 2*rows*d, func(lo, hi int) {
+			parallelWork(rows, 2*rows*d, func(lo, hi int) {
 				for r := lo; r < hi; r++ {
 					rs := rstd[r]
 					xr, gr, dst := x.data[r*d:(r+1)*d], g[r*d:(r+1)*d], gx[r*d:(r+1)*d]
@@ -220,7 +246,7 @@ func RMSNorm(x, weight *Tensor, eps float32) *Tensor {
 			})
 		}
 		if gw != nil {
-			convParallel(d, rows*d, func(lo, hi int) {
+			parallelWork(d, rows*d, func(lo, hi int) {
 				dw := gw[lo:hi]
 				for r := 0; r < rows; r++ {
 					rs := rstd[r]
@@ -269,7 +295,7 @@ func BatchNorm(x, runningMean, runningVar, weight, bias *Tensor, training bool, 
 	}
 	mean, rstd := make([]float32, c), make([]float32, c)
 	if training {
-		convParallel(c, n*c*s, func(lo, hi int) {
+		parallelWork(c, n*c*s, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				var sum float64
 				for i := 0; i < n; i++ {
@@ -303,28 +329,12 @@ func BatchNorm(x, runningMean, runningVar, weight, bias *Tensor, training bool, 
 			rstd[ch] = float32(1 / math.Sqrt(float64(v)+float64(eps)))
 		}
 	}
-	w, b := normData(weight), normData(bias)
 	out := Zeros(x.shape...)
-	convParallel(n*c, n*c*s, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			ch := p % c
-			m, a := mean[ch], rstd[ch]
-			if w != nil {
-				a *= w[ch]
-			}
-			var sh float32
-			if b != nil {
-				sh = b[ch]
-			}
-			yr := out.data[p*s : (p+1)*s]
-			for j, v := range x.data[p*s : (p+1)*s] {
-				yr[j] = (v-m)*a + sh
-			}
-		}
-	})
+	normAffine(out.data, x.data, n*c, c, s, mean, rstd, weight, bias, func(p int) int { return p % c })
+	w := normData(weight)
 	return record(op, out, func(g []float32) {
 		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
-		convParallel(c, 2*n*c*s, func(lo, hi int) {
+		parallelWork(c, 2*n*c*s, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				m, rs := mean[ch], rstd[ch]
 				// sg = Σ g and sgx = Σ g·x̂ over the channel.
@@ -400,29 +410,13 @@ func GroupNorm(x, weight, bias *Tensor, groups int, eps float32) *Tensor {
 		return record(op, out, func([]float32) {}, x, weight, bias)
 	}
 	mean, rstd := normRowStats(x.data, rows, d, eps)
-	w, b := normData(weight), normData(bias)
-	convParallel(n*c, n*c*s, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			ch, r := p%c, p/c*groups+p%c/cg
-			m, a := mean[r], rstd[r]
-			if w != nil {
-				a *= w[ch]
-			}
-			var sh float32
-			if b != nil {
-				sh = b[ch]
-			}
-			yr := out.data[p*s : (p+1)*s]
-			for j, v := range x.data[p*s : (p+1)*s] {
-				yr[j] = (v-m)*a + sh
-			}
-		}
-	})
+	normAffine(out.data, x.data, n*c, c, s, mean, rstd, weight, bias, func(p int) int { return p/c*groups + p%c/cg })
+	w := normData(weight)
 	return record(op, out, func(g []float32) {
 		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
 		// sg[n,c] = Σ g and sgx[n,c] = Σ g·x̂ over the spatial positions.
 		sg, sgx := make([]float64, n*c), make([]float64, n*c)
-		convParallel(n*c, 2*n*c*s, func(lo, hi int) {
+		parallelWork(n*c, 2*n*c*s, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				r := p/c*groups + p%c/cg
 				m, rs := mean[r], rstd[r]
@@ -447,7 +441,7 @@ func GroupNorm(x, weight, bias *Tensor, groups int, eps float32) *Tensor {
 			return
 		}
 		// dx = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) per (sample, group), dx̂ = g·w.
-		convParallel(rows, 2*n*c*s, func(lo, hi int) {
+		parallelWork(rows, 2*n*c*s, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				m, rs := mean[r], rstd[r]
 				p0 := r/groups*c + r%groups*cg

@@ -35,3 +35,12 @@ func parallelFor(n, cost int, body func(lo, hi int)) {
 	body(0, min(chunk, n))
 	wg.Wait()
 }
+
+// parallelWork is parallelFor for n items whose total work (roughly the
+// elements touched) is work.
+func parallelWork(n, work int, f func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	parallelFor(n, (work+n-1)/n, f)
+}

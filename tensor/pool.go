@@ -78,7 +78,7 @@ func MaxPool2d(x *Tensor, opt PoolOptions) *Tensor {
 	out := Zeros(q.outShape...)
 	hw, l := q.h*q.w, q.oh*q.ow
 	arg := make([]int32, q.planes*l) // flat position of the maximum within its plane
-	convParallel(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
+	parallelWork(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src := x.data[p*hw : (p+1)*hw]
 			dst, am := out.data[p*l:(p+1)*l], arg[p*l:(p+1)*l]
@@ -111,7 +111,7 @@ func MaxPool2d(x *Tensor, opt PoolOptions) *Tensor {
 	})
 	return record("max_pool2d", out, func(g []float32) {
 		gx := gradOf(x)
-		convParallel(q.planes, q.planes*l, func(lo, hi int) {
+		parallelWork(q.planes, q.planes*l, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				gp := gx[p*hw : (p+1)*hw]
 				for i, v := range g[p*l : (p+1)*l] {
@@ -136,7 +136,7 @@ func AvgPool2d(x *Tensor, opt PoolOptions) *Tensor {
 		scale = 1 / float32((h1-h0)*(w1-w0))
 		return max(h0, 0), min(h1, q.h), max(w0, 0), min(w1, q.w), scale
 	}
-	convParallel(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
+	parallelWork(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src, dst := x.data[p*hw:(p+1)*hw], out.data[p*l:(p+1)*l]
 			for oh := 0; oh < q.oh; oh++ {
@@ -155,7 +155,7 @@ func AvgPool2d(x *Tensor, opt PoolOptions) *Tensor {
 	})
 	return record("avg_pool2d", out, func(g []float32) {
 		gx := gradOf(x)
-		convParallel(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
+		parallelWork(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				gp, gr := gx[p*hw:(p+1)*hw], g[p*l:(p+1)*l]
 				for oh := 0; oh < q.oh; oh++ {
@@ -195,7 +195,7 @@ func AdaptiveAvgPool2d(x *Tensor, outH, outW int) *Tensor {
 	shape := append(append([]int(nil), x.shape[:len(x.shape)-2]...), outH, outW)
 	out := Zeros(shape...)
 	hw, l := h*w, outH*outW
-	convParallel(planes, planes*hw, func(lo, hi int) {
+	parallelWork(planes, planes*hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src, dst := x.data[p*hw:(p+1)*hw], out.data[p*l:(p+1)*l]
 			for i := 0; i < outH; i++ {
@@ -215,7 +215,7 @@ func AdaptiveAvgPool2d(x *Tensor, outH, outW int) *Tensor {
 	})
 	return record(op, out, func(g []float32) {
 		gx := gradOf(x)
-		convParallel(planes, planes*hw, func(lo, hi int) {
+		parallelWork(planes, planes*hw, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				gp, gr := gx[p*hw:(p+1)*hw], g[p*l:(p+1)*l]
 				for i := 0; i < outH; i++ {

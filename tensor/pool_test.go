@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -35,7 +36,7 @@ func TestPoolHandComputed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.want == nil {
-				if !equalShape(c.got.shape, c.shape) || !math.IsNaN(float64(c.got.data[0])) {
+				if !slices.Equal(c.got.shape, c.shape) || !math.IsNaN(float64(c.got.data[0])) {
 					t.Fatalf("got %v", c.got)
 				}
 				return

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -34,7 +35,7 @@ func TestSoftmaxValues(t *testing.T) {
 		{"single element", New([]float32{-7}, 1, 1).Softmax(1), []float32{1}, []int{1, 1}},
 	}
 	for _, c := range cases {
-		if !equalShape(c.got.Shape(), c.shape) {
+		if !slices.Equal(c.got.Shape(), c.shape) {
 			t.Fatalf("%s: shape %s, want %s", c.name, FormatShape(c.got.Shape()), FormatShape(c.shape))
 		}
 		for i, w := range c.want {
@@ -127,11 +128,11 @@ func TestSoftmaxPanics(t *testing.T) {
 
 func TestSoftmaxEmpty(t *testing.T) {
 	y := Zeros(2, 0).SetRequiresGrad(true).Softmax(1)
-	if !equalShape(y.Shape(), []int{2, 0}) {
+	if !slices.Equal(y.Shape(), []int{2, 0}) {
 		t.Fatalf("shape %v", y.Shape())
 	}
 	y = Zeros(0, 3).Softmax(1)
-	if !equalShape(y.Shape(), []int{0, 3}) {
+	if !slices.Equal(y.Shape(), []int{0, 3}) {
 		t.Fatalf("shape %v", y.Shape())
 	}
 }

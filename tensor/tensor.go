@@ -14,6 +14,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -254,19 +255,7 @@ func (t *Tensor) axis(op string, a int) int {
 }
 
 // SameShape reports whether a and b have identical shapes.
-func SameShape(a, b *Tensor) bool { return equalShape(a.shape, b.shape) }
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func SameShape(a, b *Tensor) bool { return slices.Equal(a.shape, b.shape) }
 
 // String renders the tensor like NumPy, abbreviating large tensors.
 func (t *Tensor) String() string {

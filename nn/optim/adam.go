@@ -203,13 +203,9 @@ func (o *Adam) LoadState(s *State) error {
 	if err := o.checkKind(s); err != nil {
 		return err
 	}
-	var vals [5]float64
-	for i, name := range []string{"beta1", "beta2", "eps", "amsgrad", "maximize"} {
-		v, err := hyperValue(o.kind, s.Hyper, name)
-		if err != nil {
-			return err
-		}
-		vals[i] = v
+	vals, err := hyperValues(o.kind, s.Hyper, "beta1", "beta2", "eps", "amsgrad", "maximize")
+	if err != nil {
+		return err
 	}
 	cfg := AdamConfig{Betas: [2]float64{vals[0], vals[1]}, Eps: vals[2], AMSGrad: vals[3] != 0, Maximize: vals[4] != 0}
 	if err := validateAdam(o.kind, cfg); err != nil {
@@ -219,7 +215,7 @@ func (o *Adam) LoadState(s *State) error {
 	if cfg.AMSGrad {
 		allowed[SlotMaxExpAvgSq] = true
 	}
-	err := o.restore(s, allowed, func(i int, ps ParamState) error {
+	err = o.restore(s, allowed, func(i int, ps ParamState) error {
 		if len(ps.Slots) == 0 {
 			return nil
 		}

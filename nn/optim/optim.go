@@ -352,13 +352,17 @@ func boolf(b bool) float64 {
 	return 0
 }
 
-// hyperValue reads a hyper-parameter from a saved state.
-func hyperValue(kind string, h map[string]float64, name string) (float64, error) {
-	v, ok := h[name]
-	if !ok {
-		return 0, fmt.Errorf("optim: %s: load state: hyper-parameter %q is missing", kind, name)
+// hyperValues reads hyper-parameters from a saved state.
+func hyperValues(kind string, h map[string]float64, names ...string) ([]float64, error) {
+	vals := make([]float64, len(names))
+	for i, name := range names {
+		v, ok := h[name]
+		if !ok {
+			return nil, fmt.Errorf("optim: %s: load state: hyper-parameter %q is missing", kind, name)
+		}
+		vals[i] = v
 	}
-	return v, nil
+	return vals, nil
 }
 
 // Reset forgets all per-parameter state (moment estimates, momentum buffers

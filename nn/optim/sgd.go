@@ -146,21 +146,16 @@ func (o *SGD) LoadState(s *State) error {
 	if err := o.checkKind(s); err != nil {
 		return err
 	}
-	var cfg SGDConfig
-	var vals [4]float64
-	for i, name := range []string{"momentum", "dampening", "nesterov", "maximize"} {
-		v, err := hyperValue("SGD", s.Hyper, name)
-		if err != nil {
-			return err
-		}
-		vals[i] = v
+	vals, err := hyperValues("SGD", s.Hyper, "momentum", "dampening", "nesterov", "maximize")
+	if err != nil {
+		return err
 	}
-	cfg.Momentum, cfg.Dampening, cfg.Nesterov, cfg.Maximize = vals[0], vals[1], vals[2] != 0, vals[3] != 0
+	cfg := SGDConfig{Momentum: vals[0], Dampening: vals[1], Nesterov: vals[2] != 0, Maximize: vals[3] != 0}
 	if err := validateSGD(cfg); err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}
 	allowed := map[string]bool{SlotMomentumBuffer: true}
-	err := o.restore(s, allowed, func(int, ParamState) error { return nil })
+	err = o.restore(s, allowed, func(int, ParamState) error { return nil })
 	if err != nil {
 		return err
 	}

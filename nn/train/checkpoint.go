@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,12 +55,11 @@ type optimizerState struct {
 	Steps  []int64            `json:"steps"`
 }
 
+// groupState is an optimiser group as saved: its hyper-parameters and the
+// names of its parameters.
 type groupState struct {
-	Name        string   `json:"name"`
-	LR          float64  `json:"lr"`
-	BaseLR      float64  `json:"base_lr"`
-	WeightDecay float64  `json:"weight_decay"`
-	Params      []string `json:"params"`
+	optim.GroupState
+	Params []string `json:"params"`
 }
 
 // fingerprint is what must not change between a checkpoint and the run
@@ -215,7 +215,7 @@ func (r *runner) checkpoint(restore bool) (err error) {
 	}
 	k := 0
 	for _, g := range st.Groups {
-		ostate.Groups = append(ostate.Groups, groupState{Name: g.Name, LR: g.LR, BaseLR: g.BaseLR, WeightDecay: g.WeightDecay, Params: r.names[k : k+g.NumParams]})
+		ostate.Groups = append(ostate.Groups, groupState{GroupState: g, Params: r.names[k : k+g.NumParams]})
 		k += g.NumParams
 	}
 	if err := safetensors.Save(filepath.Join(tmp, OptimizerFile), opt, map[string]string{"format": "pt", "optimizer": st.Kind}); err != nil {
@@ -447,7 +447,7 @@ func (r *runner) load(path string) (err error) {
 			problems = append(problems, fmt.Sprintf("%s holds %q, which the model lacks", ModelFile, e.Name))
 			continue
 		}
-		if !sameShape(t.Shape(), e.Shape) || len(e.Data) != t.Len() {
+		if !slices.Equal(t.Shape(), e.Shape) || len(e.Data) != t.Len() {
 			problems = append(problems, fmt.Sprintf("%q has shape %s in %s, %s in the model", e.Name, tensor.FormatShape(e.Shape), ModelFile, tensor.FormatShape(t.Shape())))
 			continue
 		}
@@ -495,18 +495,6 @@ func (r *runner) load(path string) (err error) {
 	return nil
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // match reports how the checkpoint's fingerprint differs from this run.
 func (r *runner) match(fp fingerprint) error {
 	cur := r.fingerprint()
@@ -540,7 +528,7 @@ func (r *runner) match(fp fingerprint) error {
 		switch {
 		case !ok:
 			diffs = append(diffs, fmt.Sprintf("parameter %q of the model is not in the checkpoint", p.Name))
-		case !sameShape(shape, p.Shape):
+		case !slices.Equal(shape, p.Shape):
 			diffs = append(diffs, fmt.Sprintf("parameter %q has shape %s in the checkpoint, %s in the model", p.Name, tensor.FormatShape(shape), tensor.FormatShape(p.Shape)))
 		}
 	}
@@ -572,7 +560,9 @@ func (r *runner) optimizerState(path string, saved optimizerState) (*optim.State
 			return nil, fmt.Errorf("optimiser group %d holds %s in the checkpoint, %s now", i, quoteList(sg.Params), quoteList(have))
 		}
 		k += len(g.Params)
-		st.Groups = append(st.Groups, optim.GroupState{Name: sg.Name, LR: sg.LR, BaseLR: sg.BaseLR, WeightDecay: sg.WeightDecay, NumParams: len(sg.Params)})
+		gs := sg.GroupState
+		gs.NumParams = len(sg.Params)
+		st.Groups = append(st.Groups, gs)
 	}
 	if len(saved.Steps) != len(r.names) {
 		return nil, fmt.Errorf("%s has step counts for %d parameters, the optimiser has %d", TrainerFile, len(saved.Steps), len(r.names))

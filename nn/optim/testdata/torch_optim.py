@@ -20,38 +20,17 @@ The safetensors format is written by hand, because Debian ships no Python
 package for it.
 """
 
-import json
 import math
 import os
-import struct
 import sys
 
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../internal/pyref"))
+from safetensors_write import save  # noqa: E402
+
 SEED = 20240612
 STEPS = 6
-
-
-def save(path, tensors, metadata=None):
-    """Writes tensors (name -> torch.Tensor) as F32 to a safetensors file."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        a = tensors[name].detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4")
-        b = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
 
 
 def warmup_cosine(warmup, total, floor):
