@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -274,9 +275,7 @@ func (t *Tensor) String() string {
 	return b.String()
 }
 
-func formatValue(v float32) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
-}
+func formatValue(v float32) string { return strconv.FormatFloat(float64(v), 'g', 5, 32) }
 
 func (t *Tensor) format(b *strings.Builder, dim, off, depth int) {
 	n := t.shape[dim]
