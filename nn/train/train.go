@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime/debug"
 	"strings"
@@ -501,11 +502,9 @@ func (r *runner) doStep() error {
 		if count > 1 {
 			scale := float32(1 / float64(count))
 			for _, p := range r.params {
-				if g := p.Grad(); g != nil {
-					d := g.Data()
-					for i := range d {
-						d[i] *= scale
-					}
+				d := p.GradData()
+				for i := range d {
+					d[i] *= scale
 				}
 			}
 		}
@@ -557,7 +556,7 @@ func (r *runner) doStep() error {
 		p := Progress{
 			Step: r.step, TotalSteps: r.total, Epoch: rec.Epoch, Epochs: r.epochs,
 			Batch: lastBatch + 1, Batches: r.batches,
-			Loss: rec.Loss, Metrics: copyMap(rec.Metrics), LR: rec.LR, Eval: copyMap(evalMetrics), Skipped: rec.Skipped,
+			Loss: rec.Loss, Metrics: maps.Clone(rec.Metrics), LR: rec.LR, Eval: maps.Clone(evalMetrics), Skipped: rec.Skipped,
 			Elapsed: elapsed, StepsPerSecond: float64(r.stepsThisRun) / max(elapsed.Seconds(), 1e-9),
 		}
 		err := catch(func() string { return fmt.Sprintf("OnProgress after step %d", r.step) }, func() error {
@@ -574,18 +573,6 @@ func (r *runner) doStep() error {
 		}
 	}
 	return nil
-}
-
-// copyMap returns a copy of m (nil for nil), so callbacks cannot change the history.
-func copyMap(m map[string]float64) map[string]float64 {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func stepName(c *Config) string {
