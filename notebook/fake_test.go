@@ -51,6 +51,13 @@ var tinyPNG = []byte{
 	0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde,
 }
 
+// executed returns the requests Execute has received so far.
+func (f *fakeLang) executed() []kernel.ExecuteRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]kernel.ExecuteRequest(nil), f.requests...)
+}
+
 func (f *fakeLang) Info() kernel.LanguageInfo {
 	return kernel.LanguageInfo{Name: "go", Version: "1.26.8", MIMEType: "text/x-go", FileExtension: ".go",
 		PygmentsLexer: "go", CodeMirrorMode: "go", Implementation: "graft"}

@@ -81,7 +81,7 @@ func runNotebookFixture(t *testing.T) *Notebook {
 	if want := []int{1, 2, 4, 5, 6, 7, 8, 9, 10}; !reflect.DeepEqual(ran, want) {
 		t.Errorf("OnCell saw cells %v, want %v", ran, want)
 	}
-	for k, req := range f.requests {
+	for k, req := range f.executed() {
 		if req.ExecutionCount != k+1 || req.StopOnError || !req.StoreHistory {
 			t.Errorf("request %d: count %d, stop_on_error %v, store_history %v; want %d, false, true",
 				k, req.ExecutionCount, req.StopOnError, req.StoreHistory, k+1)
@@ -178,8 +178,8 @@ func TestRunStopsAtFirstError(t *testing.T) {
 	if want := "cell 2 (id " + nb.Cells[1].ID + "): NameError: x is not defined"; err.Error() != want {
 		t.Errorf("error text %q, want %q", err.Error(), want)
 	}
-	if len(f.requests) != 2 || !f.requests[1].StopOnError {
-		t.Errorf("requests %+v: want two, with stop_on_error", f.requests)
+	if len(f.executed()) != 2 || !f.executed()[1].StopOnError {
+		t.Errorf("requests %+v: want two, with stop_on_error", f.executed())
 	}
 	if n := len(nb.Cells[2].Outputs); n != 0 || nb.Cells[2].ExecutionCount != 0 {
 		t.Errorf("the cell after the error kept %d outputs and count %d", n, nb.Cells[2].ExecutionCount)
@@ -234,8 +234,8 @@ func TestRunCellThatWillNotStop(t *testing.T) {
 	if o := nb.Cells[0].Outputs; len(o) != 1 || o[0].EName != "TimeoutError" {
 		t.Errorf("stuck cell outputs %+v, want a TimeoutError", o)
 	}
-	if len(f.requests) != 1 {
-		t.Errorf("%d cells executed after a stuck one, want none", len(f.requests)-1)
+	if len(f.executed()) != 1 {
+		t.Errorf("%d cells executed after a stuck one, want none", len(f.executed())-1)
 	}
 }
 
@@ -252,8 +252,8 @@ func TestRunInterrupted(t *testing.T) {
 		t.Fatalf("Run returned %v, want context.Canceled", err)
 	}
 	sameOutputs(t, "interrupted", nb.Cells[0].Outputs, []*Output{errorOut("Interrupted", "interrupted", "Interrupted at line 1")})
-	if len(f.requests) != 1 {
-		t.Errorf("%d cells executed after the interrupt, want none", len(f.requests)-1)
+	if len(f.executed()) != 1 {
+		t.Errorf("%d cells executed after the interrupt, want none", len(f.executed())-1)
 	}
 }
 
