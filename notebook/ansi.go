@@ -46,6 +46,25 @@ func ansiToHTML(text string) string {
 	return sb.String()
 }
 
+// StripANSI removes ANSI escape sequences (colours, cursor movement, window
+// titles) from text, as for a traceback printed to a file.
+func StripANSI(text string) string {
+	var sb strings.Builder
+	for i := 0; i < len(text); {
+		if text[i] != 0x1b {
+			j := strings.IndexByte(text[i:], 0x1b)
+			if j < 0 {
+				j = len(text) - i
+			}
+			sb.WriteString(text[i : i+j])
+			i += j
+			continue
+		}
+		i, _, _ = parseEscape(text, i)
+	}
+	return sb.String()
+}
+
 // parseEscape reads the escape sequence starting with ESC at text[i]. It
 // returns the index after it, the parameters of a CSI sequence and its final
 // byte (0 for anything that is not CSI).

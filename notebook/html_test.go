@@ -64,6 +64,13 @@ func TestANSIToHTML(t *testing.T) {
 	}
 }
 
+func TestStripANSI(t *testing.T) {
+	in := "\x1b[1;31mError\x1b[0m: \x1b]0;t\x07bad\x1b[2K <x>"
+	if got, want := StripANSI(in), "Error: bad <x>"; got != want {
+		t.Errorf("StripANSI(%q) = %q, want %q", in, got, want)
+	}
+}
+
 func TestTerminalText(t *testing.T) {
 	for _, tc := range [][2]string{
 		{"10%\r50%\r100%\ndone\n", "100%\ndone\n"},
