@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/graftml/graft/kernel"
+	"github.com/graftml/graft/kernel/golang"
 	"github.com/graftml/graft/notebook"
 )
 
 // newLanguage starts the interpreter that runs the notebook's cells; tests
 // replace it with a fake.
 var newLanguage = func() (kernel.Language, error) {
-	return nil, errors.New("the Go interpreter (kernel/golang) is not built yet")
+	return golang.New(golang.Options{Version: Version})
 }
 
 const runUsage = `usage: graft run NOTEBOOK.ipynb [-o OUT.ipynb] [--html OUT.html] [--timeout D] [--allow-errors] [--verbose]
