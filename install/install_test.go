@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -298,5 +299,44 @@ print(json.dumps({"argv": s.argv, "display_name": s.display_name, "language": s.
 	}
 	if ks, ok := listed.KernelSpecs["graft"]; !ok || ks.ResourceDir != dir {
 		t.Errorf("jupyter kernelspec list: %s", out)
+	}
+}
+
+// TestSysPrefix checks that --sys-prefix asks the Python behind `jupyter`
+// before any other python on PATH, with stand-in scripts for both.
+func TestSysPrefix(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses shell scripts as stand-ins for Python")
+	}
+	bin := t.TempDir()
+	prefix := t.TempDir()
+	script := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script("jpython", "#!/bin/sh\necho "+prefix+"\n")
+	script("python3", "#!/bin/sh\necho /not/this/one\n")
+	script("jupyter", "#!"+filepath.Join(bin, "jpython")+"\nimport sys\n")
+	t.Setenv("PATH", bin)
+	got, err := SysPrefix(context.Background())
+	if err != nil || got != prefix {
+		t.Fatalf("SysPrefix = %q, %v; want %q from jupyter's python", got, err, prefix)
+	}
+	dir, err := Install(context.Background(), Options{Target: TargetSysPrefix, Binary: fakeBinary(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(prefix, "share", "jupyter", "kernels", "graft"); dir != want {
+		t.Errorf("installed into %s, want %s", dir, want)
+	}
+
+	os.Remove(filepath.Join(bin, "jupyter"))
+	if got, err := SysPrefix(context.Background()); err != nil || got != "/not/this/one" {
+		t.Errorf("without jupyter: SysPrefix = %q, %v; want python3's answer", got, err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	if _, err := SysPrefix(context.Background()); err == nil || !strings.Contains(err.Error(), "use --user or --prefix DIR") {
+		t.Errorf("without Python: %v, want an error suggesting --user or --prefix", err)
 	}
 }
