@@ -33,6 +33,11 @@ var Symbols = map[string]map[string]reflect.Value{}
 // to graft functions that treat such values specially: an interpreted type
 // with a Display method given to display.Render or display.Show is wrapped as
 // a display.Displayer (or else as a fmt.Stringer), so its rich form is used.
+// yaegi v0.16.1 consults it only for direct calls of these functions with an
+// argument whose static type is the interpreted type: a method such as
+// (*display.Handle).Update, a function value, or a value held in an `any`
+// variable pass the bare struct (shown as text). Rewriting h.Update(v) as
+// h.Update(display.Render(v)) keeps the rich form.
 var MapTypes = map[reflect.Value][]reflect.Type{}
 
 func init() {

@@ -132,7 +132,23 @@ func (t tag) String() string { return "tag!" }`)
 			t.Errorf("%s = %v, want text %q and HTML %q", tc.call, b.Data, tc.text, tc.html)
 		}
 	}
+	// display.Show publishes the interpreted type's own bundle.
+	shown := &shownBundles{}
+	prev := display.SetFrontend(shown)
+	t.Cleanup(func() { display.SetFrontend(prev) })
+	eval(t, i, `display.Show(card{"live"})`)
+	if len(shown.bundles) != 1 || shown.bundles[0].Text() != "card live" {
+		t.Errorf(`display.Show(card{"live"}) published %v, want one bundle with text "card live"`, shown.bundles)
+	}
 }
+
+// shownBundles is a display.Frontend that records what is published.
+type shownBundles struct{ bundles []display.Bundle }
+
+func (s *shownBundles) Publish(b display.Bundle, id string, update bool) {
+	s.bundles = append(s.bundles, b)
+}
+func (s *shownBundles) Clear(wait bool) {}
 
 func TestInterpretedInterfaceImplementations(t *testing.T) {
 	i := newInterp(t)
