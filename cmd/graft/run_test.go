@@ -20,13 +20,13 @@ import (
 // scriptLang is a kernel.Language whose cells are lines of commands:
 // "print TEXT" streams TEXT and a newline to stdout, "warn TEXT" to stderr,
 // "image" displays a PNG, "fail TEXT" fails the cell, "wait" blocks until
-// the cell is interrupted.
-type scriptLang struct{}
+// the cell is interrupted (closing waiting first, if not nil).
+type scriptLang struct{ waiting chan struct{} }
 
 var pngBytes = []byte("\x89PNG\r\n\x1a\nfake")
 
 func (scriptLang) Info() kernel.LanguageInfo { return kernel.LanguageInfo{Name: "go", Version: "test"} }
-func (scriptLang) Execute(ctx context.Context, req kernel.ExecuteRequest, out kernel.Output) kernel.Result {
+func (s scriptLang) Execute(ctx context.Context, req kernel.ExecuteRequest, out kernel.Output) kernel.Result {
 	for _, line := range strings.Split(req.Code, "\n") {
 		cmd, arg, _ := strings.Cut(line, " ")
 		switch cmd {
@@ -39,6 +39,9 @@ func (scriptLang) Execute(ctx context.Context, req kernel.ExecuteRequest, out ke
 		case "fail":
 			return kernel.Result{Error: &kernel.CellError{Name: "Error", Value: arg, Traceback: []string{"\x1b[31mError\x1b[0m: " + arg, "\tcell:1"}}}
 		case "wait":
+			if s.waiting != nil {
+				close(s.waiting)
+			}
 			<-ctx.Done()
 			return kernel.Result{Error: &kernel.CellError{Name: "Interrupted", Value: "interrupted"}}
 		}
@@ -50,11 +53,13 @@ func (scriptLang) Inspect(string, int, int) kernel.Inspection { return kernel.In
 func (scriptLang) IsComplete(string) (string, string)         { return "complete", "" }
 func (scriptLang) Reset() error                               { return nil }
 
-// useScriptLang makes graft run use scriptLang for the test.
-func useScriptLang(t *testing.T) {
+// useScriptLang makes graft run use a scriptLang for the test.
+func useScriptLang(t *testing.T) scriptLang {
 	prev := newLanguage
-	newLanguage = func() (kernel.Language, error) { return scriptLang{}, nil }
+	lang := scriptLang{waiting: make(chan struct{})}
+	newLanguage = func() (kernel.Language, error) { return lang, nil }
 	t.Cleanup(func() { newLanguage = prev })
+	return lang
 }
 
 // writeNotebook writes a notebook with one code cell per source.
@@ -219,12 +224,16 @@ func TestExecuteNotebookTimeout(t *testing.T) {
 }
 
 func TestExecuteNotebookInterrupted(t *testing.T) {
-	useScriptLang(t)
+	lang := useScriptLang(t)
 	path := writeNotebook(t, "print started\nwait")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		<-lang.waiting
+		cancel() // as Ctrl-C does
+	}()
 	err := executeNotebook(ctx, runOptions{notebook: path, out: path}, io.Discard, io.Discard)
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cell 1") {
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), "cell 1") {
 		t.Fatalf("executeNotebook returned %v, want the interruption of cell 1", err)
 	}
 	if o := readNotebook(t, path).Cells[0].Outputs; len(o) != 2 || o[0].Text != "started\n" || o[1].EName != "Interrupted" {
