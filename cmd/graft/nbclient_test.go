@@ -39,6 +39,23 @@ for cell in nb.cells:
 nbformat.write(nb, dst)
 `
 
+// goTool returns the go command that runs the tests.
+func goTool(t *testing.T) string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command to build graft with: %v", err)
+	}
+	return p
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
 // TestRunMatchesNBClient executes testdata/outputs.ipynb twice — with graft
 // run, in-process, and with nbclient through graft's kernel as Jupyter
 // starts it — and requires the two notebooks to be the same, byte for byte.
@@ -50,8 +67,7 @@ func TestRunMatchesNBClient(t *testing.T) {
 	dir := t.TempDir()
 
 	bin := filepath.Join(dir, "graft")
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	build := exec.Command(gotool, "build", "-o", bin, ".")
+	build := exec.Command(goTool(t), "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
