@@ -99,3 +99,12 @@ func (c ConnectionInfo) Endpoint(port int) string {
 	}
 	return "tcp://" + net.JoinHostPort(c.IP, strconv.Itoa(port))
 }
+
+// bindEndpoint is Endpoint through the kernel's own transports (see
+// transport.go): the same address, with writes batched per message.
+func (c ConnectionInfo) bindEndpoint(port int) string {
+	if c.Transport == "ipc" {
+		return ipcTransport + "://" + c.IP + "-" + strconv.Itoa(port)
+	}
+	return tcpTransport + "://" + net.JoinHostPort(c.IP, strconv.Itoa(port))
+}

@@ -66,6 +66,7 @@ func (s *server) execute(m *wire.Message) error {
 	}
 	status := "ok"
 	var content map[string]any
+	var aborted []*wire.Message
 	if e := res.Error; e != nil {
 		status = "error"
 		errOut := errorContent(e.Name, e.Value, e.Traceback)
@@ -75,9 +76,9 @@ func (s *server) execute(m *wire.Message) error {
 		}
 		content = errorContent(e.Name, e.Value, e.Traceback)
 		if req.StopOnError {
-			s.mu.Lock()
-			s.abort = true
-			s.mu.Unlock()
+			// What was sent before the frontend could see the error is
+			// aborted; what it sends after is not.
+			aborted = s.takeQueued()
 		}
 	} else {
 		content = map[string]any{"status": "ok"}
@@ -87,27 +88,25 @@ func (s *server) execute(m *wire.Message) error {
 	content["user_expressions"] = userExpressions(res.UserExpressions)
 	metadata := map[string]any{"started": started, "status": status, "dependencies_met": true, "engine": s.session}
 	s.reply(s.shell, m, "execute_reply", metadata, content)
+	s.abort(aborted)
 	return nil
 }
 
-// runCell calls the language on its own goroutine, so that a panic that
-// escapes it becomes the cell's error instead of ending the kernel.
+// runCell calls the language, turning a panic that escapes it into the
+// cell's error instead of the end of the kernel. It runs on the shell loop's
+// goroutine: control and the heartbeat have goroutines of their own.
 func (s *server) runCell(ctx context.Context, req ExecuteRequest, out *cellOutput) (res Result) {
-	done := make(chan Result, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				s.log.Printf("the language panicked running a cell: %v\n%s", r, debug.Stack())
-				done <- Result{Error: &CellError{
-					Name:      "panic",
-					Value:     fmt.Sprint(r),
-					Traceback: []string{fmt.Sprintf("panic: %v (inside graft's interpreter; the kernel recovered)", r)},
-				}}
-			}
-		}()
-		done <- s.lang.Execute(ctx, req, out)
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Printf("the language panicked running a cell: %v\n%s", r, debug.Stack())
+			res = Result{Error: &CellError{
+				Name:      "panic",
+				Value:     fmt.Sprint(r),
+				Traceback: []string{fmt.Sprintf("panic: %v (inside graft's interpreter; the kernel recovered)", r)},
+			}}
+		}
 	}()
-	return <-done
+	return s.lang.Execute(ctx, req, out)
 }
 
 // payload turns a pager bundle into the execute_reply payload.

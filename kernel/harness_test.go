@@ -130,7 +130,7 @@ func (f *fakeLang) Reset() error { f.resets++; return nil }
 // testKernel is a kernel served in this process and a client connected to
 // it through real ZeroMQ sockets.
 type testKernel struct {
-	t      *testing.T
+	t      testing.TB
 	server *server
 	info   ConnectionInfo
 	lang   *fakeLang
@@ -168,7 +168,7 @@ func (b *syncBuffer) String() string {
 
 // ipcInfo returns a connection over ipc in a fresh directory (no ports to
 // collide with), signed with a key.
-func ipcInfo(t *testing.T) ConnectionInfo {
+func ipcInfo(t testing.TB) ConnectionInfo {
 	dir, err := os.MkdirTemp("", "gk")
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ type kernelConfig struct {
 }
 
 // startKernel serves a kernel with a fake language and connects a client.
-func startKernel(t *testing.T, cfg kernelConfig) *testKernel {
+func startKernel(t testing.TB, cfg kernelConfig) *testKernel {
 	t.Helper()
 	if cfg.info.Transport == "" {
 		cfg.info = ipcInfo(t)
@@ -423,7 +423,7 @@ func (k *testKernel) request(msgType string, c any) map[string]any {
 	return content(k.t, r)
 }
 
-func content(t *testing.T, m *wire.Message) map[string]any {
+func content(t testing.TB, m *wire.Message) map[string]any {
 	t.Helper()
 	var c map[string]any
 	if err := json.Unmarshal(m.Content, &c); err != nil {
@@ -462,7 +462,7 @@ func (k *testKernel) shutdown(restart bool) map[string]any {
 func (k *testKernel) queued() int { return len(k.server.shellQ) }
 
 // waitFor waits until cond holds (a deadlock guard bounds the wait).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
@@ -474,7 +474,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // freePorts returns five TCP ports that were free a moment ago.
-func freePorts(t *testing.T) (a, b, c, d, e int) {
+func freePorts(t testing.TB) (a, b, c, d, e int) {
 	var ports [5]int
 	var ls []net.Listener
 	for i := range ports {

@@ -33,6 +33,7 @@ type historyEntry struct {
 // Every kernel start is a new session, numbered one more than the highest in
 // the file; a cell is (session, line) with line its execution count.
 type history struct {
+	ready   chan struct{} // closed once the file is loaded
 	mu      sync.Mutex
 	path    string
 	file    *os.File // nil when the file could not be opened: memory only
@@ -67,40 +68,55 @@ func defaultHistoryDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "jupyter", "graft"), nil
 }
 
-// openHistory loads the history in dir and starts a new session. Problems
-// with the file are reported through warn and leave a history that lives in
-// memory only: losing history must never stop the kernel.
+// openHistory loads the history in dir and starts a new session. It returns
+// at once and loads in the background (a long history must not delay the
+// kernel's start); every method waits for the load. Problems with the file
+// are reported through warn and leave a history that lives in memory only:
+// losing history must never stop the kernel.
 func openHistory(dir string, warn func(format string, args ...any)) *history {
-	h := &history{warn: warn, session: 1}
+	h := &history{warn: warn, session: 1, ready: make(chan struct{})}
+	go func() {
+		defer close(h.ready)
+		h.open(dir)
+	}()
+	return h
+}
+
+func (h *history) open(dir string) {
 	if dir == "" {
 		d, err := defaultHistoryDir()
 		if err != nil {
-			warn("history kept in memory only: %v", err)
-			return h
+			h.warn("history kept in memory only: %v", err)
+			return
 		}
 		dir = d
 	}
 	h.path = filepath.Join(dir, historyFile)
 	if err := h.load(); err != nil {
-		warn("reading history: %v", err)
+		h.warn("reading history: %v", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		warn("history kept in memory only: %v", err)
-		return h
+		h.warn("history kept in memory only: %v", err)
+		return
 	}
 	if h.lines > 2*maxHistory {
 		if err := h.compact(); err != nil {
-			warn("compacting history file %s: %v", h.path, err)
+			h.warn("compacting history file %s: %v", h.path, err)
 		}
 	}
 	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		warn("history kept in memory only: %v", err)
-		return h
+		h.warn("history kept in memory only: %v", err)
+		return
 	}
 	h.file = f
 	h.write(historyEntry{Session: h.session, Start: nowDate()})
-	return h
+}
+
+// lock waits for the load, then locks h.
+func (h *history) lock() {
+	<-h.ready
+	h.mu.Lock()
 }
 
 // load reads the file, keeping the last maxHistory entries, and sets the
@@ -168,7 +184,7 @@ func (h *history) trim() {
 	}
 }
 
-// write appends one line to the file; h.mu is held or h is not shared yet.
+// write appends one line to the file; h is locked or still loading.
 func (h *history) write(e historyEntry) {
 	if h.file == nil {
 		return
@@ -186,7 +202,7 @@ func (h *history) write(e historyEntry) {
 
 // add records cell number line of the current session.
 func (h *history) add(line int, input string, output *string) {
-	h.mu.Lock()
+	h.lock()
 	defer h.mu.Unlock()
 	e := historyEntry{Session: h.session, Line: line, Input: input, Output: output}
 	h.entries = append(h.entries, e)
@@ -196,7 +212,7 @@ func (h *history) add(line int, input string, output *string) {
 
 // close closes the file; later additions stay in memory.
 func (h *history) close() {
-	h.mu.Lock()
+	h.lock()
 	defer h.mu.Unlock()
 	if h.file != nil {
 		h.file.Close()
@@ -226,7 +242,7 @@ type historyRequest struct {
 //     characters, ? one, [abc] a class, as SQLite's GLOB), the last n if n
 //     is given, each input once when unique.
 func (h *history) query(r historyRequest) ([]historyEntry, error) {
-	h.mu.Lock()
+	h.lock()
 	defer h.mu.Unlock()
 	n := -1
 	if r.N != nil && *r.N > 0 {

@@ -47,6 +47,7 @@ func quietHistory(t *testing.T, dir string) (*history, *[]string) {
 	var warnings []string
 	h := openHistory(dir, func(f string, a ...any) { warnings = append(warnings, fmt.Sprintf(f, a...)) })
 	t.Cleanup(h.close)
+	<-h.ready
 	return h, &warnings
 }
 

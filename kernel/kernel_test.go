@@ -188,9 +188,15 @@ func TestStopOnErrorAbortsQueuedCells(t *testing.T) {
 			t.Fatalf("queued cell reply = %v, want aborted", c)
 		}
 	}
-	// Cells sent after the abort run again.
-	if reply, _ := k.execute("6*7", nil); reply["status"] != "ok" {
-		t.Fatalf("cell after the abort: %v", reply)
+	// A cell sent as soon as the error reply arrives (before the idle
+	// status) is not aborted: only what was queued before the reply is.
+	failing = k.send(k.shell, "execute_request", map[string]any{"code": "boom", "stop_on_error": true})
+	if r := content(t, k.reply(k.shellIn, failing)); r["status"] != "error" {
+		t.Fatalf("failing cell reply = %v", r)
+	}
+	after := k.send(k.shell, "execute_request", map[string]any{"code": "6*7"})
+	if c := content(t, k.reply(k.shellIn, after)); c["status"] != "ok" {
+		t.Fatalf("cell sent after the error reply: %v", c)
 	}
 	// Without stop_on_error, a failure aborts nothing.
 	failing = k.send(k.shell, "execute_request", map[string]any{"code": "gated-fail", "stop_on_error": false})

@@ -104,7 +104,6 @@ type server struct {
 	parent   *wire.Message      // the shell request being handled
 	stopped  chan struct{}      // closed by shutdown_request
 	stopOnce sync.Once
-	abort    bool // abort the execute requests already queued
 }
 
 func newServer(ctx context.Context, info ConnectionInfo, lang Language, opts Options) (*server, error) {
@@ -175,7 +174,7 @@ func (s *server) bind() error {
 	}
 	for _, m := range mk {
 		sock := m.new(s.ctx, id, zmq4.WithLogger(zlog))
-		ep := s.info.Endpoint(m.port)
+		ep := s.info.bindEndpoint(m.port)
 		if err := sock.Listen(ep); err != nil {
 			sock.Close()
 			s.closeSockets()
@@ -195,6 +194,12 @@ func (s *server) closeSockets() {
 	for _, k := range []*socket{s.shell, s.control, s.stdin, s.iopub, s.hb} {
 		if k != nil {
 			k.Close()
+		}
+	}
+	if s.info.Transport == "ipc" {
+		// zmq4 removes the socket files of "ipc://" endpoints only.
+		for _, p := range s.info.ports() {
+			os.Remove(s.info.IP + "-" + strconv.Itoa(p.port))
 		}
 	}
 }

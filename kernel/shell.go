@@ -18,41 +18,36 @@ func (s *server) shellLoop() {
 			return
 		case m := <-s.shellQ:
 			s.handleShell(m)
-			if s.takeAbort() {
-				s.abortQueued()
-			}
 		}
 	}
 }
 
-// takeAbort reports (and clears) whether the last cell failed with
-// stop_on_error.
-func (s *server) takeAbort() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.abort
-	s.abort = false
-	return a
-}
-
-// abortQueued answers every execute request already received with an
-// "aborted" reply, as ipykernel does after a failing cell with stop_on_error;
-// other queued requests are handled normally, in order.
-func (s *server) abortQueued() {
+// takeQueued removes and returns the shell requests received so far.
+func (s *server) takeQueued() []*wire.Message {
+	var q []*wire.Message
 	for {
 		select {
 		case m := <-s.shellQ:
-			if m.Header.MsgType != "execute_request" {
-				s.handleShell(m)
-				continue
-			}
-			s.status(m, "busy")
-			s.reply(s.shell, m, "execute_reply", map[string]any{"status": "aborted"},
-				map[string]any{"status": "aborted", "execution_count": s.executionCount()})
-			s.status(m, "idle")
+			q = append(q, m)
 		default:
-			return
+			return q
 		}
+	}
+}
+
+// abort answers the execute requests of queued (taken by takeQueued when a
+// cell failed with stop_on_error) with "aborted" replies, as ipykernel does;
+// the other requests among them are handled normally, in order.
+func (s *server) abort(queued []*wire.Message) {
+	for _, m := range queued {
+		if m.Header.MsgType != "execute_request" {
+			s.handleShell(m)
+			continue
+		}
+		s.status(m, "busy")
+		s.reply(s.shell, m, "execute_reply", map[string]any{"status": "aborted"},
+			map[string]any{"status": "aborted", "execution_count": s.executionCount()})
+		s.status(m, "idle")
 	}
 }
 
@@ -62,23 +57,28 @@ func (s *server) executionCount() int {
 	return s.count
 }
 
-// shellHandlers maps each shell message type to its handler.
-var shellHandlers = map[string]func(*server, *wire.Message) error{
-	"execute_request": (*server).execute,
-	"kernel_info_request": func(s *server, m *wire.Message) error {
-		s.reply(s.shell, m, "kernel_info_reply", nil, s.kinfo)
-		return nil
-	},
-	"complete_request":    (*server).complete,
-	"inspect_request":     (*server).inspect,
-	"is_complete_request": (*server).isComplete,
-	"history_request":     (*server).historyRequest,
-	"comm_info_request":   (*server).commInfo,
-	"comm_open":           (*server).commOpen,
-	"comm_msg":            (*server).commMsg,
-	"comm_close":          (*server).commClose,
-	"connect_request":     (*server).connect,
-	"shutdown_request":    func(s *server, m *wire.Message) error { s.shutdown(s.shell, m); return nil },
+// shellHandlers maps each shell message type to its handler. (It is filled
+// in init: execute refers back to it through abort.)
+var shellHandlers map[string]func(*server, *wire.Message) error
+
+func init() {
+	shellHandlers = map[string]func(*server, *wire.Message) error{
+		"execute_request": (*server).execute,
+		"kernel_info_request": func(s *server, m *wire.Message) error {
+			s.reply(s.shell, m, "kernel_info_reply", nil, s.kinfo)
+			return nil
+		},
+		"complete_request":    (*server).complete,
+		"inspect_request":     (*server).inspect,
+		"is_complete_request": (*server).isComplete,
+		"history_request":     (*server).historyRequest,
+		"comm_info_request":   (*server).commInfo,
+		"comm_open":           (*server).commOpen,
+		"comm_msg":            (*server).commMsg,
+		"comm_close":          (*server).commClose,
+		"connect_request":     (*server).connect,
+		"shutdown_request":    func(s *server, m *wire.Message) error { s.shutdown(s.shell, m); return nil },
+	}
 }
 
 // handleShell handles one shell request between busy and idle status
