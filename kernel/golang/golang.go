@@ -3,23 +3,43 @@
 // output while a cell runs, turning panics and compile errors into one error
 // per failing cell, and answering the editor's completion, inspection and
 // is-complete questions. It implements kernel.Language.
+//
+// What a cell sees:
+//
+//   - the standard library and the packages of Options.Exports, imported
+//     automatically when the cell uses them (strings.ToUpper, tensor.New …);
+//   - ctx, a context.Context that is done when the cell is interrupted (or
+//     ends), to pass to long-running calls such as train.Run;
+//   - os.Stdout and os.Stderr, which stream to the frontend as they are
+//     written, and os.Stdin (also read by fmt.Scan*), which prompts the
+//     frontend for a line each time it runs dry;
+//   - display.Show and friends, which reach the cell's output.
+//
+// The value of a trailing expression is the cell's result (Out[n]), shown
+// through display.Render; an expression without exactly one value (a call of
+// fmt.Println, a func without results) shows nothing.
 package golang
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/kernel"
+	"github.com/graftml/graft/kernel/golang/symbols"
 )
 
 // Options configures an Interpreter.
@@ -27,24 +47,42 @@ type Options struct {
 	// Version is graft's version, reported as the implementation version.
 	Version string
 	// Env is the environment cells see through os.Getenv and %env; nil
-	// means the process environment.
+	// means a copy of the process environment. Cells cannot change the
+	// process environment.
 	Env []string
-	// Exports are extra yaegi symbol tables (import path "dir/name" →
-	// symbols) made available to cells, for example graft's own packages.
+	// Exports are extra yaegi symbol tables (key "IMPORTPATH/NAME" →
+	// symbols, as in yaegi's stdlib.Symbols) made available to cells, in
+	// addition to the standard library and graft's packages (symbols).
 	Exports []interp.Exports
 }
 
 // Interpreter runs Go cells. It implements kernel.Language. Execute runs one
-// cell at a time; Complete, Inspect and IsComplete may run concurrently with it.
+// cell at a time; Complete, Inspect and IsComplete may run concurrently with
+// it. An Interpreter installs its own display.Frontend while a cell runs, so
+// only one Interpreter per process should execute cells at a time.
 type Interpreter struct {
 	opts Options
+	io   *cellIO
+	pkgs *packageIndex
 
-	mu sync.Mutex // guards i and the fields below between cells
-	i  *interp.Interpreter
+	execMu sync.Mutex // one Execute (or Reset) at a time
 
-	// out is where the running cell's output goes; nil between cells.
-	outMu sync.Mutex
-	out   kernel.Output
+	imu sync.RWMutex
+	i   *interp.Interpreter // replaced by Reset
+	st  *state              // replaced by Reset
+
+	cur     atomic.Pointer[run] // the running cell, nil between cells
+	runs    int                 // counts Execute calls, names compiled files
+	renames int                 // counts redefined types (see fixRedefinedTypes)
+
+	traceMu sync.Mutex
+	trace   []string // yaegi's panic lines since the step started
+
+	stdoutFile, stderrFile *os.File // what cells see as os.Stdout and os.Stderr
+	stdinFile              *Stdin   // what cells see as os.Stdin
+
+	ctxMu   sync.Mutex
+	cellCtx context.Context // what cells see as ctx
 }
 
 // Interface check.
@@ -53,8 +91,19 @@ var _ kernel.Language = (*Interpreter)(nil)
 // New returns an interpreter with the standard library and the packages of
 // opts.Exports available to cells.
 func New(opts Options) (*Interpreter, error) {
-	in := &Interpreter{opts: opts}
-	if err := in.Reset(); err != nil {
+	if opts.Env == nil {
+		opts.Env = os.Environ()
+	}
+	c, err := newCellIO()
+	if err != nil {
+		return nil, fmt.Errorf("golang: creating the pipes for os.Stdout and os.Stderr: %w", err)
+	}
+	in := &Interpreter{opts: opts, io: c, cellCtx: context.Background()}
+	in.stdoutFile, in.stderrFile = c.files[0], c.files[1]
+	in.stdinFile = &Stdin{r: &c.stdin}
+	in.pkgs = newPackageIndex(in.tables())
+	if err := in.reset(); err != nil {
+		c.close()
 		return nil, err
 	}
 	return in, nil
@@ -62,101 +111,343 @@ func New(opts Options) (*Interpreter, error) {
 
 // Reset forgets all state: a fresh interpreter replaces the current one.
 func (in *Interpreter) Reset() error {
+	in.execMu.Lock()
+	defer in.execMu.Unlock()
+	return in.reset()
+}
+
+func (in *Interpreter) reset() error {
 	i := interp.New(interp.Options{
-		Stdout: writerFunc(func(p []byte) (int, error) { in.stream("stdout", string(p)); return len(p), nil }),
-		Stderr: writerFunc(func(p []byte) (int, error) { in.stream("stderr", string(p)); return len(p), nil }),
-		Stdin:  readerFunc(func(p []byte) (int, error) { return 0, io.EOF }),
-		Env:    in.opts.Env,
+		Stdout: streamWriter{in.io, 0},
+		Stderr: traceWriter{in},
+		Stdin:  &in.io.stdin,
+		Env:    append([]string(nil), in.opts.Env...),
 	})
-	if err := i.Use(stdlib.Symbols); err != nil {
-		return fmt.Errorf("golang: loading the standard library: %w", err)
-	}
-	for _, e := range in.opts.Exports {
+	for _, e := range in.tables() {
 		if err := i.Use(e); err != nil {
-			return fmt.Errorf("golang: loading exported packages: %w", err)
+			return fmt.Errorf("golang: loading symbol tables: %w", err)
 		}
 	}
-	in.mu.Lock()
-	in.i = i
-	in.mu.Unlock()
+	if err := i.Use(in.rtExports()); err != nil {
+		return fmt.Errorf("golang: loading the cell runtime: %w", err)
+	}
+	if err := i.Use(interp.Exports{"os/os": {
+		"Stdout": reflect.ValueOf(&in.stdoutFile).Elem(),
+		"Stderr": reflect.ValueOf(&in.stderrFile).Elem(),
+		"Stdin":  reflect.ValueOf(&in.stdinFile).Elem(),
+	}}); err != nil {
+		return fmt.Errorf("golang: redirecting os.Stdout: %w", err)
+	}
+	for _, src := range prelude {
+		if _, err := i.Eval(src); err != nil {
+			return fmt.Errorf("golang: evaluating the prelude %q: %w", src, err)
+		}
+	}
+	st := newState()
+	st.imports["_graftrt"] = rtPath
+	in.imu.Lock()
+	in.i, in.st = i, st
+	in.imu.Unlock()
 	return nil
+}
+
+// tables returns the symbol tables cells may import from: the standard
+// library, graft's packages, then Options.Exports.
+func (in *Interpreter) tables() []interp.Exports {
+	return append([]interp.Exports{stdlib.Symbols, symbols.Symbols}, in.opts.Exports...)
+}
+
+// current returns the current yaegi interpreter and state.
+func (in *Interpreter) current() (*interp.Interpreter, *state) {
+	in.imu.RLock()
+	defer in.imu.RUnlock()
+	return in.i, in.st
 }
 
 // Info describes Go for kernel_info_reply.
 func (in *Interpreter) Info() kernel.LanguageInfo {
+	v := strings.TrimPrefix(runtime.Version(), "go")
 	return kernel.LanguageInfo{
 		Name:              "go",
-		Version:           strings.TrimPrefix(runtime.Version(), "go"),
+		Version:           v,
 		MIMEType:          "text/x-go",
 		FileExtension:     ".go",
 		PygmentsLexer:     "go",
 		CodeMirrorMode:    "go",
 		Implementation:    "graft",
 		ImplementationVer: in.opts.Version,
-		Banner:            "graft: Go " + strings.TrimPrefix(runtime.Version(), "go") + " cells interpreted by yaegi, with graft's tensor and nn packages",
+		Banner: "graft " + in.opts.Version + " — Go " + v + " cells (interpreted by yaegi) with graft's tensor and nn packages.\n" +
+			"Type %help for magics; NAME? shows documentation.",
 		HelpLinks: []kernel.HelpLink{
 			{Text: "Go documentation", URL: "https://go.dev/doc/"},
 			{Text: "Go standard library", URL: "https://pkg.go.dev/std"},
 			{Text: "graft", URL: "https://github.com/graftml/graft"},
+			{Text: "graft packages", URL: "https://pkg.go.dev/github.com/graftml/graft"},
 		},
 	}
 }
 
-// Execute runs one cell.
+// Execute runs one cell. Outputs stream to out while it runs; a failing cell
+// returns its one error in the Result and writes nothing about it to out.
 func (in *Interpreter) Execute(ctx context.Context, req kernel.ExecuteRequest, out kernel.Output) kernel.Result {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.setOut(out)
-	defer in.setOut(nil)
-	v, err := in.i.EvalWithContext(ctx, req.Code)
-	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return kernel.Result{Error: &kernel.CellError{Name: "Interrupted", Value: "the cell was interrupted"}}
+	in.execMu.Lock()
+	defer in.execMu.Unlock()
+	if req.Silent {
+		out = discard{out}
+	}
+	if res, ok := in.magic(ctx, req, out); ok {
+		return res
+	}
+	return in.execCode(ctx, req, req.Code, out)
+}
+
+// execCode runs Go code as a cell.
+func (in *Interpreter) execCode(ctx context.Context, req kernel.ExecuteRequest, code string, out kernel.Output) kernel.Result {
+	in.runs++
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r := &run{ctx: runCtx, cancel: cancel, id: in.runs, count: req.ExecutionCount}
+
+	in.cur.Store(r)
+	defer in.cur.Store(nil)
+	in.io.begin(out)
+	defer in.io.end()
+	prev := display.SetFrontend(frontend{in.io})
+	defer display.SetFrontend(prev)
+	stopWatch := watchStack(r)
+	defer stopWatch()
+	in.setCtx(runCtx)
+
+	defer func() {
+		for _, name := range r.drop {
+			in.dropFile(name)
 		}
-		return kernel.Result{Error: &kernel.CellError{Name: "error", Value: err.Error()}}
+	}()
+	var res kernel.Result
+	b, serr := in.runCode(r, code)
+	in.io.sync()
+	if serr != nil {
+		res.Error = in.cellError(r, serr)
+		return res
 	}
-	if !req.Silent && v.IsValid() && v.CanInterface() {
-		out.Result(display.Render(v.Interface()))
+	if b != nil {
+		if o := in.io.output(); o != nil {
+			o.Result(*b)
+		}
 	}
-	return kernel.Result{}
-}
-
-// Complete returns completions for the code at cursor.
-func (in *Interpreter) Complete(code string, cursor int) kernel.Completion {
-	return kernel.Completion{CursorStart: cursor, CursorEnd: cursor}
-}
-
-// Inspect returns documentation for the name at cursor.
-func (in *Interpreter) Inspect(code string, cursor, detail int) kernel.Inspection {
-	return kernel.Inspection{}
-}
-
-// IsComplete says whether code is ready to run.
-func (in *Interpreter) IsComplete(code string) (status, indent string) {
-	return "complete", ""
-}
-
-func (in *Interpreter) setOut(out kernel.Output) {
-	in.outMu.Lock()
-	in.out = out
-	in.outMu.Unlock()
-}
-
-func (in *Interpreter) stream(name, text string) {
-	in.outMu.Lock()
-	out := in.out
-	in.outMu.Unlock()
-	if out != nil {
-		out.Stream(name, text)
+	if len(req.UserExpressions) > 0 {
+		res.UserExpressions = in.userExpressions(r, req.UserExpressions)
 	}
+	return res
 }
 
-type writerFunc func(p []byte) (int, error)
+// runCode plans and runs code; it returns the trailing value's bundle.
+func (in *Interpreter) runCode(r *run, code string) (b *display.Bundle, serr *stepErr) {
+	defer func() {
+		if v := recover(); v != nil {
+			b, serr = nil, compileErr(fmt.Errorf("%v", v), true)
+		}
+	}()
+	p, perr := in.plan(code)
+	if perr != nil {
+		return nil, perr
+	}
+	return in.runPlan(r, p, cellLines(code))
+}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+// setCtx points the cells' ctx at the running cell's context.
+func (in *Interpreter) setCtx(ctx context.Context) {
+	in.ctxMu.Lock()
+	in.cellCtx = ctx
+	in.ctxMu.Unlock()
+}
 
-type readerFunc func(p []byte) (int, error)
+// userExpressions evaluates each expression after the cell.
+func (in *Interpreter) userExpressions(r *run, exprs map[string]string) map[string]kernel.ExpressionResult {
+	res := make(map[string]kernel.ExpressionResult, len(exprs))
+	k := 0
+	for name, src := range exprs {
+		k++
+		b, serr := in.evalExpr(r, src, 1000+k)
+		if serr != nil {
+			res[name] = kernel.ExpressionResult{Error: in.cellError(r, serr)}
+			continue
+		}
+		res[name] = kernel.ExpressionResult{Value: b}
+	}
+	return res
+}
 
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+// evalExpr evaluates one expression and renders its value.
+func (in *Interpreter) evalExpr(r *run, src string, k int) (display.Bundle, *stepErr) {
+	name := fileName(r.id, k)
+	info := &fileInfo{run: r.id, count: r.count, header: 0, lines: []int{1}, source: []string{src}}
+	in.addFile(name, info)
+	defer in.dropFile(name)
+	x, err := parser.ParseExprFrom(in.i.FileSet(), name, src, 0)
+	if err != nil {
+		return display.Bundle{}, syntaxErr(err)
+	}
+	file := &ast.File{Name: ast.NewIdent("main"), Decls: []ast.Decl{&ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{&ast.ValueSpec{Names: []*ast.Ident{ast.NewIdent("_")}, Values: []ast.Expr{x}}}}}}
+	if imps := in.newImports(in.autoImports(file)); len(imps) > 0 {
+		var b strings.Builder
+		for _, im := range imps {
+			fmt.Fprintf(&b, "import %s %q\n", im.name, im.path)
+		}
+		if _, serr := in.runStep(r, step{src: b.String(), kind: declStep, lines: make([]int, len(imps)+1)}, k+1000, nil, false); serr != nil {
+			return display.Bundle{}, serr
+		}
+	}
+	pos := x.Pos()
+	wrapped := &ast.BlockStmt{Lbrace: pos, Rbrace: x.End(), List: []ast.Stmt{&ast.ExprStmt{X: rtCall(pos, "Render", x)}}}
+	prog, serr := in.compile(wrapped)
+	if serr != nil {
+		return display.Bundle{}, serr
+	}
+	v, serr := in.execute(r, prog)
+	if serr != nil {
+		return display.Bundle{}, serr
+	}
+	if v.IsValid() && v.CanInterface() {
+		if b, ok := v.Interface().(display.Bundle); ok {
+			return b, nil
+		}
+	}
+	return display.NewBundle(""), nil
+}
 
-var _ = reflect.Value{}
+// plan decides how to evaluate a cell.
+func (in *Interpreter) plan(code string) (*plan, *stepErr) {
+	return in.fallbackPlan(code)
+}
+
+// autoImports returns imports for the package names f uses as pkg.Name
+// without importing or declaring them.
+func (in *Interpreter) autoImports(f *ast.File) []importSpec {
+	local := map[string]bool{}
+	for _, im := range f.Imports {
+		name, _ := importName(im)
+		local[name] = true
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if n.Tok == token.DEFINE {
+				for _, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						local[id.Name] = true
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range n.Names {
+				local[id.Name] = true
+			}
+		case *ast.TypeSpec:
+			local[n.Name.Name] = true
+		case *ast.FuncDecl:
+			if n.Recv == nil {
+				local[n.Name.Name] = true
+			}
+		case *ast.Field:
+			for _, id := range n.Names {
+				local[id.Name] = true
+			}
+		}
+		return true
+	})
+	declared := in.declared()
+	seen := map[string]bool{}
+	var imps []importSpec
+	ast.Inspect(f, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		id, ok := sel.X.(*ast.Ident)
+		if !ok || local[id.Name] || seen[id.Name] {
+			return true
+		}
+		if _, ok := declared[id.Name]; ok {
+			return true
+		}
+		if path, ok := in.pkgs.lookup(id.Name); ok {
+			seen[id.Name] = true
+			imps = append(imps, importSpec{name: id.Name, path: path})
+		}
+		return true
+	})
+	return imps
+}
+
+// packageIndex maps package names to the import paths cells may use.
+type packageIndex struct {
+	byName map[string]string
+	syms   map[string]map[string]reflect.Value // import path → symbols
+}
+
+// preferred settles names that several importable packages share.
+var preferred = map[string]string{
+	"rand":     "math/rand",
+	"template": "text/template",
+	"scanner":  "text/scanner",
+	"pprof":    "runtime/pprof",
+	"constant": "go/constant",
+}
+
+func newPackageIndex(tables []interp.Exports) *packageIndex {
+	ix := &packageIndex{byName: map[string]string{}, syms: map[string]map[string]reflect.Value{}}
+	for _, t := range tables {
+		for key := range t {
+			if key == "." {
+				continue
+			}
+			i := strings.LastIndexByte(key, '/')
+			if i < 0 {
+				continue
+			}
+			path := key[:i]
+			name := key[i+1:]
+			if ix.syms[path] == nil {
+				ix.syms[path] = map[string]reflect.Value{}
+			}
+			for n, v := range t[key] {
+				if !strings.HasPrefix(n, "_") {
+					ix.syms[path][n] = v
+				}
+			}
+			old, ok := ix.byName[name]
+			switch {
+			case !ok:
+				ix.byName[name] = path
+			case preferred[name] == path:
+				ix.byName[name] = path
+			case preferred[name] == old:
+			case strings.Count(path, "/") < strings.Count(old, "/") || (strings.Count(path, "/") == strings.Count(old, "/") && path < old):
+				ix.byName[name] = path
+			}
+		}
+	}
+	return ix
+}
+
+// lookup returns the import path for a package name.
+func (ix *packageIndex) lookup(name string) (string, bool) {
+	p, ok := ix.byName[name]
+	return p, ok
+}
+
+// symbols returns the exported symbols of the package at path.
+func (ix *packageIndex) symbols(path string) map[string]reflect.Value { return ix.syms[path] }
+
+// names returns the package names cells can use without importing.
+func (ix *packageIndex) names() []string {
+	out := make([]string, 0, len(ix.byName))
+	for n := range ix.byName {
+		out = append(out, n)
+	}
+	return out
+}
+
+// quote quotes s for Go source.
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,236 @@
+package golang
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/graftml/graft/kernel"
+)
+
+// Error names of failing cells (CellError.Name).
+const (
+	ErrSyntax      = "SyntaxError"   // the cell does not parse
+	ErrCompile     = "CompileError"  // the cell parses but does not compile
+	ErrPanic       = "panic"         // a panic in the cell or a goroutine it started
+	ErrInterrupted = "Interrupted"   // the user interrupted the cell
+	ErrOverflow    = "StackOverflow" // runaway recursion stopped before it crashed the kernel
+	ErrUsage       = "UsageError"    // a magic was misused
+)
+
+// anyPos matches a position of a compiled cell file inside a message.
+var anyPos = regexp.MustCompile(`(s\d+\.\d+/_\.go):(\d+):(\d+)`)
+
+// where describes line n of compiled file name in the cell's own terms:
+// "cell line 3" for the running cell, "In[2] line 3" for an earlier one.
+func (in *Interpreter) where(r *run, name string, n int) string {
+	f := in.file(name)
+	if f == nil {
+		return "an earlier cell"
+	}
+	line := f.cellLine(n)
+	label := "cell"
+	if f.run != r.id {
+		label = "an earlier cell"
+		if f.count > 0 {
+			label = "In[" + strconv.Itoa(f.count) + "]"
+		}
+	}
+	if line == 0 {
+		return label
+	}
+	return label + " line " + strconv.Itoa(line)
+}
+
+// cleanPositions rewrites the positions of compiled files inside msg.
+func (in *Interpreter) cleanPositions(r *run, msg string) string {
+	msg = renamed.ReplaceAllString(msg, "")
+	return anyPos.ReplaceAllStringFunc(msg, func(s string) string {
+		m := anyPos.FindStringSubmatch(s)
+		n, _ := strconv.Atoi(m[2])
+		return in.where(r, m[1], n)
+	})
+}
+
+// cellError turns a failed step into the cell's one error.
+func (in *Interpreter) cellError(r *run, e *stepErr) *kernel.CellError {
+	switch e.kind {
+	case "syntax", "compile", "internal":
+		return in.compileError(r, e)
+	case "interrupt":
+		return &kernel.CellError{Name: ErrInterrupted, Value: "the cell was interrupted",
+			Traceback: []string{ErrInterrupted + ": the cell was stopped" + in.stmtSuffix(r)}}
+	case "overflow":
+		v := fmt.Sprintf("goroutine stacks grew past %d MB (runaway recursion?); the cell was stopped", maxStack>>20)
+		return &kernel.CellError{Name: ErrOverflow, Value: v,
+			Traceback: []string{ErrOverflow + ": " + v, "", "cell", "\t" + in.stmtWhere(r)}}
+	default:
+		return in.panicError(r, e)
+	}
+}
+
+func (in *Interpreter) stmtWhere(r *run) string {
+	if s := r.stmt(); s[0] > 0 {
+		return "cell line " + strconv.Itoa(s[0])
+	}
+	return "cell"
+}
+
+func (in *Interpreter) stmtSuffix(r *run) string {
+	if s := r.stmt(); s[0] > 0 {
+		return " at cell line " + strconv.Itoa(s[0])
+	}
+	return ""
+}
+
+// compileError reports a syntax or compile error at its cell line, with the
+// line and a caret under the column.
+func (in *Interpreter) compileError(r *run, e *stepErr) *kernel.CellError {
+	name := ErrCompile
+	if e.kind == "syntax" {
+		name = ErrSyntax
+	}
+	if len(e.pos) == 0 {
+		msg := in.cleanPositions(r, e.err.Error())
+		if e.kind == "internal" {
+			msg = "the interpreter failed on this cell: " + msg
+		}
+		return &kernel.CellError{Name: name, Value: msg, Traceback: []string{name + ": " + msg}}
+	}
+	var tb []string
+	var first string
+	for i, p := range e.pos {
+		if i == 3 {
+			tb = append(tb, fmt.Sprintf("(and %d more errors)", len(e.pos)-i))
+			break
+		}
+		msg := in.cleanPositions(r, strings.TrimSpace(p.msg))
+		if f := in.file(p.file); f != nil && f.pastEnd(p.line) {
+			msg = strings.Replace(msg, "found '}'", "found the end of the cell", 1)
+			p.col = len(f.source[max(f.cellLine(p.line), 1)-1]) + 1
+		}
+		if e.kind == "internal" {
+			msg = "the interpreter failed here: " + msg
+		}
+		at := in.where(r, p.file, p.line)
+		text := at + ": " + msg
+		if i == 0 {
+			first = text
+		}
+		tb = append(tb, name+": "+text)
+		if f := in.file(p.file); f != nil && f.run == r.id {
+			if line := f.cellLine(p.line); line > 0 && line <= len(f.source) {
+				src := strings.ReplaceAll(f.source[line-1], "\t", "    ")
+				prefix := fmt.Sprintf("%5d | ", line)
+				tb = append(tb, prefix+src)
+				col := caretColumn(f.source[line-1], p.col)
+				tb = append(tb, strings.Repeat(" ", len(prefix)-2)+"| "+strings.Repeat(" ", col)+"^")
+			}
+		}
+	}
+	return &kernel.CellError{Name: name, Value: first, Traceback: tb}
+}
+
+// caretColumn converts a 1-based byte column of line into the display
+// column of the caret (tabs shown as four spaces).
+func caretColumn(line string, col int) int {
+	n := 0
+	for i, c := range line {
+		if i >= col-1 {
+			break
+		}
+		if c == '\t' {
+			n += 4
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// panicError reports a panic with a Go-style traceback in cell lines.
+func (in *Interpreter) panicError(r *run, e *stepErr) *kernel.CellError {
+	value := e.err.Error()
+	var trace []string
+	if e.p != nil {
+		value = panicValue(e.p.value)
+		trace = e.p.trace
+	}
+	if e.kind == "panic" && e.err == errGoPanic {
+		value += " (in a goroutine started by the cell)"
+	}
+	tb := []string{"panic: " + value, ""}
+	stmt := r.stmt()
+	frames := 0
+	for _, line := range trace {
+		m := panicLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		file, fn := m[1], m[4]
+		n, _ := strconv.Atoi(m[2])
+		f := in.file(file)
+		if fn == "main" {
+			// The cell's top level: yaegi's position there is only a guess
+			// of the node that ran; the statement marker is exact.
+			fn = "cell"
+			at := in.where(r, file, n)
+			if f != nil && f.run == r.id {
+				if l := f.cellLine(n); stmt[0] > 0 && (l < stmt[0] || l > stmt[1]) {
+					at = "cell line " + strconv.Itoa(stmt[0])
+				}
+			}
+			tb = append(tb, fn, "\t"+at)
+			frames++
+			continue
+		}
+		fn = strings.TrimPrefix(fn, "main.") + "(...)"
+		tb = append(tb, fn, "\t"+in.where(r, file, n))
+		frames++
+	}
+	if frames == 0 {
+		tb = append(tb, "cell", "\t"+in.stmtWhere(r))
+	}
+	return &kernel.CellError{Name: ErrPanic, Value: value, Traceback: tb}
+}
+
+// panicValue formats a panic's value as Go prints it, translating the
+// messages of reflect that stand for Go's runtime errors in interpreted code.
+func panicValue(v any) string {
+	if rv, ok := v.(reflect.Value); ok {
+		if !rv.IsValid() || !rv.CanInterface() {
+			return "<nil>"
+		}
+		v = rv.Interface()
+	}
+	var s string
+	switch x := v.(type) {
+	case error:
+		s = x.Error()
+	case fmt.Stringer:
+		s = x.String()
+	case string:
+		s = x
+	default:
+		rv := reflect.ValueOf(v)
+		switch rv.Kind() {
+		case reflect.Struct, reflect.Slice, reflect.Map, reflect.Array, reflect.Pointer:
+			s = fmt.Sprintf("%#v", v)
+		default:
+			s = fmt.Sprint(v)
+		}
+	}
+	switch {
+	case strings.HasPrefix(s, "reflect: slice index out of range"),
+		strings.HasPrefix(s, "reflect: array index out of range"),
+		strings.HasPrefix(s, "reflect: string index out of range"):
+		return "runtime error: index out of range"
+	case strings.HasPrefix(s, "reflect: slice bounds out of range"):
+		return "runtime error: slice bounds out of range"
+	case strings.HasPrefix(s, "reflect: call of reflect.Value.") && strings.HasSuffix(s, " on zero Value"):
+		return "runtime error: invalid memory address or nil pointer dereference"
+	}
+	return s
+}

@@ -1,0 +1,721 @@
+package golang
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"reflect"
+	"regexp"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/traefik/yaegi/interp"
+
+	"github.com/graftml/graft/display"
+)
+
+// stepKind says how a step's source is compiled.
+type stepKind int
+
+const (
+	// declStep is a sequence of top-level declarations (import, func, type,
+	// var, const), compiled as a file of package main.
+	declStep stepKind = iota
+	// stmtStep is a sequence of statements, run in the global scope.
+	stmtStep
+)
+
+// step is one piece of a cell evaluated by itself.
+type step struct {
+	src   string
+	lines []int // cell line of each line of src; 0 for synthesized lines
+	kind  stepKind
+}
+
+// importSpec is one import a cell needs.
+type importSpec struct{ name, path string }
+
+// plan is how a cell is evaluated: its automatic imports, then its steps in
+// order; with trailing set, the last statement of the last step is an
+// expression whose value is the cell's result.
+type plan struct {
+	imports  []importSpec
+	steps    []step
+	trailing bool
+}
+
+// run is the state of one executing cell.
+type run struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	id     int // unique per Execute, names the cell's compiled files
+	count  int // execution count, In[count]
+
+	mu       sync.Mutex
+	goPanic  *panicInfo // the first panic of a goroutine the cell started
+	stmtLine [2]int     // cell lines of the top-level statement running
+
+	// drop lists compiled files that no later traceback can mention,
+	// forgotten when the cell ends.
+	drop []string
+}
+
+// panicInfo is a recovered panic with the interpreter's trace lines.
+type panicInfo struct {
+	value any
+	trace []string
+}
+
+// Reasons a run is stopped other than an interrupt.
+var (
+	errStackOverflow = errors.New("stack overflow")
+	errGoPanic       = errors.New("panic in a goroutine")
+)
+
+// maxStack is the total goroutine stack size at which a running cell is
+// stopped: Go's own limit (1 GB for one goroutine) is fatal to the process,
+// so deep recursion must be stopped well before it.
+var maxStack uint64 = 256 << 20
+
+// fileInfo maps positions in one compiled source back to the cell.
+type fileInfo struct {
+	run    int      // the run that compiled it
+	count  int      // its cell's execution count (0: unknown)
+	header int      // lines of the compiled file before the step's source
+	lines  []int    // cell line of each step source line
+	source []string // the cell's lines, for carets under compile errors
+}
+
+// cellLine returns the cell line of line n of the compiled file, or 0. A
+// line after the step's source (the closing brace of the wrapper yaegi's
+// parser reports for an unfinished statement) is the step's last line.
+func (f *fileInfo) cellLine(n int) int {
+	k := n - f.header - 1
+	if k >= len(f.lines) {
+		k = len(f.lines) - 1
+		for k > 0 && f.lines[k] == 0 {
+			k--
+		}
+	}
+	if k < 0 || k >= len(f.lines) {
+		return 0
+	}
+	return f.lines[k]
+}
+
+// pastEnd reports whether line n of the compiled file comes after the
+// step's source.
+func (f *fileInfo) pastEnd(n int) bool { return n-f.header-1 >= len(f.lines) }
+
+// fileName names the compiled source of step k of run id. Every name ends in
+// "/_.go": yaegi scopes imports by a file's base name, so all cells must
+// share it for an import in one cell to be visible in the next.
+func fileName(id, k int) string { return "s" + strconv.Itoa(id) + "." + strconv.Itoa(k) + "/_.go" }
+
+// cellLines splits a cell into lines.
+func cellLines(code string) []string { return strings.Split(code, "\n") }
+
+// stepErr is a failure to compile or run a step.
+type stepErr struct {
+	kind string // "syntax", "compile", "panic", "interrupt", "overflow", "internal"
+	err  error
+	pos  []posError // compile errors with positions
+	p    *panicInfo
+}
+
+func (e *stepErr) Error() string { return e.err.Error() }
+
+// posError is a compile error at a position of a compiled file.
+type posError struct {
+	file      string
+	line, col int
+	msg       string
+}
+
+// runPlan evaluates the plan's imports and steps. It returns the bundle of
+// the trailing value (nil when there is none).
+func (in *Interpreter) runPlan(r *run, p *plan, src []string) (*display.Bundle, *stepErr) {
+	if imps := in.newImports(p.imports); len(imps) > 0 {
+		var b strings.Builder
+		for _, im := range imps {
+			fmt.Fprintf(&b, "import %s %q\n", im.name, im.path)
+		}
+		s := step{src: b.String(), kind: declStep, lines: make([]int, len(imps)+1)}
+		if _, err := in.runStep(r, s, 0, src, false); err != nil {
+			return nil, err
+		}
+	}
+	var result *display.Bundle
+	for k, s := range p.steps {
+		trailing := p.trailing && k == len(p.steps)-1 && s.kind == stmtStep
+		b, err := in.runStep(r, s, k+1, src, trailing)
+		if err != nil {
+			return nil, err
+		}
+		result = b
+	}
+	return result, nil
+}
+
+// runStep parses, rewrites, compiles and runs one step.
+func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing bool) (*display.Bundle, *stepErr) {
+	name := fileName(r.id, k)
+	info := &fileInfo{run: r.id, count: r.count, header: 1, lines: s.lines, source: src}
+	in.addFile(name, info)
+	fset := in.i.FileSet()
+	switch s.kind {
+	case declStep:
+		f, err := parser.ParseFile(fset, name, "package main\n"+s.src, parser.ParseComments)
+		if err != nil {
+			return nil, syntaxErr(err)
+		}
+		in.dropKnownImports(f)
+		if len(f.Decls) == 0 {
+			return nil, nil
+		}
+		in.fixRedefinedTypes(f)
+		rewriteFuncs(f)
+		if err := in.compileAndRun(r, f); err != nil {
+			return nil, err
+		}
+		in.noteDecls(fset, f.Decls)
+		if !declaresCode(f) {
+			r.drop = append(r.drop, name)
+		}
+		return nil, nil
+	default:
+		f, err := parser.ParseFile(fset, name, "package main; func main() {\n"+s.src+"\n}", parser.ParseComments)
+		if err != nil {
+			return nil, syntaxErr(err)
+		}
+		body := f.Decls[0].(*ast.FuncDecl).Body
+		in.fixRedefinedTypes(body)
+		if perr := checkTopLevel(fset, body); perr != nil {
+			return nil, perr
+		}
+		rewriteFuncs(body)
+		var last ast.Expr
+		if n := len(body.List); trailing && n > 0 {
+			if es, ok := body.List[n-1].(*ast.ExprStmt); ok {
+				last = es.X
+				body.List = body.List[:n-1]
+			}
+		}
+		stmts := body.List
+		body.List = in.instrument(fset, info, stmts)
+		if len(body.List) > 0 {
+			if err := in.compileAndRun(r, body); err != nil {
+				return nil, err
+			}
+		}
+		in.noteStmts(fset, stmts)
+		if !containsFuncLit(f) {
+			r.drop = append(r.drop, name)
+		}
+		if last == nil {
+			return nil, nil
+		}
+		return in.runTrailing(r, fset, info, last)
+	}
+}
+
+// runTrailing evaluates the cell's trailing expression through
+// _graftrt.Render, so that an interpreted type with a Display or String
+// method shows its own form. An expression without exactly one value (a call
+// of fmt.Println, a func with no result) fails to compile that way; it then
+// runs as a plain statement and shows nothing.
+func (in *Interpreter) runTrailing(r *run, fset *token.FileSet, info *fileInfo, x ast.Expr) (*display.Bundle, *stepErr) {
+	pos := x.Pos()
+	line := fset.Position(pos).Line
+	r.setStmt(info.cellLine(line), info.cellLine(fset.Position(x.End()).Line))
+	call := &ast.CallExpr{
+		Fun:    &ast.SelectorExpr{X: ast.NewIdent("_graftrt"), Sel: ast.NewIdent("Render")},
+		Lparen: pos, Args: []ast.Expr{x}, Rparen: pos,
+	}
+	call.Fun.(*ast.SelectorExpr).X.(*ast.Ident).NamePos = pos
+	call.Fun.(*ast.SelectorExpr).Sel.NamePos = pos
+	wrapped := &ast.BlockStmt{Lbrace: pos, List: []ast.Stmt{&ast.ExprStmt{X: call}}, Rbrace: x.End()}
+	prog, err := in.compile(wrapped)
+	if err != nil {
+		plain := &ast.BlockStmt{Lbrace: pos, List: []ast.Stmt{&ast.ExprStmt{X: x}}, Rbrace: x.End()}
+		prog, err := in.compile(plain)
+		if err != nil {
+			return nil, err
+		}
+		_, err = in.execute(r, prog)
+		return nil, err
+	}
+	v, serr := in.execute(r, prog)
+	if serr != nil {
+		return nil, serr
+	}
+	if v.IsValid() && v.CanInterface() {
+		if b, ok := v.Interface().(display.Bundle); ok {
+			return &b, nil
+		}
+	}
+	return nil, nil
+}
+
+// compileAndRun compiles n (a file or a block) and runs it.
+func (in *Interpreter) compileAndRun(r *run, n ast.Node) *stepErr {
+	prog, err := in.compile(n)
+	if err != nil {
+		return err
+	}
+	_, err = in.execute(r, prog)
+	return err
+}
+
+// compile compiles n, turning the interpreter's panics into errors.
+func (in *Interpreter) compile(n ast.Node) (prog *interp.Program, serr *stepErr) {
+	defer func() {
+		if v := recover(); v != nil {
+			serr = compileErr(fmt.Errorf("%v", v), true)
+		}
+	}()
+	prog, err := in.i.CompileAST(n)
+	if err != nil {
+		return nil, compileErr(err, false)
+	}
+	return prog, nil
+}
+
+// execute runs a compiled program until it ends or the run is stopped. On a
+// stop it waits (up to a second) for the interpreter to leave the program, so
+// that the next cell never runs alongside it.
+func (in *Interpreter) execute(r *run, prog *interp.Program) (v reflect.Value, serr *stepErr) {
+	in.clearTrace()
+	v, err := in.i.ExecuteWithContext(r.ctx, prog)
+	if r.ctx.Err() != nil {
+		in.waitStopped()
+		cause := context.Cause(r.ctx)
+		switch {
+		case errors.Is(cause, errStackOverflow):
+			return v, &stepErr{kind: "overflow", err: cause}
+		case errors.Is(cause, errGoPanic):
+			r.mu.Lock()
+			p := r.goPanic
+			r.mu.Unlock()
+			return v, &stepErr{kind: "panic", err: cause, p: p}
+		}
+		return v, &stepErr{kind: "interrupt", err: cause}
+	}
+	if err != nil {
+		var p interp.Panic
+		if errors.As(err, &p) {
+			return v, &stepErr{kind: "panic", err: err, p: &panicInfo{value: p.Value, trace: in.takeTrace()}}
+		}
+		return v, compileErr(err, false)
+	}
+	return v, nil
+}
+
+// waitStopped waits until no goroutine started by ExecuteWithContext on
+// behalf of this goroutine is left, or a second has passed. After an
+// interrupt the interpreter stops at its next step, which takes microseconds
+// unless the code is blocked inside a compiled call.
+func (in *Interpreter) waitStopped() {
+	gid := goroutineID()
+	if gid == "" {
+		return
+	}
+	mark := []byte("created by github.com/traefik/yaegi/interp.(*Interpreter).ExecuteWithContext in goroutine " + gid + "\n")
+	buf := make([]byte, 4<<20)
+	deadline := time.Now().Add(time.Second)
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		n := runtime.Stack(buf, true)
+		if !bytes.Contains(buf[:n], mark) || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(delay)
+	}
+}
+
+// goroutineID returns the id of the calling goroutine, as runtime.Stack
+// prints it.
+func goroutineID() string {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	s := strings.TrimPrefix(string(buf[:n]), "goroutine ")
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		return s[:i]
+	}
+	return ""
+}
+
+// watchStack stops r when goroutine stacks grow past maxStack (runaway
+// recursion), and returns a func that ends the watch.
+func watchStack(r *run) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-r.ctx.Done():
+				return
+			case <-t.C:
+				metrics.Read(sample)
+				if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > maxStack {
+					r.cancel(errStackOverflow)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (r *run) setStmt(first, last int) {
+	r.mu.Lock()
+	r.stmtLine = [2]int{first, last}
+	r.mu.Unlock()
+}
+
+func (r *run) stmt() [2]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stmtLine
+}
+
+// syntaxErr wraps a parse error.
+func syntaxErr(err error) *stepErr {
+	e := &stepErr{kind: "syntax", err: err}
+	var list scanner.ErrorList
+	if errors.As(err, &list) {
+		for _, s := range list {
+			e.pos = append(e.pos, posError{file: s.Pos.Filename, line: s.Pos.Line, col: s.Pos.Column, msg: s.Msg})
+		}
+	}
+	return e
+}
+
+// compileErr wraps an error of yaegi's compiler (or one of its panics).
+func compileErr(err error, internal bool) *stepErr {
+	e := &stepErr{kind: "compile", err: err}
+	if internal {
+		e.kind = "internal"
+	}
+	msg := strings.TrimSpace(err.Error())
+	msg = strings.ReplaceAll(msg, "CFG post-order panic: ", "")
+	if m := posPrefix.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		rest := msg[len(m[0]):]
+		// A compiler panic may nest a second, more precise position.
+		if m2 := posPrefix.FindStringSubmatch(rest); m2 != nil {
+			m, rest = m2, rest[len(m2[0]):]
+			line, _ = strconv.Atoi(m[2])
+			col, _ = strconv.Atoi(m[3])
+		}
+		e.pos = append(e.pos, posError{file: m[1], line: line, col: col, msg: rest})
+	}
+	return e
+}
+
+// checkTopLevel rejects statements that cannot work at the top level of a
+// cell: a defer there would stay registered with the interpreter's global
+// frame and run again at the end of every later cell.
+func checkTopLevel(fset *token.FileSet, body *ast.BlockStmt) *stepErr {
+	var bad ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if bad != nil {
+			return false
+		}
+		switch n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.DeferStmt:
+			bad = n
+			return false
+		}
+		return true
+	})
+	if bad == nil {
+		return nil
+	}
+	p := fset.Position(bad.Pos())
+	msg := "defer outside a function is not supported in a cell (it would run at the end of every later cell); put the code in a func and call it"
+	return &stepErr{kind: "compile", err: errors.New(msg), pos: []posError{{file: p.Filename, line: p.Line, col: p.Column, msg: msg}}}
+}
+
+// instrument puts a call of _graftrt.At before each top-level statement so
+// that a panic's traceback names the statement the cell was running.
+func (in *Interpreter) instrument(fset *token.FileSet, info *fileInfo, stmts []ast.Stmt) []ast.Stmt {
+	out := make([]ast.Stmt, 0, 2*len(stmts))
+	for _, s := range stmts {
+		first := info.cellLine(fset.Position(s.Pos()).Line)
+		last := info.cellLine(fset.Position(s.End()).Line)
+		out = append(out, callStmt(s.Pos(), "At", intLit(s.Pos(), first), intLit(s.Pos(), last)), s)
+	}
+	return out
+}
+
+// callStmt builds `_graftrt.NAME(args...)` at pos.
+func callStmt(pos token.Pos, name string, args ...ast.Expr) ast.Stmt {
+	return &ast.ExprStmt{X: rtCall(pos, name, args...)}
+}
+
+func rtCall(pos token.Pos, name string, args ...ast.Expr) *ast.CallExpr {
+	return &ast.CallExpr{
+		Fun:    &ast.SelectorExpr{X: &ast.Ident{NamePos: pos, Name: "_graftrt"}, Sel: &ast.Ident{NamePos: pos, Name: name}},
+		Lparen: pos, Args: args, Rparen: pos,
+	}
+}
+
+func intLit(pos token.Pos, n int) ast.Expr {
+	return &ast.BasicLit{ValuePos: pos, Kind: token.INT, Value: strconv.Itoa(n)}
+}
+
+// rewriteFuncs makes panics inside goroutines recoverable and keeps the
+// panic trace accurate:
+//
+//   - `go f(a, b)` becomes a block that evaluates f's arguments first (as Go
+//     does) and starts a goroutine whose deferred recover reports a panic to
+//     the kernel instead of crashing it;
+//   - `recover()` becomes `_graftrt.Recovered(recover())`, which forgets the
+//     trace of a panic the code handled itself.
+func rewriteFuncs(root ast.Node) {
+	gen := map[ast.Node]bool{} // nodes this rewrite made, not to be rewritten again
+	wrap := func(x ast.Expr) ast.Expr {
+		if isRecoverCall(x) {
+			c := rtCall(x.Pos(), "Recovered", x)
+			gen[c] = true
+			return c
+		}
+		return x
+	}
+	stmts := func(list []ast.Stmt) {
+		for i, s := range list {
+			list[i] = rewriteStmt(s, gen)
+		}
+	}
+	ast.Inspect(root, func(n ast.Node) bool {
+		if n == nil || gen[n] {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			stmts(n.List)
+		case *ast.CaseClause:
+			stmts(n.Body)
+		case *ast.CommClause:
+			stmts(n.Body)
+		case *ast.LabeledStmt:
+			n.Stmt = rewriteStmt(n.Stmt, gen)
+		case *ast.CallExpr:
+			for i, a := range n.Args {
+				n.Args[i] = wrap(a)
+			}
+		case *ast.AssignStmt:
+			for i, a := range n.Rhs {
+				n.Rhs[i] = wrap(a)
+			}
+		case *ast.ValueSpec:
+			for i, a := range n.Values {
+				n.Values[i] = wrap(a)
+			}
+		case *ast.ExprStmt:
+			n.X = wrap(n.X)
+		case *ast.ReturnStmt:
+			for i, a := range n.Results {
+				n.Results[i] = wrap(a)
+			}
+		}
+		return true
+	})
+}
+
+func isRecoverCall(x ast.Expr) bool {
+	c, ok := x.(*ast.CallExpr)
+	if !ok || len(c.Args) != 0 {
+		return false
+	}
+	id, ok := c.Fun.(*ast.Ident)
+	return ok && id.Name == "recover"
+}
+
+// builtins cannot be used as values, so `go BUILTIN(...)` is left alone.
+var builtins = map[string]bool{
+	"append": true, "cap": true, "clear": true, "close": true, "complex": true, "copy": true,
+	"delete": true, "imag": true, "len": true, "make": true, "max": true, "min": true, "new": true,
+	"panic": true, "print": true, "println": true, "real": true, "recover": true,
+}
+
+// rewriteStmt rewrites a go statement (see rewriteFuncs); other statements
+// are returned as they are. The nodes it makes are added to gen.
+func rewriteStmt(s ast.Stmt, gen map[ast.Node]bool) ast.Stmt {
+	g, ok := s.(*ast.GoStmt)
+	if !ok || gen[g] {
+		return s
+	}
+	pos := g.Go
+	call := g.Call
+	if id, ok := call.Fun.(*ast.Ident); ok && builtins[id.Name] {
+		return s
+	}
+	ident := func(name string) *ast.Ident { return &ast.Ident{NamePos: pos, Name: name} }
+	var lhs, rhs []ast.Expr
+	fun := call.Fun
+	switch f := call.Fun.(type) {
+	case *ast.Ident:
+	case *ast.SelectorExpr:
+		if _, ok := f.X.(*ast.Ident); !ok {
+			lhs, rhs = append(lhs, ident("_graftGoF")), append(rhs, f)
+			fun = ident("_graftGoF")
+		}
+	default:
+		lhs, rhs = append(lhs, ident("_graftGoF")), append(rhs, f)
+		fun = ident("_graftGoF")
+	}
+	args := make([]ast.Expr, len(call.Args))
+	for i, a := range call.Args {
+		if _, lit := a.(*ast.BasicLit); lit {
+			args[i] = a
+			continue
+		}
+		name := "_graftGoA" + strconv.Itoa(i)
+		lhs, rhs = append(lhs, ident(name)), append(rhs, a)
+		args[i] = ident(name)
+	}
+	// defer func() { if r := recover(); r != nil { _graftrt.GoPanic(r) } }()
+	handler := &ast.FuncLit{
+		Type: &ast.FuncType{Func: pos, Params: &ast.FieldList{Opening: pos, Closing: pos}},
+		Body: &ast.BlockStmt{Lbrace: pos, Rbrace: pos, List: []ast.Stmt{&ast.IfStmt{
+			If: pos,
+			Init: &ast.AssignStmt{Lhs: []ast.Expr{ident("_graftGoR")}, TokPos: pos, Tok: token.DEFINE,
+				Rhs: []ast.Expr{&ast.CallExpr{Fun: ident("recover"), Lparen: pos, Rparen: pos}}},
+			Cond: &ast.BinaryExpr{X: ident("_graftGoR"), OpPos: pos, Op: token.NEQ, Y: ident("nil")},
+			Body: &ast.BlockStmt{Lbrace: pos, Rbrace: pos, List: []ast.Stmt{callStmt(pos, "GoPanic", ident("_graftGoR"))}},
+		}}},
+	}
+	inner := &ast.CallExpr{Fun: fun, Lparen: call.Lparen, Args: args, Ellipsis: call.Ellipsis, Rparen: call.Rparen}
+	goFunc := &ast.FuncLit{
+		Type: &ast.FuncType{Func: pos, Params: &ast.FieldList{Opening: pos, Closing: pos}},
+		Body: &ast.BlockStmt{Lbrace: pos, Rbrace: pos, List: []ast.Stmt{
+			&ast.DeferStmt{Defer: pos, Call: &ast.CallExpr{Fun: handler, Lparen: pos, Rparen: pos}},
+			&ast.ExprStmt{X: inner},
+		}},
+	}
+	newGo := &ast.GoStmt{Go: pos, Call: &ast.CallExpr{Fun: goFunc, Lparen: pos, Rparen: pos}}
+	gen[newGo], gen[handler] = true, true
+	// The call's own arguments were moved out or are literals; only a
+	// function value that stays inline needs the walk.
+	if _, ok := fun.(*ast.Ident); !ok || len(lhs) == 0 {
+		gen[goFunc] = true
+	}
+	if len(lhs) == 0 {
+		return newGo
+	}
+	return &ast.BlockStmt{Lbrace: pos, Rbrace: g.End(), List: []ast.Stmt{
+		&ast.AssignStmt{Lhs: lhs, TokPos: pos, Tok: token.DEFINE, Rhs: rhs},
+		newGo,
+	}}
+}
+
+// fixRedefinedTypes lets a cell redefine a type. yaegi resolves a type
+// declaration whose name it already knows to the old type, so the new one
+// is declared under a fresh name (its references to itself renamed too) and
+// the old name becomes an alias of it:
+//
+//	type point struct{ X, Y, Z int }
+//
+// becomes
+//
+//	type _graftR3_point struct{ X, Y, Z int }
+//	type point = _graftR3_point
+//
+// Errors that name the fresh name are shown with the old one (see
+// cleanPositions).
+func (in *Interpreter) fixRedefinedTypes(root ast.Node) {
+	declared := in.declared()
+	ast.Inspect(root, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncDecl, *ast.FuncLit:
+			return false
+		case *ast.GenDecl:
+			if n.Tok != token.TYPE {
+				return false
+			}
+			var specs []ast.Spec
+			for _, sp := range n.Specs {
+				ts := sp.(*ast.TypeSpec)
+				if declared[ts.Name.Name] != "type" || ts.TypeParams != nil || ts.Assign != 0 {
+					specs = append(specs, ts)
+					continue
+				}
+				in.renames++
+				fresh := "_graftR" + strconv.Itoa(in.renames) + "_" + ts.Name.Name
+				renameIdents(ts.Type, ts.Name.Name, fresh)
+				specs = append(specs,
+					&ast.TypeSpec{Doc: ts.Doc, Name: &ast.Ident{NamePos: ts.Name.NamePos, Name: fresh}, Type: ts.Type},
+					&ast.TypeSpec{Name: ts.Name, Assign: ts.Name.End(), Type: &ast.Ident{NamePos: ts.Name.NamePos, Name: fresh}})
+			}
+			if len(specs) > 1 && n.Lparen == 0 {
+				n.Lparen, n.Rparen = n.TokPos, n.End()-1
+			}
+			n.Specs = specs
+			return false
+		}
+		return true
+	})
+}
+
+// renameIdents renames the identifiers old in a type expression (not field
+// names or selectors).
+func renameIdents(x ast.Node, old, fresh string) {
+	ast.Inspect(x, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.Field:
+			if n.Type != nil {
+				renameIdents(n.Type, old, fresh)
+			}
+			return false
+		case *ast.SelectorExpr:
+			return false
+		case *ast.Ident:
+			if n.Name == old {
+				n.Name = fresh
+			}
+		}
+		return true
+	})
+}
+
+// renamed matches the fresh names of redefined types.
+var renamed = regexp.MustCompile(`_graftR\d+_`)
+
+// declaresCode reports whether a file declares funcs or methods (whose
+// positions may appear in later tracebacks).
+func declaresCode(f *ast.File) bool {
+	for _, d := range f.Decls {
+		if _, ok := d.(*ast.FuncDecl); ok {
+			return true
+		}
+	}
+	return containsFuncLit(f)
+}
+
+func containsFuncLit(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
