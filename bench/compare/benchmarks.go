@@ -27,6 +27,10 @@ type Benchmark struct {
 	Torch string
 	// Others are further implementations, each a Go module of its own.
 	Others []Other
+	// Run, when set, measures the benchmark itself instead of the graft and
+	// torch sides above: for comparisons that are not a training step, such
+	// as the kernel latency (latency.go).
+	Run func(c *comparer) *BenchReport
 }
 
 // Other is an implementation of a benchmark in another Go library, kept in
@@ -62,6 +66,11 @@ var benchmarks = []Benchmark{
 		Steps: 5,
 		Graft: graftTransformer,
 		Torch: "transformer",
+	},
+	{
+		Name: "latency",
+		Doc:  latencyDoc,
+		Run:  runLatency,
 	},
 }
 

@@ -230,6 +230,9 @@ func (c *comparer) torchWanted(b Benchmark) bool {
 
 // run runs one benchmark's sides and prints its lines.
 func (c *comparer) run(b Benchmark) *BenchReport {
+	if b.Run != nil {
+		return b.Run(c)
+	}
 	steps := c.opt.Steps
 	if steps == 0 {
 		steps = b.Steps
