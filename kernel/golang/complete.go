@@ -1,9 +1,6 @@
 package golang
 
 import (
-	"go/parser"
-	"go/scanner"
-	"go/token"
 	"reflect"
 	"sort"
 	"strings"
@@ -11,6 +8,7 @@ import (
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/kernel"
+	"github.com/graftml/graft/kernel/golang/cell"
 	"github.com/graftml/graft/kernel/golang/docs"
 )
 
@@ -104,8 +102,8 @@ func (in *Interpreter) scopeCandidates() []candidate {
 	for name, kind := range in.declared() {
 		cands = append(cands, candidate{name, kindName(kind)})
 	}
-	if i, _ := in.current(); i != nil {
-		for name := range i.Globals() {
+	{
+		for name := range in.globals() {
 			cands = append(cands, candidate{name, "variable"})
 		}
 	}
@@ -209,8 +207,7 @@ func symbolKind(v reflect.Value) string {
 func (in *Interpreter) typeOf(expr string) (reflect.Type, bool) {
 	parts := strings.Split(expr, ".")
 	var t reflect.Type
-	i, _ := in.current()
-	if v, ok := i.Globals()[parts[0]]; ok && v.IsValid() {
+	if v, ok := in.globals()[parts[0]]; ok && v.IsValid() {
 		if v.Kind() == reflect.Interface && !v.IsNil() {
 			v = v.Elem()
 		}
@@ -437,8 +434,7 @@ func (in *Interpreter) describeDeclared(parts []string, kind string) (string, bo
 	if ok {
 		b.WriteString(kind + " " + strings.Join(parts, ".") + " " + t.String())
 		if len(parts) == 1 {
-			i, _ := in.current()
-			if v, ok := i.Globals()[name]; ok && v.IsValid() {
+			if v, ok := in.globals()[name]; ok && v.IsValid() {
 				_, val := describe(v)
 				b.WriteString("\n\nValue: " + val)
 			}
@@ -518,59 +514,7 @@ func resultList(t reflect.Type) string {
 }
 
 // IsComplete says whether code is ready to run: "complete", "incomplete"
-// (with the indent for the next line) or "invalid".
+// (with the indent for the next line) or "invalid"; see cell.IsComplete.
 func (in *Interpreter) IsComplete(code string) (status, indent string) {
-	return isComplete(code)
-}
-
-// isComplete decides by parsing: an error at the end of the input (an open
-// brace, parenthesis or string) means more is to come.
-func isComplete(code string) (string, string) {
-	trimmed := strings.TrimSpace(code)
-	if trimmed == "" || strings.HasPrefix(trimmed, "%") || (strings.HasSuffix(trimmed, "?") && isDottedName(strings.TrimRight(trimmed, "?"))) {
-		return "complete", ""
-	}
-	fset := token.NewFileSet()
-	invalid := true
-	// As statements (wrapped in a func, one line before the cell and one
-	// after) and as declarations (one line before).
-	for _, w := range [][2]string{{"package main; func main() {\n", "\n}"}, {"package main\n", "\n"}} {
-		_, err := parser.ParseFile(fset, "", w[0]+code+w[1], 0)
-		if err == nil {
-			return "complete", ""
-		}
-		list, ok := err.(scanner.ErrorList)
-		if !ok || len(list) == 0 {
-			continue
-		}
-		e := list[0]
-		last := strings.Count(code, "\n") + 2 // the cell's last line in the wrapped source
-		if e.Pos.Line > last || strings.Contains(e.Msg, "EOF") || strings.Contains(e.Msg, "not terminated") {
-			invalid = false
-		}
-	}
-	if invalid {
-		return "invalid", ""
-	}
-	return "incomplete", strings.Repeat("\t", openDepth(code))
-}
-
-// openDepth counts the brackets still open at the end of code.
-func openDepth(code string) int {
-	var s scanner.Scanner
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(code))
-	s.Init(file, []byte(code), nil, 0)
-	depth := 0
-	for {
-		_, tok, _ := s.Scan()
-		switch tok {
-		case token.EOF:
-			return max(depth, 0)
-		case token.LBRACE, token.LPAREN, token.LBRACK:
-			depth++
-		case token.RBRACE, token.RPAREN, token.RBRACK:
-			depth--
-		}
-	}
+	return cell.IsComplete(code)
 }

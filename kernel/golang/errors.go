@@ -114,18 +114,31 @@ func (in *Interpreter) compileError(r *run, e *stepErr) *kernel.CellError {
 		if e.kind == "internal" {
 			msg = "the interpreter failed here: " + msg
 		}
-		at := in.where(r, p.file, p.line)
+		var at string
+		line, source := 0, r.source
+		switch f := in.file(p.file); {
+		case p.cellLine > 0:
+			line = p.cellLine
+			at = "cell line " + strconv.Itoa(line)
+		case p.file == "":
+			at = "cell"
+		default:
+			at = in.where(r, p.file, p.line)
+			if f != nil && f.run == r.id {
+				line = f.cellLine(p.line)
+			}
+		}
 		text := at + ": " + msg
 		if i == 0 {
 			first = text
 		}
 		tb = append(tb, name+": "+text)
-		if f := in.file(p.file); f != nil && f.run == r.id {
-			if line := f.cellLine(p.line); line > 0 && line <= len(f.source) {
-				src := strings.ReplaceAll(f.source[line-1], "\t", "    ")
-				prefix := fmt.Sprintf("%5d | ", line)
-				tb = append(tb, prefix+src)
-				col := caretColumn(f.source[line-1], p.col)
+		if line > 0 && line <= len(source) {
+			src := strings.ReplaceAll(source[line-1], "\t", "    ")
+			prefix := fmt.Sprintf("%5d | ", line)
+			tb = append(tb, prefix+src)
+			if p.col > 0 {
+				col := caretColumn(source[line-1], p.col)
 				tb = append(tb, strings.Repeat(" ", len(prefix)-2)+"| "+strings.Repeat(" ", col)+"^")
 			}
 		}

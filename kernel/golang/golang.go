@@ -22,6 +22,7 @@ package golang
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -39,6 +40,7 @@ import (
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/kernel"
+	"github.com/graftml/graft/kernel/golang/cell"
 	"github.com/graftml/graft/kernel/golang/symbols"
 )
 
@@ -138,7 +140,7 @@ func (in *Interpreter) reset() error {
 	}}); err != nil {
 		return fmt.Errorf("golang: redirecting os.Stdout: %w", err)
 	}
-	for _, src := range prelude {
+	for _, src := range append(prelude, cell.Prelude()...) {
 		if _, err := i.Eval(src); err != nil {
 			return fmt.Errorf("golang: evaluating the prelude %q: %w", src, err)
 		}
@@ -206,7 +208,7 @@ func (in *Interpreter) execCode(ctx context.Context, req kernel.ExecuteRequest, 
 	in.runs++
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r := &run{ctx: runCtx, cancel: cancel, id: in.runs, count: req.ExecutionCount}
+	r := &run{ctx: runCtx, cancel: cancel, id: in.runs, count: req.ExecutionCount, source: cellLines(code)}
 
 	in.cur.Store(r)
 	defer in.cur.Store(nil)
@@ -316,9 +318,90 @@ func (in *Interpreter) evalExpr(r *run, src string, k int) (display.Bundle, *ste
 	return display.NewBundle(""), nil
 }
 
-// plan decides how to evaluate a cell.
+// plan decides how to evaluate a cell with the cell analyzer (falling back
+// to the kernel's own split when the analyzer fails internally).
 func (in *Interpreter) plan(code string) (*plan, *stepErr) {
-	return in.fallbackPlan(code)
+	if strings.TrimSpace(code) == "" {
+		return &plan{}, nil
+	}
+	cp, err := cell.Analyze(code, in.scope())
+	if err != nil {
+		var ce *cell.Error
+		if errors.As(err, &ce) && !strings.HasPrefix(ce.Msg, "internal error") {
+			return nil, cellErr(ce)
+		}
+		return in.fallbackPlan(code)
+	}
+	p := &plan{trailing: cp.Trailing}
+	for _, im := range cp.Imports {
+		p.imports = append(p.imports, importSpec{name: im.LocalName(), path: im.Path})
+	}
+	for _, s := range cp.Steps {
+		kind := stmtStep
+		if s.Kind == cell.Decls {
+			kind = declStep
+		}
+		p.steps = append(p.steps, step{src: s.Source, lines: s.Lines, kind: kind})
+	}
+	if p.trailing && (len(cp.Steps) == 0 || cp.Steps[len(cp.Steps)-1].Kind != cell.Expression) {
+		p.trailing = false
+	}
+	return p, nil
+}
+
+// scope describes what earlier cells defined, for the cell analyzer.
+func (in *Interpreter) scope() cell.Scope {
+	sc := cell.Scope{
+		Globals: map[string]reflect.Type{},
+		Defined: map[string]bool{},
+		Types:   map[string]bool{},
+		Imports: map[string]string{},
+		Package: in.pkgs.lookup,
+	}
+	for name, v := range in.globals() {
+		if v.IsValid() {
+			sc.Globals[name] = v.Type()
+		}
+	}
+	in.st.mu.RLock()
+	defer in.st.mu.RUnlock()
+	for name, kind := range in.st.kinds {
+		if kind != "var" {
+			sc.Defined[name] = true
+		}
+		if kind == "type" {
+			sc.Types[name] = true
+		}
+	}
+	for _, name := range cell.PreludeNames() {
+		sc.Defined[name] = true
+	}
+	for name, path := range in.st.imports {
+		sc.Imports[name] = path
+	}
+	return sc
+}
+
+// globals returns the interpreter's global variables; empty when yaegi
+// cannot list them (after some failed compilations it panics).
+func (in *Interpreter) globals() (g map[string]reflect.Value) {
+	defer func() {
+		if recover() != nil {
+			g = map[string]reflect.Value{}
+		}
+	}()
+	i, _ := in.current()
+	return i.Globals()
+}
+
+// cellErr turns an error of the cell analyzer into a step error at its
+// cell position.
+func cellErr(e *cell.Error) *stepErr {
+	kind := "compile"
+	if strings.HasPrefix(e.Msg, "expected ") || strings.Contains(e.Msg, "not terminated") || strings.HasPrefix(e.Msg, "illegal") || strings.HasPrefix(e.Msg, "missing ") {
+		kind = "syntax"
+	}
+	return &stepErr{kind: kind, err: e, pos: []posError{{cellLine: e.Line, col: e.Column, msg: e.Msg}}}
 }
 
 // autoImports returns imports for the package names f uses as pkg.Name

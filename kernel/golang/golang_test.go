@@ -14,6 +14,7 @@ import (
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/kernel"
+	"github.com/graftml/graft/kernel/golang/cell"
 )
 
 // cellCase is one cell of a sequence run in one interpreter.
@@ -546,10 +547,9 @@ func TestIsComplete(t *testing.T) {
 	in := newInterp(t)
 	cases := []struct{ code, status, indent string }{
 		{"x := 1", "complete", ""},
-		{"func f() {", "incomplete", "\t"},
-		{"for i := 0; i < 3; i++ {\n\tif i > 1 {", "incomplete", "\t\t"},
-		{"s := `raw", "incomplete", ""},
-		{"fmt.Println(1,", "incomplete", "\t"},
+		{"func f() {", "incomplete", cell.Indent},
+		{"for i := 0; i < 3; i++ {\n\tif i > 1 {", "incomplete", cell.Indent + cell.Indent},
+		{"fmt.Println(1,", "incomplete", cell.Indent},
 		{"x := )", "invalid", ""},
 		{"%time x", "complete", ""},
 		{"strings.Split?", "complete", ""},

@@ -81,8 +81,13 @@ func (c *cellIO) end() {
 	c.flush(true)
 	c.mu.Lock()
 	c.out = nil
-	c.stdin.buf = nil
 	c.mu.Unlock()
+	// Input typed for this cell and not read is not kept for the next one.
+	// (A reader still blocked in Input keeps the lock; it gets io.EOF later.)
+	if c.stdin.mu.TryLock() {
+		c.stdin.buf = nil
+		c.stdin.mu.Unlock()
+	}
 }
 
 // sync waits until text written to the os.Stdout and os.Stderr pipes before

@@ -155,7 +155,7 @@ func (in *Interpreter) who() string {
 	if len(declared) == 0 {
 		return "Nothing declared yet."
 	}
-	globals := in.i.Globals()
+	globals := in.globals()
 	names := make([]string, 0, len(declared))
 	for n := range declared {
 		names = append(names, n)

@@ -57,8 +57,9 @@ type plan struct {
 type run struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	id     int // unique per Execute, names the cell's compiled files
-	count  int // execution count, In[count]
+	id     int      // unique per Execute, names the cell's compiled files
+	count  int      // execution count, In[count]
+	source []string // the cell's lines
 
 	mu       sync.Mutex
 	goPanic  *panicInfo // the first panic of a goroutine the cell started
@@ -139,6 +140,7 @@ type posError struct {
 	file      string
 	line, col int
 	msg       string
+	cellLine  int // set instead of file and line for a position in the cell itself
 }
 
 // runPlan evaluates the plan's imports and steps. It returns the bundle of
@@ -187,7 +189,7 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 		if err := in.compileAndRun(r, f); err != nil {
 			return nil, err
 		}
-		in.noteDecls(fset, f.Decls)
+		in.noteDecls(fset, info, f.Decls)
 		if !declaresCode(f) {
 			r.drop = append(r.drop, name)
 		}
@@ -217,7 +219,7 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 				return nil, err
 			}
 		}
-		in.noteStmts(fset, stmts)
+		in.noteStmts(fset, info, stmts)
 		if !containsFuncLit(f) {
 			r.drop = append(r.drop, name)
 		}

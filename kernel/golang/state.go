@@ -136,7 +136,7 @@ func packageName(path string) string {
 }
 
 // noteDecls records the names a compiled file declared.
-func (in *Interpreter) noteDecls(fset *token.FileSet, decls []ast.Decl) {
+func (in *Interpreter) noteDecls(fset *token.FileSet, info *fileInfo, decls []ast.Decl) {
 	in.st.mu.Lock()
 	defer in.st.mu.Unlock()
 	for _, d := range decls {
@@ -144,24 +144,35 @@ func (in *Interpreter) noteDecls(fset *token.FileSet, decls []ast.Decl) {
 		case *ast.FuncDecl:
 			if d.Recv == nil {
 				in.st.kinds[d.Name.Name] = "func"
-				in.st.decls[d.Name.Name] = declText(fset, d.Doc, &ast.FuncDecl{Name: d.Name, Type: d.Type})
+				in.st.decls[d.Name.Name] = declText(fset, info, d.Pos(), d.Doc, &ast.FuncDecl{Name: d.Name, Type: d.Type})
 				continue
 			}
 			if t := recvTypeName(d.Recv); t != "" {
 				in.st.methods[t] = appendUnique(in.st.methods[t], d.Name.Name)
 			}
 		case *ast.GenDecl:
-			in.noteGenDecl(fset, d)
+			in.noteGenDecl(fset, info, d)
 		}
 	}
 }
 
-// declText prints a declaration (with its doc comment) as written.
-func declText(fset *token.FileSet, doc *ast.CommentGroup, n any) string {
+// declText prints a declaration (with its doc comment) as written. When
+// the compiled source lost the comment, it is taken from the comment lines
+// just above the declaration in the cell.
+func declText(fset *token.FileSet, info *fileInfo, pos token.Pos, doc *ast.CommentGroup, n any) string {
 	var b strings.Builder
 	if doc != nil {
 		for _, line := range strings.Split(strings.TrimRight(doc.Text(), "\n"), "\n") {
 			b.WriteString("// " + line + "\n")
+		}
+	} else if info != nil {
+		l := info.cellLine(fset.Position(pos).Line) - 1 // 1-based line above
+		first := l
+		for first >= 1 && first <= len(info.source) && strings.HasPrefix(strings.TrimSpace(info.source[first-1]), "//") {
+			first--
+		}
+		for k := first + 1; k <= l; k++ {
+			b.WriteString(strings.TrimSpace(info.source[k-1]) + "\n")
 		}
 	}
 	if err := printer.Fprint(&b, fset, n); err != nil {
@@ -171,7 +182,7 @@ func declText(fset *token.FileSet, doc *ast.CommentGroup, n any) string {
 }
 
 // noteStmts records the names top-level statements declared.
-func (in *Interpreter) noteStmts(fset *token.FileSet, stmts []ast.Stmt) {
+func (in *Interpreter) noteStmts(fset *token.FileSet, info *fileInfo, stmts []ast.Stmt) {
 	in.st.mu.Lock()
 	defer in.st.mu.Unlock()
 	for _, s := range stmts {
@@ -193,7 +204,7 @@ func (in *Interpreter) noteStmts(fset *token.FileSet, stmts []ast.Stmt) {
 			}
 		case *ast.DeclStmt:
 			if g, ok := s.Decl.(*ast.GenDecl); ok {
-				in.noteGenDecl(fset, g)
+				in.noteGenDecl(fset, info, g)
 			}
 		}
 	}
@@ -214,7 +225,7 @@ func litType(x ast.Expr) string {
 
 // noteGenDecl records one import, type, var or const declaration; the
 // caller holds st.mu.
-func (in *Interpreter) noteGenDecl(fset *token.FileSet, g *ast.GenDecl) {
+func (in *Interpreter) noteGenDecl(fset *token.FileSet, info *fileInfo, g *ast.GenDecl) {
 	for _, s := range g.Specs {
 		switch s := s.(type) {
 		case *ast.ImportSpec:
@@ -229,7 +240,7 @@ func (in *Interpreter) noteGenDecl(fset *token.FileSet, g *ast.GenDecl) {
 			if doc == nil && len(g.Specs) == 1 {
 				doc = g.Doc
 			}
-			in.st.decls[s.Name.Name] = declText(fset, doc, &ast.GenDecl{Tok: token.TYPE, Specs: []ast.Spec{&ast.TypeSpec{Name: s.Name, TypeParams: s.TypeParams, Assign: s.Assign, Type: s.Type}}})
+			in.st.decls[s.Name.Name] = declText(fset, info, g.Pos(), doc, &ast.GenDecl{Tok: token.TYPE, Specs: []ast.Spec{&ast.TypeSpec{Name: s.Name, TypeParams: s.TypeParams, Assign: s.Assign, Type: s.Type}}})
 		case *ast.ValueSpec:
 			kind := "var"
 			if g.Tok == token.CONST {
