@@ -287,6 +287,9 @@ func (in *Interpreter) evalExpr(r *run, src string, k int) (display.Bundle, *ste
 	in.addFile(name, info)
 	defer in.dropFile(name)
 	x, err := parser.ParseExprFrom(in.i.FileSet(), name, src, 0)
+	if x != nil {
+		info.tf = in.i.FileSet().File(x.Pos())
+	}
 	if err != nil {
 		return display.Bundle{}, syntaxErr(err)
 	}
@@ -300,22 +303,22 @@ func (in *Interpreter) evalExpr(r *run, src string, k int) (display.Bundle, *ste
 			return display.Bundle{}, serr
 		}
 	}
-	pos := x.Pos()
-	wrapped := &ast.BlockStmt{Lbrace: pos, Rbrace: x.End(), List: []ast.Stmt{&ast.ExprStmt{X: rtCall(pos, "Render", x)}}}
-	prog, serr := in.compile(wrapped)
+	b, ok, serr := in.render(r, x)
 	if serr != nil {
 		return display.Bundle{}, serr
 	}
-	v, serr := in.execute(r, prog)
-	if serr != nil {
-		return display.Bundle{}, serr
-	}
-	if v.IsValid() && v.CanInterface() {
-		if b, ok := v.Interface().(display.Bundle); ok {
-			return b, nil
+	if !ok {
+		// Report why it does not compile.
+		_, serr = in.compile(&ast.BlockStmt{Lbrace: x.Pos(), List: []ast.Stmt{&ast.ExprStmt{X: rtCall(x.Pos(), "Render", x)}}, Rbrace: x.End()})
+		if serr == nil {
+			serr = compileErr(errors.New("the expression has no single value"), false)
 		}
+		return display.Bundle{}, serr
 	}
-	return display.NewBundle(""), nil
+	if b == nil {
+		return display.NewBundle(""), nil
+	}
+	return *b, nil
 }
 
 // plan decides how to evaluate a cell with the cell analyzer (falling back

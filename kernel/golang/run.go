@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/traefik/yaegi/interp"
 
@@ -65,6 +66,8 @@ type run struct {
 	goPanic  *panicInfo // the first panic of a goroutine the cell started
 	stmtLine [2]int     // cell lines of the top-level statement running
 
+	shown *display.Bundle // what _graftrt.Show rendered
+
 	// drop lists compiled files that no later traceback can mention,
 	// forgotten when the cell ends.
 	drop []string
@@ -89,11 +92,12 @@ var maxStack uint64 = 256 << 20
 
 // fileInfo maps positions in one compiled source back to the cell.
 type fileInfo struct {
-	run    int      // the run that compiled it
-	count  int      // its cell's execution count (0: unknown)
-	header int      // lines of the compiled file before the step's source
-	lines  []int    // cell line of each step source line
-	source []string // the cell's lines, for carets under compile errors
+	run    int         // the run that compiled it
+	count  int         // its cell's execution count (0: unknown)
+	header int         // lines of the compiled file before the step's source
+	lines  []int       // cell line of each step source line
+	source []string    // the cell's lines, for carets under compile errors
+	tf     *token.File // the parsed file in the interpreter's FileSet
 }
 
 // cellLine returns the cell line of line n of the compiled file, or 0. A
@@ -177,6 +181,9 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 	switch s.kind {
 	case declStep:
 		f, err := parser.ParseFile(fset, name, "package main\n"+s.src, parser.ParseComments)
+		if f != nil {
+			info.tf = fset.File(f.Pos())
+		}
 		if err != nil {
 			return nil, syntaxErr(err)
 		}
@@ -196,6 +203,9 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 		return nil, nil
 	default:
 		f, err := parser.ParseFile(fset, name, "package main; func main() {\n"+s.src+"\n}", parser.ParseComments)
+		if f != nil {
+			info.tf = fset.File(f.Pos())
+		}
 		if err != nil {
 			return nil, syntaxErr(err)
 		}
@@ -236,36 +246,40 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 // of fmt.Println, a func with no result) fails to compile that way; it then
 // runs as a plain statement and shows nothing.
 func (in *Interpreter) runTrailing(r *run, fset *token.FileSet, info *fileInfo, x ast.Expr) (*display.Bundle, *stepErr) {
-	pos := x.Pos()
-	line := fset.Position(pos).Line
-	r.setStmt(info.cellLine(line), info.cellLine(fset.Position(x.End()).Line))
-	call := &ast.CallExpr{
-		Fun:    &ast.SelectorExpr{X: ast.NewIdent("_graftrt"), Sel: ast.NewIdent("Render")},
-		Lparen: pos, Args: []ast.Expr{x}, Rparen: pos,
+	r.setStmt(info.cellLine(fset.Position(x.Pos()).Line), info.cellLine(fset.Position(x.End()).Line))
+	b, shown, serr := in.render(r, x)
+	if shown || serr != nil {
+		return b, serr
 	}
-	call.Fun.(*ast.SelectorExpr).X.(*ast.Ident).NamePos = pos
-	call.Fun.(*ast.SelectorExpr).Sel.NamePos = pos
-	wrapped := &ast.BlockStmt{Lbrace: pos, List: []ast.Stmt{&ast.ExprStmt{X: call}}, Rbrace: x.End()}
-	prog, err := in.compile(wrapped)
-	if err != nil {
-		plain := &ast.BlockStmt{Lbrace: pos, List: []ast.Stmt{&ast.ExprStmt{X: x}}, Rbrace: x.End()}
-		prog, err := in.compile(plain)
-		if err != nil {
-			return nil, err
-		}
-		_, err = in.execute(r, prog)
-		return nil, err
-	}
-	v, serr := in.execute(r, prog)
+	plain := &ast.BlockStmt{Lbrace: x.Pos(), List: []ast.Stmt{&ast.ExprStmt{X: x}}, Rbrace: x.End()}
+	prog, serr := in.compile(plain)
 	if serr != nil {
 		return nil, serr
 	}
-	if v.IsValid() && v.CanInterface() {
-		if b, ok := v.Interface().(display.Bundle); ok {
-			return &b, nil
-		}
+	_, serr = in.execute(r, prog)
+	return nil, serr
+}
+
+// render evaluates `_graftrt.Show(x)`, which renders x's value with
+// display.Render for the running cell. (Show returns nothing, so no bundle
+// is left in the interpreter's global frame, where every value a top-level
+// statement computes stays for good.) ok is false when that does not
+// compile (x has no single value); serr is a failure to run.
+func (in *Interpreter) render(r *run, x ast.Expr) (b *display.Bundle, ok bool, serr *stepErr) {
+	block := &ast.BlockStmt{Lbrace: x.Pos(), Rbrace: x.End(), List: []ast.Stmt{callStmt(x.Pos(), "Show", x)}}
+	prog, err := in.compile(block)
+	if err != nil {
+		return nil, false, nil
 	}
-	return nil, nil
+	r.mu.Lock()
+	r.shown = nil
+	r.mu.Unlock()
+	if _, serr := in.execute(r, prog); serr != nil {
+		return nil, true, serr
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.shown, true, nil
 }
 
 // compileAndRun compiles n (a file or a block) and runs it.
@@ -280,6 +294,7 @@ func (in *Interpreter) compileAndRun(r *run, n ast.Node) *stepErr {
 
 // compile compiles n, turning the interpreter's panics into errors.
 func (in *Interpreter) compile(n ast.Node) (prog *interp.Program, serr *stepErr) {
+	defer forgetRoots(in.i)
 	defer func() {
 		if v := recover(); v != nil {
 			serr = compileErr(fmt.Errorf("%v", v), true)
@@ -290,6 +305,20 @@ func (in *Interpreter) compile(n ast.Node) (prog *interp.Program, serr *stepErr)
 		return nil, compileErr(err, false)
 	}
 	return prog, nil
+}
+
+// forgetRoots empties the list of every compiled AST that a yaegi
+// interpreter keeps for its debugger (which graft does not use): without
+// this, each cell's syntax tree stays in memory for the life of the kernel.
+// The field is unexported, so it is reached through reflect; if a yaegi
+// version lacks it, nothing happens.
+func forgetRoots(i *interp.Interpreter) {
+	f := reflect.ValueOf(i).Elem().FieldByName("roots")
+	if !f.IsValid() || f.Kind() != reflect.Slice {
+		return
+	}
+	f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+	f.Set(reflect.Zero(f.Type()))
 }
 
 // execute runs a compiled program until it ends or the run is stopped. On a

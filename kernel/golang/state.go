@@ -63,8 +63,13 @@ func (in *Interpreter) addFile(name string, f *fileInfo) {
 
 func (in *Interpreter) dropFile(name string) {
 	in.st.mu.Lock()
+	f := in.st.files[name]
 	delete(in.st.files, name)
 	in.st.mu.Unlock()
+	if f != nil && f.tf != nil {
+		// Nothing can report a position in it any more.
+		in.i.FileSet().RemoveFile(f.tf)
+	}
 }
 
 func (in *Interpreter) file(name string) *fileInfo {
@@ -360,19 +365,33 @@ func (in *Interpreter) takeTrace() []string {
 
 // rtExports is the runtime support package cells import as _graftrt.
 func (in *Interpreter) rtExports() interp.Exports {
-	render := display.Render
+	render, show := reflect.ValueOf(display.Render), reflect.ValueOf(in.show)
+	// yaegi wraps an interpreted value passed to these as `any` so that its
+	// Display, Error or String method is seen.
 	shown := []reflect.Type{reflect.TypeFor[display.Displayer](), reflect.TypeFor[error](), reflect.TypeFor[fmt.Stringer]()}
 	return interp.Exports{
 		rtPath + "/cellrt": {
-			"Render":    reflect.ValueOf(render),
+			"Render":    render,
+			"Show":      show,
 			"At":        reflect.ValueOf(in.at),
 			"Recovered": reflect.ValueOf(in.recovered),
 			"GoPanic":   reflect.ValueOf(in.goPanic),
 		},
 		ctxPath + "/cellctx": {"ctx": reflect.ValueOf(&in.cellCtx).Elem()},
-		".":                  {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{reflect.ValueOf(render): shown})},
+		".":                  {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{render: shown, show: shown})},
 		// time.Sleep wakes up when the cell is interrupted.
 		"time/time": {"Sleep": reflect.ValueOf(in.sleep)},
+	}
+}
+
+// show renders a cell's trailing value (or a user expression) for the
+// running cell.
+func (in *Interpreter) show(v any) {
+	b := display.Render(v)
+	if r := in.cur.Load(); r != nil {
+		r.mu.Lock()
+		r.shown = &b
+		r.mu.Unlock()
 	}
 }
 
