@@ -168,11 +168,11 @@ func (in *Interpreter) panicError(r *run, e *stepErr) *kernel.CellError {
 	value := e.err.Error()
 	var trace []string
 	if e.p != nil {
-		value = panicValue(e.p.value)
+		value = in.cleanPositions(r, panicValue(e.p.value))
 		trace = e.p.trace
 	}
 	if e.kind == "panic" && e.err == errGoPanic {
-		value += " (in a goroutine started by the cell)"
+		value += " (in a goroutine)"
 	}
 	tb := []string{"panic: " + value, ""}
 	stmt := r.stmt()
@@ -240,8 +240,12 @@ func panicValue(v any) string {
 		strings.HasPrefix(s, "reflect: array index out of range"),
 		strings.HasPrefix(s, "reflect: string index out of range"):
 		return "runtime error: index out of range"
-	case strings.HasPrefix(s, "reflect: slice bounds out of range"):
+	case strings.HasPrefix(s, "reflect: slice bounds out of range"),
+		strings.HasPrefix(s, "reflect.Value.Slice: slice index out of bounds"),
+		strings.HasPrefix(s, "reflect.Value.Slice3: slice index out of bounds"):
 		return "runtime error: slice bounds out of range"
+	case s == "reflect.Value.Call: call of nil function":
+		return "runtime error: invalid memory address or nil pointer dereference (call of a nil func)"
 	case strings.HasPrefix(s, "reflect: call of reflect.Value.") && strings.HasSuffix(s, " on zero Value"):
 		return "runtime error: invalid memory address or nil pointer dereference"
 	}

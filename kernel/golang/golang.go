@@ -209,6 +209,7 @@ func (in *Interpreter) execCode(ctx context.Context, req kernel.ExecuteRequest, 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r := &run{ctx: runCtx, cancel: cancel, id: in.runs, count: req.ExecutionCount, source: cellLines(code)}
+	defer r.ended.Store(true)
 
 	in.cur.Store(r)
 	defer in.cur.Store(nil)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -67,6 +68,7 @@ type run struct {
 	stmtLine [2]int     // cell lines of the top-level statement running
 
 	shown *display.Bundle // what _graftrt.Show rendered
+	ended atomic.Bool     // set when the cell ends, before ctx is cancelled
 
 	// drop lists compiled files that no later traceback can mention,
 	// forgotten when the cell ends.

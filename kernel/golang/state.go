@@ -441,5 +441,9 @@ func (in *Interpreter) sleep(d time.Duration) {
 	select {
 	case <-t.C:
 	case <-r.ctx.Done():
+		if r.ended.Load() {
+			// The cell ended normally; a goroutine it started sleeps on.
+			<-t.C
+		}
 	}
 }
