@@ -3,7 +3,6 @@ package cell
 import (
 	"fmt"
 	"go/ast"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -178,7 +177,7 @@ func (b *builder) addItem(it *item) {
 	line, col := b.a.position(it.start)
 	b.add(strings.Repeat(" ", col-1), line, false)
 	pos := it.start
-	for _, e := range b.a.edits {
+	for _, e := range b.a.edits { // sorted by plan
 		if e.start < pos || e.end > it.end {
 			continue
 		}
@@ -199,8 +198,13 @@ func (b *builder) step(kind StepKind) Step {
 
 // plan orders the items into steps.
 func (a *analyzer) plan() *Plan {
-	sort.SliceStable(a.edits, func(i, j int) bool { return a.edits[i].start < a.edits[j].start })
-	p := &Plan{Imports: a.imports}
+	a.sortedEdits()
+	p := &Plan{Decls: a.decls}
+	for _, im := range a.imports {
+		if !a.dropImport[im.Path] {
+			p.Imports = append(p.Imports, im)
+		}
+	}
 	for _, it := range a.items {
 		for _, n := range it.defines {
 			p.Defines = append(p.Defines, Name{Name: n, Kind: nameKind(it.kind)})
@@ -217,12 +221,11 @@ func (a *analyzer) plan() *Plan {
 			b.addItem(it)
 		}
 	}
-	for _, extra := range a.typeSteps {
-		p.Steps = append(p.Steps, extra)
-	}
 	if b.sb.Len() > 0 {
 		p.Steps = append(p.Steps, b.step(Decls))
 	}
+	// Aliases of redefined types (see rewriteTypes) come after them.
+	p.Steps = append(p.Steps, a.typeSteps...)
 
 	// The rest in source order, with funcs placed after the variables they
 	// need.
@@ -315,7 +318,7 @@ func (a *analyzer) plan() *Plan {
 		if cur == nil || curKind != kind || kind == Expression {
 			flush()
 			cur, curKind = a.newBuilder(), kind
-			if it.kind == itVar {
+			if it.kind == itVar || it.declFirst {
 				// yaegi parses a source starting with var as
 				// declarations, where a var cannot use variables
 				// that statements defined ("variable definition

@@ -35,6 +35,16 @@ type Scope struct {
 	// second import of the same name, so Analyze leaves those out of
 	// Plan.Imports.
 	Imports map[string]string
+	// Symbols returns the yaegi symbol table (name → value, as in
+	// interp.Exports["PATH/NAME"]) of a package cells may import, or nil;
+	// may be nil. Analyze type-checks cells against these tables (a
+	// path's table must not change during the process: packages built
+	// from it are cached) to know, for example, that the x of
+	// `for i := range x` is an integer.
+	Symbols func(path string) map[string]reflect.Value
+	// Decls holds, by name, the declarations earlier cells made, as
+	// Plan.Decls gives them; may be nil. Methods are keyed "T.M".
+	Decls map[string]string
 	// Package resolves a package name used as `name.` to an import path
 	// for automatic imports (e.g. "strings"→"strings",
 	// "rand"→"math/rand"); may be nil.
@@ -57,6 +67,12 @@ type Plan struct {
 	// interpreter adds them to Scope.Defined (and the types to
 	// Scope.Types) for later cells.
 	Defines []Name
+	// Decls are the declarations of the names the cell defines, for
+	// type-checking later cells (see Scope.Decls): func signatures without
+	// bodies, types, consts, and vars with their types where those can be
+	// written. After a successful run the interpreter copies them into
+	// Scope.Decls, replacing earlier ones.
+	Decls map[string]string
 }
 
 // Import is one import spec of a cell.

@@ -16,6 +16,7 @@ type session struct {
 	t     *testing.T
 	i     *interp.Interpreter
 	scope Scope
+	last  *Plan // of the latest cell
 }
 
 // testPackages is the automatic-import table of the tests.
@@ -36,6 +37,10 @@ func newSession(t *testing.T) *session {
 		Defined: map[string]bool{},
 		Types:   map[string]bool{},
 		Imports: map[string]string{},
+		Decls:   map[string]string{},
+		Symbols: func(path string) map[string]reflect.Value {
+			return stdlib.Symbols[path+"/"+pathName(path)]
+		},
 		Package: func(name string) (string, bool) {
 			p, ok := testPackages[name]
 			return p, ok
@@ -69,6 +74,7 @@ func (s *session) run(src string) (reflect.Value, error) {
 	if err != nil {
 		return reflect.Value{}, err
 	}
+	s.last = plan
 	for _, im := range plan.Imports {
 		if _, err := s.eval(im.Source()); err != nil {
 			return reflect.Value{}, fmt.Errorf("import %s: %w", im.Source(), err)
@@ -82,6 +88,9 @@ func (s *session) run(src string) (reflect.Value, error) {
 			return reflect.Value{}, fmt.Errorf("step %d (%s) %q: %w", k, st.Kind, st.Source, err)
 		}
 		last = v
+	}
+	for name, d := range plan.Decls {
+		s.scope.Decls[name] = d
 	}
 	for _, n := range plan.Defines {
 		if n.Kind == VarName {

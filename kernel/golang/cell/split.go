@@ -29,6 +29,9 @@ type item struct {
 	start, end int      // byte offsets in the cell
 	node       ast.Node // *ast.GenDecl, *ast.FuncDecl or ast.Stmt
 	defines    []string // top-level names it defines
+	// declFirst says that a rewrite made the item start with a var
+	// declaration.
+	declFirst bool
 	// free are the identifiers the item uses that it does not declare
 	// itself (for funcs: what its body needs from outside).
 	free []*ast.Ident
@@ -64,6 +67,14 @@ type analyzer struct {
 	// (see rewriteTypes); extraNames are internal names the cell defines.
 	typeSteps  []Step
 	extraNames []Name
+	// checked is the cell's type check, done on demand by check.
+	checked   *checked
+	checkDone bool
+	// counter numbers fresh internal names; dropImport lists import
+	// paths whose uses were all rewritten away; decls are Plan.Decls.
+	counter    int
+	dropImport map[string]bool
+	decls      map[string]string
 }
 
 // edit replaces src[start:end] with text when a step is built.
@@ -72,8 +83,20 @@ type edit struct {
 	text       string
 }
 
+// sortedEdits returns the edits by position, insertions before
+// replacements at the same offset. Where edits overlap, the first wins.
+func (a *analyzer) sortedEdits() []edit {
+	sort.SliceStable(a.edits, func(i, j int) bool {
+		if a.edits[i].start != a.edits[j].start {
+			return a.edits[i].start < a.edits[j].start
+		}
+		return a.edits[i].end < a.edits[j].end
+	})
+	return a.edits
+}
+
 func newAnalyzer(src string, scope Scope) *analyzer {
-	a := &analyzer{src: src, scope: scope, fset: token.NewFileSet(), chunks: map[*token.File]int{}, cellNames: map[string]bool{}}
+	a := &analyzer{src: src, scope: scope, fset: token.NewFileSet(), chunks: map[*token.File]int{}, cellNames: map[string]bool{}, dropImport: map[string]bool{}}
 	a.lines = append(a.lines, 0)
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {

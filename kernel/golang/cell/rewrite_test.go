@@ -1,0 +1,112 @@
+package cell
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestRewrites runs cells that need rewriting through yaegi and checks the
+// values computed.
+func TestRewrites(t *testing.T) {
+	type cell struct{ src, want string }
+	tests := []struct {
+		name  string
+		cells []cell
+	}{
+		{"range over int literal", []cell{{"s := 0\nfor i := range 5 { s += i }\ns", "10"}}},
+		{"range over int without variable", []cell{{"n := 0\nfor range 3 { n++ }\nn", "3"}}},
+		{"range over len", []cell{{"xs := []string{\"a\", \"b\"}\nout := \"\"\nfor i := range len(xs) { out += xs[len(xs)-1-i] }\nout", "ba"}}},
+		{"range over int variable", []cell{{"n := 4", "<none>"}, {"p := 1\nfor i := range n { p *= i + 1 }\np", "24"}}},
+		{"range over int64 keeps the type", []cell{{"var n int64 = 3\nvar s int64\nfor i := range n { s += i }\ns", "3"}}},
+		{"range over named integer", []cell{{"type Count int\nc := Count(3)\nvar last Count\nfor i := range c { last = i }\nlast", "2"}}},
+		{"range over int, body changes the variable", []cell{{"k := 0\nfor i := range 3 { i += 10; k++ }\nk", "3"}}},
+		{"range over int, closures capture each iteration", []cell{{"var fs []func() int\nfor i := range 3 { fs = append(fs, func() int { return i }) }\nfs[0]() + 10*fs[1]() + 100*fs[2]()", "210"}}},
+		{"range over int, assignment form", []cell{{"var i int\nfor i = range 4 {}\ni", "3"}}},
+		{"range over int inside a func", []cell{{"func tri(n int) int { t := 0; for i := range n + 1 { t += i }; return t }\ntri(4)", "10"}}},
+		{"range over int, labelled", []cell{{"c := 0\nouter:\nfor i := range 3 { for j := range 3 { if j > i { continue outer }; c++ } }\nc", "6"}}},
+		{"nested ranges over int", []cell{{"c := 0\nfor i := range 3 { for range i { c++ } }\nc", "3"}}},
+
+		{"range over func", []cell{{"func count(n int) func(func(int) bool) { return func(yield func(int) bool) { for i := 0; i < n; i++ { if !yield(i) { return } } } }\ns := 0\nfor x := range count(4) { s += x }\ns", "6"}}},
+		{"range over func with break and continue", []cell{{"func nat(yield func(int) bool) { for i := 0; ; i++ { if !yield(i) { return } } }\ns := 0\nfor x := range nat {\n\tif x%2 == 1 {\n\t\tcontinue\n\t}\n\tif x > 8 {\n\t\tbreak\n\t}\n\ts += x\n}\ns", "20"}}},
+		{"range over iter.Seq2", []cell{{"func pairs(m map[string]int) iter.Seq2[string, int] { return func(yield func(string, int) bool) { for _, k := range []string{\"a\", \"b\"} { if !yield(k, m[k]) { return } } } }\nout := \"\"\nfor k, v := range pairs(map[string]int{\"a\": 1, \"b\": 2}) { out += k + strconv.Itoa(v) }\nout", "a1b2"}}},
+		{"range over iter.Seq declared in an earlier cell", []cell{
+			{"func evens(n int) iter.Seq[int] { return func(yield func(int) bool) { for i := 0; i < n; i += 2 { if !yield(i) { return } } } }", "<none>"},
+			{"t := 0\nfor v := range evens(7) { t += v }\nt", "12"}}},
+		{"range over func, switch break stays", []cell{{"func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\ns := 0\nfor v := range three { switch v { case 2: break; default: s += v } }\ns", "4"}}},
+		{"range over func, labelled continue", []cell{{"func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\ns := 0\nL:\nfor v := range three { for j := 0; j < 5; j++ { if j == v { continue L }; s++ } }\ns", "6"}}},
+		{"range over func, blank key", []cell{{"func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\nn := 0\nfor range three { n++ }\nn", "3"}}},
+		{"range over func, assignment form", []cell{{"func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\nvar v int\nfor v = range three {}\nv", "3"}}},
+
+		{"min and max of ints", []cell{{"a, b := 3, 7\nmin(a, b)*10 + max(a, b, 5)", "37"}}},
+		{"min of float64s", []cell{{"x, y := 2.5, -1.5\nmin(x, y)", "-1.5"}}},
+		{"max of strings", []cell{{"max(\"apple\", \"pear\", \"fig\")", "pear"}}},
+		{"min of untyped constants", []cell{{"v := min(3, 2.5)\nv", "2.5"}}},
+		{"min of constants keeps float type", []cell{{"v := min(3, 2.0)\nv / 4", "0.5"}}},
+		{"min mixing constant and float", []cell{{"f := 0.5\nmin(1, f)", "0.5"}}},
+		{"max mixing constant first", []cell{{"f := 2.25\nmax(1, f)", "2.25"}}},
+		{"max with NaN", []cell{{"n := math.NaN()\nmath.IsNaN(max(1.0, n))", "true"}}},
+		{"min of named type", []cell{{"type Celsius float64\na, b := Celsius(20), Celsius(-3)\nfloat64(min(a, b))", "-3"}}},
+		{"clear map", []cell{{"m := map[string]int{\"a\": 1, \"b\": 2}\nclear(m)\nlen(m)", "0"}}},
+		{"clear slice", []cell{{"s := []int{1, 2, 3}\nclear(s)\ns", "[0 0 0]"}}},
+
+		{"slices.Collect of maps.Keys, sorted", []cell{{"m := map[string]int{\"b\": 1, \"a\": 2}\nslices.Sorted(maps.Keys(m))", "[a b]"}}},
+		{"slices.Collect of maps.Values", []cell{{"vs := slices.Collect(maps.Values(map[string]int{\"x\": 5}))\nvs", "[5]"}}},
+		{"slices.Sort", []cell{{"xs := []float64{3, 1, 2}\nslices.Sort(xs)\nxs", "[1 2 3]"}}},
+		{"slices.SortFunc", []cell{{"xs := []string{\"ccc\", \"a\", \"bb\"}\nslices.SortFunc(xs, func(a, b string) int { return len(a) - len(b) })\nxs", "[a bb ccc]"}}},
+		{"slices.Max and BinarySearch", []cell{{"xs := []int{1, 3, 5}\ni, ok := slices.BinarySearch(xs, 3)\nfmt.Sprint(slices.Max(xs), i, ok)", "5 1 true"}}},
+		{"slices.All", []cell{{"s := 0\nfor i, v := range slices.All([]int{10, 20}) { s += i * v }\ns", "20"}}},
+		{"slices.Backward", []cell{{"out := \"\"\nfor _, v := range slices.Backward([]string{\"a\", \"b\", \"c\"}) { out += v }\nout", "cba"}}},
+		{"slices.Chunk", []cell{{"n := 0\nfor c := range slices.Chunk([]int{1, 2, 3, 4, 5}, 2) { n = n*10 + len(c) }\nn", "221"}}},
+		{"maps.Collect of maps.All", []cell{{"m := maps.Collect(maps.All(map[string]int{\"k\": 9}))\nm[\"k\"]", "9"}}},
+		{"yaegi's own slices functions still work", []cell{{"slices.Index([]int{4, 5, 6}, 6)", "2"}}},
+
+		{"generic call needing explicit type arguments", []cell{{"func Map[T, U any](xs []T, f func(T) U) []U { out := make([]U, 0, len(xs)); for _, x := range xs { out = append(out, f(x)) }; return out }\nMap([]int{1, 2}, func(x int) string { return strings.Repeat(\"a\", x) })", "[a aa]"}}},
+		{"generic func from an earlier cell", []cell{
+			{"func Map[T, U any](xs []T, f func(T) U) []U { out := make([]U, 0, len(xs)); for _, x := range xs { out = append(out, f(x)) }; return out }", "<none>"},
+			{"Map([]string{\"a\", \"bb\"}, func(s string) int { return len(s) })", "[1 2]"}}},
+
+		{"redefine a type", []cell{
+			{"type T struct{ A int }", "<none>"},
+			{"type T struct{ B string }\nfunc (t T) Get() string { return t.B + \"!\" }\nT{B: \"x\"}.Get()", "x!"},
+			{"T{B: \"y\"}.B", "y"},
+			{"type T struct{ C, D int }\nT{C: 1, D: 2}.D", "2"}}},
+		{"redefine a recursive type", []cell{
+			{"type Node struct{ V int }", "<none>"},
+			{"type Node struct{ V int; Next *Node }\nn := &Node{V: 1, Next: &Node{V: 2}}\nn.Next.V", "2"}}},
+		{"redefine a type used by a constant", []cell{
+			{"type Level int", "<none>"},
+			{"type Level string\nconst Debug Level = \"debug\"\nstring(Debug)", "debug"}}},
+
+		{"trailing fmt.Println has no value", []cell{{"fmt.Println(\"hi\")", "<none>"}}},
+		{"trailing void call has no value", []cell{{"func nop() {}\nnop()", "<none>"}}},
+		{"trailing call with one value", []cell{{"strings.ToUpper(\"a\")", "A"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSession(t)
+			for _, c := range tt.cells {
+				if got := s.value(c.src); got != c.want {
+					t.Errorf("cell %q = %s, want %s\nplan: %+v", c.src, got, c.want, s.last)
+				}
+			}
+		})
+	}
+}
+
+// TestRewriteErrors checks the constructs that cannot be rewritten.
+func TestRewriteErrors(t *testing.T) {
+	seq := "func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\n"
+	tests := []struct{ src, want string }{
+		{seq + "func first() int {\n\tfor v := range three {\n\t\treturn v\n\t}\n\treturn 0\n}", "cell line 4:3: range over a function (for ... := range three) cannot run here with a return statement in its body"},
+		{seq + "L:\nfor i := 0; i < 2; i++ {\n\tfor v := range three {\n\t\tif v > i {\n\t\t\tcontinue L\n\t\t}\n\t}\n}", "cell line 6:4: range over a function (for ... := range three) cannot run here with a continue to a label outside the loop in its body"},
+		{"p := iter.Pull", "cell line 1:6: iter.Pull is not available"},
+	}
+	for _, tt := range tests {
+		_, err := Analyze(tt.src, Scope{Package: func(n string) (string, bool) { p, ok := testPackages[n]; return p, ok }})
+		var e *Error
+		if !errors.As(err, &e) || !strings.HasPrefix(e.Error(), tt.want) {
+			t.Errorf("Analyze(%q) error = %v, want prefix %q", tt.src, err, tt.want)
+		}
+	}
+}
