@@ -1,18 +1,32 @@
 package notebooks
 
 import (
+	"context"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/graftml/graft/internal/kerneltest"
+	"github.com/graftml/graft/internal/testenv"
+	"github.com/graftml/graft/kernel/golang"
+	"github.com/graftml/graft/notebook"
 )
 
-// TestNotebooks executes every tutorial notebook end to end and checks the
-// figures each one promises.
-func TestNotebooks(t *testing.T) {
-	t.Run("engine-basics", func(t *testing.T) {
-		out := runNotebook(t, "engine-basics.ipynb")
-		t.Log("\n" + out)
-		m := regexp.MustCompile(`training accuracy ([0-9.]+) after (\d+) steps`).FindStringSubmatch(out)
+func TestMain(m *testing.M) { kerneltest.Main(m) }
+
+// cellTimeout bounds one cell; the slowest tutorial cell trains for well under
+// a minute even on a loaded two-core machine.
+const cellTimeout = 5 * time.Minute
+
+// checks are the figures each tutorial promises, tested on the text its cells
+// print and display. Every notebook in this directory must have an entry.
+var checks = map[string]func(t *testing.T, text string){
+	"engine-basics.ipynb": func(t *testing.T, text string) {
+		m := regexp.MustCompile(`training accuracy ([0-9.]+) after (\d+) steps`).FindStringSubmatch(text)
 		if m == nil {
 			t.Fatal("the notebook did not report its training accuracy")
 		}
@@ -22,10 +36,119 @@ func TestNotebooks(t *testing.T) {
 		if steps, _ := strconv.Atoi(m[2]); steps != 30*13 {
 			t.Errorf("%d steps, want 30 epochs × 13 batches", steps)
 		}
-		for _, want := range []string{"softsign gradient check: <nil>", "[-1, 2, -3]", "step 300/390"} {
-			if !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(out) {
-				t.Errorf("output lacks %q", want)
+		wantAll(t, text, "softsign gradient check: <nil>", "[-1, 2, -3]", "step 300/390")
+	},
+	"kernel-tour.ipynb": func(t *testing.T, text string) {
+		wantAll(t, text,
+			`"hello hello hello "`, `"HELLO!"`,
+			"3 points, total length 28.0, longest 13",
+			"<progress value=5 max=5></progress> step 5 of 5", // the live output ends on its last update
+			"no input here:", `"hello, researcher"`,
+			"interrupted: false", "true",
+			"graft.echo",
+			"greeting", // %who lists the cells' variables
+			"2000000", "Wall time:",
+		)
+	},
+}
+
+func wantAll(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("outputs lack %q", w)
+		}
+	}
+}
+
+// notebooks lists the tutorials in this directory.
+func notebooks(t *testing.T) []string {
+	paths, err := filepath.Glob("*.ipynb")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no notebooks found (%v)", err)
+	}
+	for _, p := range paths {
+		if checks[p] == nil {
+			t.Errorf("%s has no entry in checks: say what it must show", p)
+		}
+	}
+	return paths
+}
+
+// outputText joins the text of every output of nb — streams, the plain text
+// and HTML of results and displays — and fails the test on an error output.
+func outputText(t *testing.T, nb *notebook.Notebook) string {
+	t.Helper()
+	var b strings.Builder
+	for i, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			switch o.Type {
+			case notebook.ErrorOutput:
+				t.Errorf("cell %d failed: %s: %s\n%s", i, o.EName, o.EValue, notebook.StripANSI(strings.Join(o.Traceback, "\n")))
+			case notebook.StreamOutput:
+				b.WriteString(o.Text)
+			default:
+				for _, mime := range []string{"text/plain", "text/html", "text/markdown"} {
+					if s, ok := o.Data[mime].(string); ok {
+						b.WriteString(s + "\n")
+					}
+				}
 			}
 		}
-	})
+	}
+	return b.String()
+}
+
+// TestNotebooks executes every tutorial as `graft run` does — in-process,
+// through the same interpreter the kernel uses — and checks what it promises.
+func TestNotebooks(t *testing.T) {
+	for _, path := range notebooks(t) {
+		t.Run(strings.TrimSuffix(path, ".ipynb"), func(t *testing.T) {
+			nb, err := notebook.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lang, err := golang.New(golang.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := notebook.Run(context.Background(), nb, lang, notebook.RunOptions{Timeout: cellTimeout}); err != nil {
+				t.Error(err)
+			}
+			text := outputText(t, nb)
+			t.Log("\n" + text)
+			checks[path](t, text)
+		})
+	}
+}
+
+// nbclientScript executes a notebook through the installed kernelspec graft,
+// as `jupyter nbconvert --execute` does, and writes the result.
+const nbclientScript = `
+import sys, nbformat, nbclient
+nb = nbformat.read(sys.argv[1], as_version=4)
+nbclient.NotebookClient(nb, kernel_name="graft", allow_errors=True, timeout=300).execute()
+nbformat.write(nb, sys.argv[2])
+`
+
+// TestNotebooksThroughJupyter executes every tutorial with nbclient through
+// the graft kernel as Jupyter starts it, and checks the same figures.
+func TestNotebooksThroughJupyter(t *testing.T) {
+	python := testenv.RequirePython(t, "nbclient", "nbformat", "jupyter_client")
+	jupyter := kerneltest.NewJupyter(t, kerneltest.Binary(t))
+	for _, path := range notebooks(t) {
+		t.Run(strings.TrimSuffix(path, ".ipynb"), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), path)
+			cmd := exec.Command(python, "-c", nbclientScript, path, out)
+			cmd.Env = jupyter.Env()
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("nbclient: %v\n%s", err, msg)
+			}
+			nb, err := notebook.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checks[path](t, outputText(t, nb))
+		})
+	}
 }

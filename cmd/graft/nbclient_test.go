@@ -7,10 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
-	"github.com/graftml/graft/install"
+	"github.com/graftml/graft/internal/kerneltest"
 	"github.com/graftml/graft/internal/testenv"
 )
 
@@ -39,22 +38,7 @@ for cell in nb.cells:
 nbformat.write(nb, dst)
 `
 
-// goTool returns the go command that runs the tests.
-func goTool(t *testing.T) string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("no go command to build graft with: %v", err)
-	}
-	return p
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
+func TestMain(m *testing.M) { kerneltest.Main(m) }
 
 // TestRunMatchesNBClient executes testdata/outputs.ipynb twice — with graft
 // run, in-process, and with nbclient through graft's kernel as Jupyter
@@ -65,16 +49,7 @@ func TestRunMatchesNBClient(t *testing.T) {
 	}
 	python := testenv.RequirePython(t, "nbclient", "nbformat", "jupyter_client")
 	dir := t.TempDir()
-
-	bin := filepath.Join(dir, "graft")
-	build := exec.Command(goTool(t), "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	dataDir := filepath.Join(dir, "jupyter")
-	if err := install.Write(install.KernelDir(dataDir, "graft"), install.NewSpec(bin, "")); err != nil {
-		t.Fatal(err)
-	}
+	jupyter := kerneltest.NewJupyter(t, kerneltest.Binary(t))
 
 	src := "testdata/outputs.ipynb"
 	viaRun := filepath.Join(dir, "run.ipynb")
@@ -85,7 +60,7 @@ func TestRunMatchesNBClient(t *testing.T) {
 
 	viaClient := filepath.Join(dir, "nbclient.ipynb")
 	cmd := exec.Command(python, "-c", nbclientScript, src, viaClient)
-	cmd.Env = append(os.Environ(), "JUPYTER_PATH="+dataDir, "JUPYTER_DATA_DIR="+filepath.Join(dir, "user"))
+	cmd.Env = jupyter.Env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nbclient: %v\n%s", err, out)
 	}
