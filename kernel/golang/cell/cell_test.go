@@ -86,7 +86,8 @@ func TestSyntaxErrors(t *testing.T) {
 		{"func f() {\n\treturn 1 +\n}", "cell line 3:1: expected operand, found '}'"},
 		{"a := 1\nfunc g( {}", "cell line 2:9: "},
 		{"s := \"abc", "cell line 1:6: string literal not terminated"},
-		{"x := 1\nfor {", "cell line 2:6: expected ';', found end of cell"},
+		{"x := 1\nfor {", "cell line 2:5: this { is not closed by the end of the cell"},
+		{"f(1,\n  2", "cell line 1:2: this ( is not closed by the end of the cell"},
 	}
 	for _, tt := range tests {
 		_, err := Analyze(tt.src, Scope{})

@@ -86,7 +86,11 @@ func IsComplete(src string) (status, indent string) {
 	err := a.split()
 	if err != nil {
 		e, ok := err.(*Error)
-		if !ok || e.Line < 1 || e.Line > len(a.lines) || a.lines[e.Line-1]+e.Column-1 < end {
+		if !ok {
+			return "invalid", ""
+		}
+		atEnd := a.unclosed != nil && strings.HasSuffix(e.Msg, unclosedMsg)
+		if !atEnd && (!ok || e.Line < 1 || e.Line > len(a.lines) || a.lines[e.Line-1]+e.Column-1 < end) {
 			return "invalid", ""
 		}
 		return "incomplete", strings.Repeat(Indent, depth)

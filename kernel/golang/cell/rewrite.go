@@ -23,6 +23,7 @@ func (a *analyzer) rewrite() error {
 	if err := a.rewriteRanges(c); err != nil {
 		return err
 	}
+	a.rewriteLoopVars()
 	a.rewriteMinMax(c)
 	a.rewriteHelpers(c)
 	a.rewriteInstances(c)
@@ -245,13 +246,14 @@ func isInteger(t types.Type) bool {
 // and each iteration has its own k, as in Go.
 func (a *analyzer) rangeInt(r *ast.RangeStmt, t types.Type) error {
 	zero := "0"
-	if b, ok := t.(*types.Basic); !ok || b.Info()&types.IsUntyped == 0 {
+	if b, ok := t.(*types.Basic); !ok || b.Info()&types.IsUntyped == 0 && b.Kind() != types.Int {
 		text, ok := a.typeText(t, true)
 		if !ok {
 			return a.errorAt(a.off(r.Pos()), fmt.Sprintf("range over %s (an integer of type %s) cannot run here; write a three-clause loop: for i := 0; i < n; i++", a.text(r.X), t))
 		}
 		zero = text + "(0)"
 	}
+	a.ownRange[r] = true
 	k, n := a.fresh("k"), a.fresh("n")
 	a.addEdit(r.For, r.X.Pos(), fmt.Sprintf("for %s, %s := %s, ", k, n, zero))
 	head := fmt.Sprintf("; %s < %s; %s++ {", k, n, k)
@@ -366,6 +368,7 @@ func (a *analyzer) rangeFunc(r *ast.RangeStmt, label *ast.LabeledStmt, sig *type
 		}
 		params = append(params, name+" "+t)
 	}
+	a.ownRange[r] = true
 	if label != nil {
 		a.addEdit(label.Pos(), label.Colon+1, "")
 	}
@@ -758,4 +761,140 @@ func (a *analyzer) usesGeneric(c *checked, exprs []ast.Expr) bool {
 		})
 	}
 	return found
+}
+
+// rewriteLoopVars gives loops Go 1.22's per-iteration variables, which
+// yaegi v0.16.1 lacks (its loops share one variable, so closures made in the
+// loop all see the last value): where the body captures a loop variable in
+// a closure or takes its address,
+// `for i := 0; i < n; i++ {` becomes `for iʹ := 0; iʹ < n; iʹ++ { i := iʹ;`
+// (when the body does not assign i) and `for k, v := range x {` becomes
+// `for kʹ, vʹ := range x { k, v := kʹ, vʹ;`. A body statement `i := i`,
+// the old idiom for the same, is dropped: yaegi hangs on it at the top
+// level of a cell.
+func (a *analyzer) rewriteLoopVars() {
+	a.walk(func(n ast.Node, _ []ast.Node) bool {
+		var vars []*ast.Ident
+		var body *ast.BlockStmt
+		var header []ast.Node // where the loop variables are used outside the body
+		switch n := n.(type) {
+		case *ast.RangeStmt:
+			if a.ownRange[n] || n.Tok != token.DEFINE {
+				return true
+			}
+			for _, e := range []ast.Expr{n.Key, n.Value} {
+				if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+					vars = append(vars, id)
+				}
+			}
+			body = n.Body
+		case *ast.ForStmt:
+			init, ok := n.Init.(*ast.AssignStmt)
+			if !ok || init.Tok != token.DEFINE {
+				return true
+			}
+			for _, e := range init.Lhs {
+				if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+					vars = append(vars, id)
+				}
+			}
+			body = n.Body
+			header = []ast.Node{n.Cond, n.Post}
+		default:
+			return true
+		}
+		if len(vars) == 0 || vars[0].Obj == nil {
+			return true
+		}
+		isVar := func(e ast.Expr) bool {
+			id, ok := ast.Unparen(e).(*ast.Ident)
+			if !ok || id.Obj == nil {
+				return false
+			}
+			for _, v := range vars {
+				if v.Obj == id.Obj {
+					return true
+				}
+			}
+			return false
+		}
+		captured, assigned := false, false
+		var selfCopies []ast.Stmt
+		for _, st := range body.List {
+			if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE && len(as.Lhs) == len(as.Rhs) {
+				self := true
+				for i := range as.Lhs {
+					l, _ := as.Lhs[i].(*ast.Ident)
+					r, _ := as.Rhs[i].(*ast.Ident)
+					self = self && l != nil && r != nil && l.Name == r.Name && isVar(r)
+				}
+				if self {
+					selfCopies = append(selfCopies, st)
+				}
+			}
+		}
+		var inFunc func(n ast.Node, depth int)
+		inFunc = func(n ast.Node, depth int) {
+			ast.Inspect(n, func(m ast.Node) bool {
+				switch m := m.(type) {
+				case *ast.FuncLit:
+					if m != n {
+						inFunc(m.Body, depth+1)
+						return false
+					}
+				case *ast.Ident:
+					if depth > 0 && isVar(m) {
+						captured = true
+					}
+				case *ast.UnaryExpr:
+					if m.Op == token.AND && isVar(m.X) {
+						captured = true
+					}
+				case *ast.AssignStmt:
+					if m.Tok != token.DEFINE {
+						for _, l := range m.Lhs {
+							assigned = assigned || isVar(l)
+						}
+					}
+				case *ast.IncDecStmt:
+					assigned = assigned || isVar(m.X)
+				}
+				return true
+			})
+		}
+		inFunc(body, 0)
+		if !captured && len(selfCopies) == 0 {
+			return true
+		}
+		if _, isFor := n.(*ast.ForStmt); isFor && assigned {
+			return true
+		}
+		var names, fresh []string
+		for _, v := range vars {
+			f := a.fresh(v.Name)
+			names = append(names, v.Name)
+			fresh = append(fresh, f)
+			a.addEdit(v.Pos(), v.End(), f)
+		}
+		rename := map[*ast.Object]string{}
+		for i, v := range vars {
+			rename[v.Obj] = fresh[i]
+		}
+		for _, h := range header {
+			if h == nil {
+				continue
+			}
+			ast.Inspect(h, func(m ast.Node) bool {
+				if id, ok := m.(*ast.Ident); ok && id.Obj != nil && rename[id.Obj] != "" {
+					a.addEdit(id.Pos(), id.End(), rename[id.Obj])
+				}
+				return true
+			})
+		}
+		for _, st := range selfCopies {
+			a.addEdit(st.Pos(), st.End(), "")
+		}
+		a.addEdit(body.Lbrace+1, body.Lbrace+1, " "+strings.Join(names, ", ")+" := "+strings.Join(fresh, ", ")+";")
+		return true
+	})
 }

@@ -2,6 +2,7 @@ package cell
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,6 +39,12 @@ func TestRewrites(t *testing.T) {
 		{"range over func, blank key", []cell{{"func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\nn := 0\nfor range three { n++ }\nn", "3"}}},
 		{"range over func, assignment form", []cell{{"func three(yield func(int) bool) { _ = yield(1) && yield(2) && yield(3) }\nvar v int\nfor v = range three {}\nv", "3"}}},
 
+		{"per-iteration variable of a three-clause loop", []cell{{"var fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }\nfs[0]() + 10*fs[1]() + 100*fs[2]()", "210"}}},
+		{"per-iteration variables of a range loop", []cell{{"var fs []func() int\nfor k, v := range []int{4, 5, 6} { fs = append(fs, func() int { return 10*k + v }) }\nfs[0]() + fs[1]() + fs[2]()", "45"}}},
+		{"per-iteration address", []cell{{"var ps []*string\nfor _, s := range []string{\"a\", \"b\"} { ps = append(ps, &s) }\n*ps[0] + *ps[1]", "ab"}}},
+		{"per-iteration variable inside a func", []cell{{"func mk() []func() int { var fs []func() int; for i := 0; i < 2; i++ { fs = append(fs, func() int { return i }) }; return fs }\nfs := mk()\nfs[0]()*10 + fs[1]()", "1"}}},
+		{"old i := i idiom at the top level", []cell{{"var fs []func() int\nfor i := 0; i < 3; i++ {\n\ti := i\n\tfs = append(fs, func() int { return i })\n}\nfs[2]()", "2"}}},
+		{"loop that assigns its variable keeps working", []cell{{"n := 0\nfor i := 0; i < 10; i++ { i += 2; n++; _ = func() int { return i } }\nn", "4"}}},
 		{"min and max of ints", []cell{{"a, b := 3, 7\nmin(a, b)*10 + max(a, b, 5)", "37"}}},
 		{"min of float64s", []cell{{"x, y := 2.5, -1.5\nmin(x, y)", "-1.5"}}},
 		{"max of strings", []cell{{"max(\"apple\", \"pear\", \"fig\")", "pear"}}},
@@ -66,6 +73,11 @@ func TestRewrites(t *testing.T) {
 			{"func Map[T, U any](xs []T, f func(T) U) []U { out := make([]U, 0, len(xs)); for _, x := range xs { out = append(out, f(x)) }; return out }", "<none>"},
 			{"Map([]string{\"a\", \"bb\"}, func(s string) int { return len(s) })", "[1 2]"}}},
 
+		{"global defined from a generic call", []cell{{"func Id[T any](v T) T { return v }", "<none>"}, {"a := Id(3)\nb := Id(\"s\")\nfmt.Sprintf(\"%v %v\", a, b)", "3 s"}}},
+		{"globals defined from a generic call with two results", []cell{{"xs := []int{1, 3, 5}\ni, ok := slices.BinarySearch(xs, 5)\nfmt.Sprint(i, ok)", "2 true"}}},
+		{"global defined from yaegi's own generic slices", []cell{{"i := slices.Index([]string{\"a\", \"b\"}, \"b\")\ni", "1"}}},
+		{"global closure from a generic func with two type parameters", []cell{{"func Pair[T, U any](t T, u U) func() (T, U) { return func() (T, U) { return t, u } }\np := Pair(1, \"a\")\nfmt.Sprintln(p())", "1 a\n"}}},
+		{"generic define next to an existing variable", []cell{{"func Id[T any](v T) T { return v }\nx := 1\nx, y := Id(2), Id(3)\nx + y", "5"}}},
 		{"redefine a type", []cell{
 			{"type T struct{ A int }", "<none>"},
 			{"type T struct{ B string }\nfunc (t T) Get() string { return t.B + \"!\" }\nT{B: \"x\"}.Get()", "x!"},
@@ -78,7 +90,7 @@ func TestRewrites(t *testing.T) {
 			{"type Level int", "<none>"},
 			{"type Level string\nconst Debug Level = \"debug\"\nstring(Debug)", "debug"}}},
 
-		{"trailing fmt.Println has no value", []cell{{"fmt.Println(\"hi\")", "<none>"}}},
+		{"trailing fmt.Fprintln has no value", []cell{{"fmt.Fprintln(io.Discard, \"hi\")", "<none>"}}},
 		{"trailing void call has no value", []cell{{"func nop() {}\nnop()", "<none>"}}},
 		{"trailing call with one value", []cell{{"strings.ToUpper(\"a\")", "A"}}},
 	}
@@ -108,5 +120,22 @@ func TestRewriteErrors(t *testing.T) {
 		if !errors.As(err, &e) || !strings.HasPrefix(e.Error(), tt.want) {
 			t.Errorf("Analyze(%q) error = %v, want prefix %q", tt.src, err, tt.want)
 		}
+	}
+}
+
+// TestRewriteLines checks that rewritten steps keep their cell lines.
+func TestRewriteLines(t *testing.T) {
+	src := "total := 0\nfor i := range 3 {\n\ttotal += i\n}\nfunc gen(yield func(int) bool) {\n\t_ = yield(5)\n}\nfor v := range gen {\n\ttotal += v\n}\ntotal"
+	plan, err := Analyze(src, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Step{
+		{Source: "func gen(yield func(int) bool) {\n\t_ = yield(5)\n}", Lines: []int{5, 6, 7}, Kind: Decls},
+		{Source: "total := 0\nfor kʹ1, nʹ2 := 0, 3; kʹ1 < nʹ2; kʹ1++ { i := kʹ1;\n\ttotal += i\n}\ngen(func(v int) bool {\n\ttotal += v\n; return true })", Lines: []int{1, 2, 3, 4, 8, 9, 10}, Kind: Statements},
+		{Source: "total", Lines: []int{11}, Kind: Expression},
+	}
+	if !reflect.DeepEqual(plan.Steps, want) {
+		t.Errorf("steps =\n%#v\nwant\n%#v", plan.Steps, want)
 	}
 }

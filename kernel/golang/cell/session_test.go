@@ -23,7 +23,7 @@ type session struct {
 var testPackages = map[string]string{
 	"fmt": "fmt", "strings": "strings", "math": "math", "rand": "math/rand",
 	"sort": "sort", "slices": "slices", "maps": "maps", "iter": "iter",
-	"strconv": "strconv", "errors": "errors", "os": "os", "time": "time",
+	"strconv": "strconv", "errors": "errors", "os": "os", "time": "time", "io": "io",
 }
 
 func newSession(t *testing.T) *session {

@@ -74,7 +74,9 @@ type analyzer struct {
 	// paths whose uses were all rewritten away; decls are Plan.Decls.
 	counter    int
 	dropImport map[string]bool
+	ownRange   map[*ast.RangeStmt]bool // range statements rewritten already
 	decls      map[string]string
+	unclosed   *tok // the innermost bracket left open at the end, if any
 }
 
 // edit replaces src[start:end] with text when a step is built.
@@ -96,7 +98,7 @@ func (a *analyzer) sortedEdits() []edit {
 }
 
 func newAnalyzer(src string, scope Scope) *analyzer {
-	a := &analyzer{src: src, scope: scope, fset: token.NewFileSet(), chunks: map[*token.File]int{}, cellNames: map[string]bool{}, dropImport: map[string]bool{}}
+	a := &analyzer{src: src, scope: scope, fset: token.NewFileSet(), chunks: map[*token.File]int{}, cellNames: map[string]bool{}, dropImport: map[string]bool{}, ownRange: map[*ast.RangeStmt]bool{}}
 	a.lines = append(a.lines, 0)
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
@@ -147,12 +149,18 @@ func (a *analyzer) parseChunk(prefix string, start, end int, suffix string) (*as
 		if list, ok := err.(scanner.ErrorList); ok && len(list) > 0 {
 			e := list[0]
 			off := e.Pos.Offset + delta
+			if a.unclosed != nil && off >= len(strings.TrimRight(a.src, " \t\r\n")) {
+				return nil, a.errorAt(a.unclosed.off, "this "+a.unclosed.tok.String()+unclosedMsg)
+			}
 			return nil, a.errorAt(off, cleanParseMsg(e.Msg))
 		}
 		return nil, &Error{Msg: err.Error()}
 	}
 	return f, nil
 }
+
+// unclosedMsg ends the message for a bracket left open.
+const unclosedMsg = " is not closed by the end of the cell"
 
 // cleanParseMsg rewords go/parser messages that mention the wrapping.
 func cleanParseMsg(msg string) string {
@@ -190,6 +198,22 @@ func (a *analyzer) split() error {
 	toks, err := a.scan()
 	if err != nil {
 		return err
+	}
+	// An open bracket left at the end explains a parse error there
+	// better than the parser's "expected ..." does.
+	var open []tok
+	for _, t := range toks {
+		switch t.tok {
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			open = append(open, t)
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		}
+	}
+	if len(open) > 0 {
+		a.unclosed = &open[len(open)-1]
 	}
 	// Find the func declarations and imports: they cannot appear in a
 	// function body, so they are cut out before the rest is parsed as a
