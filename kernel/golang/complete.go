@@ -85,7 +85,7 @@ func (in *Interpreter) Complete(code string, cursor int) kernel.Completion {
 	var res kernel.Completion
 	sort.Slice(cands, func(i, j int) bool { return cands[i].name < cands[j].name })
 	for _, c := range cands {
-		if !strings.HasPrefix(c.name, prefix) || seen[c.name] || strings.HasPrefix(c.name, "_graft") {
+		if !strings.HasPrefix(c.name, prefix) || seen[c.name] || internalName(c.name) {
 			continue
 		}
 		seen[c.name] = true

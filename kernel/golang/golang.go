@@ -336,7 +336,10 @@ func (in *Interpreter) plan(code string) (*plan, *stepErr) {
 		}
 		return in.fallbackPlan(code)
 	}
-	p := &plan{trailing: cp.Trailing}
+	p := &plan{trailing: cp.Trailing, decls: cp.Decls}
+	for _, n := range cp.Defines {
+		p.defines = append(p.defines, definedName{name: n.Name, kind: nameKinds[n.Kind]})
+	}
 	for _, im := range cp.Imports {
 		p.imports = append(p.imports, importSpec{name: im.LocalName(), path: im.Path})
 	}
@@ -353,6 +356,9 @@ func (in *Interpreter) plan(code string) (*plan, *stepErr) {
 	return p, nil
 }
 
+// nameKinds maps the cell analyzer's kinds of names to the kernel's.
+var nameKinds = map[cell.NameKind]string{cell.VarName: "var", cell.ConstName: "const", cell.TypeName: "type", cell.FuncName: "func"}
+
 // scope describes what earlier cells defined, for the cell analyzer.
 func (in *Interpreter) scope() cell.Scope {
 	sc := cell.Scope{
@@ -360,6 +366,8 @@ func (in *Interpreter) scope() cell.Scope {
 		Defined: map[string]bool{},
 		Types:   map[string]bool{},
 		Imports: map[string]string{},
+		Decls:   map[string]string{},
+		Symbols: in.pkgs.table,
 		Package: in.pkgs.lookup,
 	}
 	for name, v := range in.globals() {
@@ -382,6 +390,9 @@ func (in *Interpreter) scope() cell.Scope {
 	}
 	for name, path := range in.st.imports {
 		sc.Imports[name] = path
+	}
+	for name, d := range in.st.cellDecls {
+		sc.Decls[name] = d
 	}
 	return sc
 }
@@ -470,7 +481,8 @@ func (in *Interpreter) autoImports(f *ast.File) []importSpec {
 // packageIndex maps package names to the import paths cells may use.
 type packageIndex struct {
 	byName map[string]string
-	syms   map[string]map[string]reflect.Value // import path → symbols
+	syms   map[string]map[string]reflect.Value // import path → exported symbols
+	raw    map[string]map[string]reflect.Value // import path → the whole table
 }
 
 // preferred settles names that several importable packages share.
@@ -483,7 +495,7 @@ var preferred = map[string]string{
 }
 
 func newPackageIndex(tables []interp.Exports) *packageIndex {
-	ix := &packageIndex{byName: map[string]string{}, syms: map[string]map[string]reflect.Value{}}
+	ix := &packageIndex{byName: map[string]string{}, syms: map[string]map[string]reflect.Value{}, raw: map[string]map[string]reflect.Value{}}
 	for _, t := range tables {
 		for key := range t {
 			if key == "." {
@@ -497,8 +509,10 @@ func newPackageIndex(tables []interp.Exports) *packageIndex {
 			name := key[i+1:]
 			if ix.syms[path] == nil {
 				ix.syms[path] = map[string]reflect.Value{}
+				ix.raw[path] = map[string]reflect.Value{}
 			}
 			for n, v := range t[key] {
+				ix.raw[path][n] = v
 				if !strings.HasPrefix(n, "_") {
 					ix.syms[path][n] = v
 				}
@@ -526,6 +540,10 @@ func (ix *packageIndex) lookup(name string) (string, bool) {
 
 // symbols returns the exported symbols of the package at path.
 func (ix *packageIndex) symbols(path string) map[string]reflect.Value { return ix.syms[path] }
+
+// table returns the whole symbol table of the package at path (wrappers
+// included), or nil.
+func (ix *packageIndex) table(path string) map[string]reflect.Value { return ix.raw[path] }
 
 // names returns the package names cells can use without importing.
 func (ix *packageIndex) names() []string {

@@ -632,3 +632,15 @@ func TestDisplayAndGraftPackages(t *testing.T) {
 		t.Errorf("Inspect(tensor.New) = %+v", got)
 	}
 }
+
+// TestGoTheWayPeopleWriteIt runs constructs yaegi lacks that the cell
+// analyzer rewrites, through the whole kernel.
+func TestGoTheWayPeopleWriteIt(t *testing.T) {
+	runCases(t, newInterp(t), []cellCase{
+		{code: "for i := range 3 {\n\tfmt.Print(i)\n}", stdout: "012"},
+		{code: "min(3, 1, 2) + max(4, 9)", result: []string{"10"}},
+		{code: "func Map[T, U any](xs []T, f func(T) U) []U {\n\tvar out []U\n\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}\nMap([]int{1, 2}, func(x int) string { return fmt.Sprint(x * 10) })", result: []string{"[10 20]"}},
+		{code: "m := map[string]int{\"a\": 1}\nclear(m)\nlen(m)", result: []string{"0"}},
+		{code: "slices.Sorted(maps.Keys(map[string]int{\"b\": 1, \"a\": 2}))", result: []string{"[a b]"}},
+	})
+}

@@ -53,7 +53,13 @@ type plan struct {
 	imports  []importSpec
 	steps    []step
 	trailing bool
+	defines  []definedName     // top-level names the cell defines
+	decls    map[string]string // their declarations, for the analyzer of later cells
 }
+
+// definedName is a top-level name a cell defines and its kind ("var",
+// "const", "type", "func").
+type definedName struct{ name, kind string }
 
 // run is the state of one executing cell.
 type run struct {
@@ -171,6 +177,7 @@ func (in *Interpreter) runPlan(r *run, p *plan, src []string) (*display.Bundle, 
 		}
 		result = b
 	}
+	in.notePlan(p)
 	return result, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/traefik/yaegi/interp"
 
 	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/kernel/golang/cell"
 )
 
 // rtPath is the import path of the runtime support package that every cell
@@ -41,17 +42,21 @@ type state struct {
 	methods  map[string][]string // interpreted type → its methods
 	varTypes map[string]string   // global → the interpreted type it was declared with
 	decls    map[string]string   // func or type → its declaration as written, with its doc
-	files    map[string]*fileInfo
+	// cellDecls are the declarations the cell analyzer made of the names
+	// cells defined (cell.Plan.Decls), given back to it for later cells.
+	cellDecls map[string]string
+	files     map[string]*fileInfo
 }
 
 func newState() *state {
 	return &state{
-		kinds:    map[string]string{},
-		imports:  map[string]string{},
-		methods:  map[string][]string{},
-		varTypes: map[string]string{},
-		decls:    map[string]string{},
-		files:    map[string]*fileInfo{},
+		kinds:     map[string]string{},
+		imports:   map[string]string{},
+		methods:   map[string][]string{},
+		varTypes:  map[string]string{},
+		decls:     map[string]string{},
+		cellDecls: map[string]string{},
+		files:     map[string]*fileInfo{},
 	}
 }
 
@@ -138,6 +143,21 @@ func packageName(path string) string {
 		name = parts[len(parts)-2]
 	}
 	return name
+}
+
+// notePlan records what a cell that ran to the end defined, as the cell
+// analyzer saw it.
+func (in *Interpreter) notePlan(p *plan) {
+	in.st.mu.Lock()
+	defer in.st.mu.Unlock()
+	for _, n := range p.defines {
+		if n.kind != "" {
+			in.st.kinds[n.name] = n.kind
+		}
+	}
+	for name, d := range p.decls {
+		in.st.cellDecls[name] = d
+	}
 }
 
 // noteDecls records the names a compiled file declared.
@@ -309,7 +329,9 @@ func (in *Interpreter) declared() map[string]string {
 	defer in.st.mu.RUnlock()
 	m := make(map[string]string, len(in.st.kinds)+len(in.st.imports))
 	for n, k := range in.st.kinds {
-		m[n] = k
+		if !internalName(n) {
+			m[n] = k
+		}
 	}
 	for n := range in.st.imports {
 		if !strings.HasPrefix(n, "_graft") {
@@ -318,6 +340,10 @@ func (in *Interpreter) declared() map[string]string {
 	}
 	return m
 }
+
+// internalName reports whether a name was made by the kernel or the cell
+// analyzer rather than by the user.
+func internalName(n string) bool { return strings.HasPrefix(n, "_graft") || cell.IsInternal(n) }
 
 // importPath returns the path of a package name imported by a cell.
 func (in *Interpreter) importPath(name string) (string, bool) {
