@@ -191,6 +191,14 @@ func (b *builder) addItem(it *item) {
 	b.add(b.a.src[pos:it.end], l, true)
 }
 
+// addSynth appends synthesized source on lines of its own.
+func (b *builder) addSynth(src string) {
+	if b.sb.Len() > 0 && !strings.HasSuffix(b.sb.String(), "\n") {
+		b.add("\n", 0, false)
+	}
+	b.add(src, 0, false)
+}
+
 // step returns the assembled step.
 func (b *builder) step(kind StepKind) Step {
 	return Step{Source: b.sb.String(), Lines: b.lines, Kind: kind}
@@ -220,6 +228,9 @@ func (a *analyzer) plan() *Plan {
 		if it.kind == itType || it.kind == itConst {
 			b.addItem(it)
 		}
+	}
+	for _, src := range a.synthTypes {
+		b.addSynth(src)
 	}
 	if b.sb.Len() > 0 {
 		p.Steps = append(p.Steps, b.step(Decls))
@@ -303,6 +314,9 @@ func (a *analyzer) plan() *Plan {
 				gb := a.newBuilder()
 				for _, f := range group {
 					gb.addItem(f)
+				}
+				for _, src := range a.synthFuncs {
+					gb.addSynth(src)
 				}
 				p.Steps = append(p.Steps, gb.step(Decls))
 			}

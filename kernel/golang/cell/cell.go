@@ -68,10 +68,12 @@ type Plan struct {
 	// Scope.Types) for later cells.
 	Defines []Name
 	// Decls are the declarations of the names the cell defines, for
-	// type-checking later cells (see Scope.Decls): func signatures without
-	// bodies, types, consts, and vars with their types where those can be
-	// written. After a successful run the interpreter copies them into
-	// Scope.Decls, replacing earlier ones.
+	// type-checking later cells and for declaring a type again when a
+	// later cell redefines one of its methods (see Scope.Decls): funcs and
+	// methods (keyed "T.M"), types, consts, and vars with their types
+	// where those can be written. After a successful run the interpreter
+	// copies them into Scope.Decls, replacing earlier ones; an empty
+	// value means delete the key (the methods of a redefined type).
 	Decls map[string]string
 }
 
@@ -185,6 +187,9 @@ type Name struct {
 type Error struct {
 	Line, Column int // 1-based cell position; 0 when unknown
 	Msg          string
+	// Syntax is set for errors of the cell's syntax (the cell does not
+	// parse), clear for constructs that parse but cannot run.
+	Syntax bool
 }
 
 // Error returns "cell line L:C: MSG" (or "cell line L: MSG", or MSG when the

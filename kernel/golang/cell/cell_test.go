@@ -37,6 +37,13 @@ func TestCells(t *testing.T) {
 		{"import again in a later cell", []cell{{"import \"strings\"\nstrings.Repeat(\"x\", 2)", "xx"}, {"import \"strings\"\nstrings.Repeat(\"y\", 2)", "yy"}}},
 		{"redefine variable", []cell{{"x := 1", "<none>"}, {"x := 2\nx", "2"}, {"x := \"s\"\nx", "s"}}},
 		{"redefine func", []cell{{"func f() int { return 1 }", "<none>"}, {"func f() string { return \"two\" }\nf()", "two"}}},
+		{"comments only", []cell{{"// nothing\n/* here */", "<none>"}}},
+		{"var and const groups", []cell{{"var (\n\ta = 1\n\tb = a + 1\n)\nconst (\n\tX = iota\n\tY\n\tZ\n)\na + b + Z", "5"}}},
+		{"pointer method", []cell{{"type C struct{ n int }\nfunc (c *C) Inc() { c.n++ }\nc := &C{}\nc.Inc(); c.Inc()\nc.n", "2"}}},
+		{"same import twice in a cell", []cell{{"import \"strings\"\nimport \"strings\"\nstrings.ToLower(\"A\")", "a"}}},
+		{"explicit import after an automatic one", []cell{{"strings.ToLower(\"B\")", "b"}, {"import \"strings\"\nstrings.ToLower(\"C\")", "c"}}},
+		{"global shadows a package name", []cell{{"sort := 3", "<none>"}, {"sort * 2", "6"}}},
+		{"generic type", []cell{{"type Stack[T any] struct{ items []T }\nfunc (s *Stack[T]) Push(v T) { s.items = append(s.items, v) }\nvar st Stack[int]\nst.Push(4); st.Push(5)\nlen(st.items)", "2"}}},
 		{"local variable named like a package", []cell{{"strings := []string{\"a\", \"b\"}\nlen(strings)", "2"}}},
 	}
 	for _, tt := range tests {
@@ -98,6 +105,9 @@ func TestSyntaxErrors(t *testing.T) {
 		}
 		if !strings.HasPrefix(e.Error(), tt.want) {
 			t.Errorf("Analyze(%q) error = %q, want prefix %q", tt.src, e.Error(), tt.want)
+		}
+		if !e.Syntax {
+			t.Errorf("Analyze(%q) error %q is not marked Syntax", tt.src, e.Error())
 		}
 	}
 }

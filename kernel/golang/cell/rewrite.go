@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"go/ast"
 	"go/constant"
+	"go/parser"
+	"go/printer"
 	"go/token"
 	"go/types"
 	"strconv"
@@ -30,8 +32,7 @@ func (a *analyzer) rewrite() error {
 	a.rewriteGenericDefines(c)
 	a.trailingValue(c)
 	a.makeDecls(c)
-	a.rewriteTypes()
-	return nil
+	return a.rewriteTypes()
 }
 
 // walk calls f for every node of every item with the stack of its
@@ -566,11 +567,13 @@ func (a *analyzer) makeDecls(c *checked) {
 		}
 		switch d := node.(type) {
 		case *ast.FuncDecl:
-			sig := a.render(a.off(d.Pos()), a.off(d.Type.End()))
+			// The whole function: a method is declared again when
+			// a later cell redefines another method of its type.
+			src := a.render(a.off(d.Pos()), a.off(d.End()))
 			if d.Recv == nil {
-				a.decls[d.Name.Name] = sig
+				a.decls[d.Name.Name] = src
 			} else if recv := recvName(d.Recv); recv != "" {
-				a.decls[recv+"."+d.Name.Name] = sig
+				a.decls[recv+"."+d.Name.Name] = src
 			}
 		case *ast.GenDecl:
 			switch d.Tok {
@@ -626,9 +629,70 @@ func recvName(recv *ast.FieldList) string {
 // rewriteTypes declares a type that an earlier cell defined under a fresh
 // name, then makes the old name an alias of it: yaegi v0.16.1 keeps the
 // first definition of a type name, but an alias replaces it.
-func (a *analyzer) rewriteTypes() {
+func (a *analyzer) rewriteTypes() error {
 	renames := map[string]string{}
 	var order []string
+	newName := func(name string) string {
+		for k := 2; ; k++ {
+			fresh := name + mark + strconv.Itoa(k)
+			if !a.known(fresh) {
+				renames[name] = fresh
+				order = append(order, name)
+				a.extraNames = append(a.extraNames, Name{Name: fresh, Kind: TypeName})
+				return fresh
+			}
+		}
+	}
+	// yaegi keeps the first definition of a method too: a cell that
+	// redefines a method of an earlier cell's type declares the type again
+	// (from Scope.Decls) with all its methods.
+	cellTypes := map[string]bool{}
+	for _, it := range a.items {
+		if it.kind == itType {
+			for _, n := range it.defines {
+				cellTypes[n] = true
+			}
+		}
+	}
+	redeclare := map[string]bool{} // type names
+	cellMethods := map[string]bool{}
+	for _, it := range a.items {
+		d, ok := it.node.(*ast.FuncDecl)
+		if !ok || d.Recv == nil {
+			continue
+		}
+		recv := recvName(d.Recv)
+		key := recv + "." + d.Name.Name
+		cellMethods[key] = true
+		if cellTypes[recv] || a.scope.Decls[key] == "" {
+			continue
+		}
+		if !strings.HasPrefix(a.scope.Decls[recv], "type "+recv) {
+			return a.errorAt(it.start, fmt.Sprintf("method %s is already defined by an earlier cell and cannot be replaced on its own; run it together with the declaration of type %s", key, recv))
+		}
+		redeclare[recv] = true
+	}
+	for _, name := range sortedKeys(redeclare) {
+		fresh := newName(name)
+		text, ok := renameTypeSource(a.scope.Decls[name], name, fresh)
+		if !ok {
+			return &Error{Msg: fmt.Sprintf("the declaration of type %s from an earlier cell cannot be repeated; run it together with its methods", name)}
+		}
+		a.synthTypes = append(a.synthTypes, text)
+		for _, key := range sortedKeys(a.scope.Decls) {
+			if strings.HasPrefix(key, name+".") && !cellMethods[key] {
+				a.synthFuncs = append(a.synthFuncs, a.scope.Decls[key])
+			}
+		}
+	}
+	// A type the cell redefines loses the methods earlier cells gave it.
+	for name := range cellTypes {
+		for key := range a.scope.Decls {
+			if strings.HasPrefix(key, name+".") && !cellMethods[key] {
+				a.decls[key] = ""
+			}
+		}
+	}
 	for _, it := range a.items {
 		if it.kind != itType {
 			continue
@@ -643,20 +707,11 @@ func (a *analyzer) rewriteTypes() {
 			if s.Assign.IsValid() || s.TypeParams != nil || !(a.known(name) || a.scope.Types[name]) {
 				continue
 			}
-			fresh := ""
-			for k := 2; ; k++ {
-				fresh = name + mark + strconv.Itoa(k)
-				if !a.known(fresh) {
-					break
-				}
-			}
-			renames[name] = fresh
-			order = append(order, name)
-			a.extraNames = append(a.extraNames, Name{Name: fresh, Kind: TypeName})
+			newName(name)
 		}
 	}
 	if len(renames) == 0 {
-		return
+		return nil
 	}
 	// Rename the type's name wherever the cell's types and constants use
 	// it (they are evaluated before the alias exists).
@@ -664,26 +719,11 @@ func (a *analyzer) rewriteTypes() {
 		if it.kind != itType && it.kind != itConst {
 			continue
 		}
-		skip := map[*ast.Ident]bool{}
-		ast.Inspect(it.node, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.Field:
-				for _, id := range n.Names {
-					skip[id] = true
-				}
-			case *ast.SelectorExpr:
-				skip[n.Sel] = true
-			case *ast.KeyValueExpr:
-				if id, ok := n.Key.(*ast.Ident); ok {
-					skip[id] = true
-				}
-			case *ast.Ident:
-				if fresh, ok := renames[n.Name]; ok && !skip[n] {
-					a.addEdit(n.Pos(), n.End(), fresh)
-				}
+		for name, fresh := range renames {
+			for _, id := range typeRefs(it.node, name) {
+				a.addEdit(id.Pos(), id.End(), fresh)
 			}
-			return true
-		})
+		}
 	}
 	b := a.newBuilder()
 	for i, name := range order {
@@ -693,6 +733,61 @@ func (a *analyzer) rewriteTypes() {
 		b.add("type "+name+" = "+renames[name], 0, false)
 	}
 	a.typeSteps = append(a.typeSteps, b.step(Decls))
+	return nil
+}
+
+// renameTypeSource rewrites the declaration "type old ..." as
+// "type fresh ...", renaming the type's references to itself.
+func renameTypeSource(src, old, fresh string) (string, bool) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", "package p\n"+src, parser.SkipObjectResolution)
+	if err != nil || len(f.Decls) != 1 {
+		return "", false
+	}
+	g, ok := f.Decls[0].(*ast.GenDecl)
+	if !ok || g.Tok != token.TYPE || len(g.Specs) != 1 {
+		return "", false
+	}
+	ts := g.Specs[0].(*ast.TypeSpec)
+	if ts.Name.Name != old {
+		return "", false
+	}
+	for _, id := range typeRefs(ts.Type, old) {
+		id.Name = fresh
+	}
+	ts.Name.Name = fresh
+	var b strings.Builder
+	if err := printer.Fprint(&b, fset, g); err != nil {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// typeRefs returns the identifiers named name in n that can refer to a
+// type (not field names, selectors or composite-literal keys).
+func typeRefs(n ast.Node, name string) []*ast.Ident {
+	var refs []*ast.Ident
+	skip := map[*ast.Ident]bool{}
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.Field:
+			for _, id := range n.Names {
+				skip[id] = true
+			}
+		case *ast.SelectorExpr:
+			skip[n.Sel] = true
+		case *ast.KeyValueExpr:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				skip[id] = true
+			}
+		case *ast.Ident:
+			if n.Name == name && !skip[n] {
+				refs = append(refs, n)
+			}
+		}
+		return true
+	})
+	return refs
 }
 
 // rewriteGenericDefines turns a top-level `x := g(...)`, where g is a

@@ -90,6 +90,24 @@ func TestRewrites(t *testing.T) {
 			{"type Level int", "<none>"},
 			{"type Level string\nconst Debug Level = \"debug\"\nstring(Debug)", "debug"}}},
 
+		{"redefine a generic type", []cell{
+			{"type Box[T any] struct{ V T }", "<none>"},
+			{"type Box[T any] struct{ W T }\nBox[int]{W: 4}.W", "4"}}},
+		{"redefine a func as a type", []cell{
+			{"func Thing() int { return 1 }", "<none>"},
+			{"type Thing struct{ N int }\nThing{N: 6}.N", "6"}}},
+		{"redefine a method", []cell{
+			{"type V struct{ n int }\nfunc (v V) Show() string { return \"one\" }", "<none>"},
+			{"func (v V) Show() string { return \"two\" }\nV{}.Show()", "two"}}},
+		{"redefine a method, keep the others", []cell{
+			{"type Acc struct{ n int }\nfunc (a *Acc) Add(v int) { a.n += v }", "<none>"},
+			{"func (a Acc) Get() int { return a.n }", "<none>"},
+			{"func (a *Acc) Add(v int) { a.n += 10 * v }\nx := &Acc{}\nx.Add(2)\nx.Get()", "20"},
+			{"func (a Acc) Get() int { return -a.n }\ny := &Acc{}\ny.Add(1)\ny.Get()", "-10"}}},
+		{"redefined type forgets old methods", []cell{
+			{"type R struct{ w int }\nfunc (r R) A() int { return r.w }", "<none>"},
+			{"type R struct{ v int }\nfunc (r R) B() int { return r.v }", "<none>"},
+			{"func (r R) B() int { return r.v + 1 }\nR{v: 1}.B()", "2"}}},
 		{"trailing fmt.Fprintln has no value", []cell{{"fmt.Fprintln(io.Discard, \"hi\")", "<none>"}}},
 		{"trailing void call has no value", []cell{{"func nop() {}\nnop()", "<none>"}}},
 		{"trailing call with one value", []cell{{"strings.ToUpper(\"a\")", "A"}}},
@@ -113,12 +131,13 @@ func TestRewriteErrors(t *testing.T) {
 		{seq + "func first() int {\n\tfor v := range three {\n\t\treturn v\n\t}\n\treturn 0\n}", "cell line 4:3: range over a function (for ... := range three) cannot run here with a return statement in its body"},
 		{seq + "L:\nfor i := 0; i < 2; i++ {\n\tfor v := range three {\n\t\tif v > i {\n\t\t\tcontinue L\n\t\t}\n\t}\n}", "cell line 6:4: range over a function (for ... := range three) cannot run here with a continue to a label outside the loop in its body"},
 		{"p := iter.Pull", "cell line 1:6: iter.Pull is not available"},
+		{"import m \"math\"\nimport m \"strings\"", "cell line 2:8: package name m is imported twice in this cell"},
 	}
 	for _, tt := range tests {
 		_, err := Analyze(tt.src, Scope{Package: func(n string) (string, bool) { p, ok := testPackages[n]; return p, ok }})
 		var e *Error
-		if !errors.As(err, &e) || !strings.HasPrefix(e.Error(), tt.want) {
-			t.Errorf("Analyze(%q) error = %v, want prefix %q", tt.src, err, tt.want)
+		if !errors.As(err, &e) || !strings.HasPrefix(e.Error(), tt.want) || e.Syntax {
+			t.Errorf("Analyze(%q) error = %v, want prefix %q (not a syntax error)", tt.src, err, tt.want)
 		}
 	}
 }
@@ -137,5 +156,25 @@ func TestRewriteLines(t *testing.T) {
 	}
 	if !reflect.DeepEqual(plan.Steps, want) {
 		t.Errorf("steps =\n%#v\nwant\n%#v", plan.Steps, want)
+	}
+}
+
+// TestImportConflict checks that importing a package under a name an
+// earlier cell gave another package is reported.
+func TestImportConflict(t *testing.T) {
+	_, err := Analyze("import m \"strings\"\nm.ToUpper(\"a\")", Scope{Imports: map[string]string{"m": "math"}})
+	want := `cell line 1:8: package name m is already imported as "math"; import "strings" under another name: import x "strings"`
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+}
+
+// TestMethodRedefinitionNeedsDecls checks the error when the type of a
+// redefined method is unknown.
+func TestMethodRedefinitionNeedsDecls(t *testing.T) {
+	_, err := Analyze("func (v V) Show() string { return \"\" }", Scope{Decls: map[string]string{"V.Show": "func (v V) Show() string { return \"x\" }"}})
+	want := "cell line 1:1: method V.Show is already defined by an earlier cell and cannot be replaced on its own; run it together with the declaration of type V"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
 	}
 }

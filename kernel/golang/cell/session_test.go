@@ -90,7 +90,11 @@ func (s *session) run(src string) (reflect.Value, error) {
 		last = v
 	}
 	for name, d := range plan.Decls {
-		s.scope.Decls[name] = d
+		if d == "" {
+			delete(s.scope.Decls, name)
+		} else {
+			s.scope.Decls[name] = d
+		}
 	}
 	for _, n := range plan.Defines {
 		if n.Kind == VarName {

@@ -67,6 +67,9 @@ type analyzer struct {
 	// (see rewriteTypes); extraNames are internal names the cell defines.
 	typeSteps  []Step
 	extraNames []Name
+	// synthTypes and synthFuncs are declarations repeated from earlier
+	// cells (see rewriteTypes), evaluated with the cell's types and funcs.
+	synthTypes, synthFuncs []string
 	// checked is the cell's type check, done on demand by check.
 	checked   *checked
 	checkDone bool
@@ -126,13 +129,23 @@ func (a *analyzer) errorAt(off int, msg string) *Error {
 	return &Error{Line: line, Column: col, Msg: msg}
 }
 
+// syntaxError returns an *Error for a syntax error at a cell offset.
+func (a *analyzer) syntaxError(off int, msg string) *Error {
+	e := a.errorAt(off, msg)
+	e.Syntax = true
+	return e
+}
+
 // off maps a position in a parsed chunk to a cell offset.
 func (a *analyzer) off(p token.Pos) int {
 	f := a.fset.File(p)
 	if f == nil {
 		return 0
 	}
-	return f.Offset(p) + a.chunks[f]
+	off := f.Offset(p) + a.chunks[f]
+	// Positions in the wrapping (an implicit statement at its closing
+	// brace) fall outside the cell.
+	return max(0, min(off, len(a.src)))
 }
 
 // parseChunk parses prefix+a.src[start:end]+suffix as a file and records how
@@ -150,11 +163,11 @@ func (a *analyzer) parseChunk(prefix string, start, end int, suffix string) (*as
 			e := list[0]
 			off := e.Pos.Offset + delta
 			if a.unclosed != nil && off >= len(strings.TrimRight(a.src, " \t\r\n")) {
-				return nil, a.errorAt(a.unclosed.off, "this "+a.unclosed.tok.String()+unclosedMsg)
+				return nil, a.syntaxError(a.unclosed.off, "this "+a.unclosed.tok.String()+unclosedMsg)
 			}
-			return nil, a.errorAt(off, cleanParseMsg(e.Msg))
+			return nil, a.syntaxError(off, cleanParseMsg(e.Msg))
 		}
-		return nil, &Error{Msg: err.Error()}
+		return nil, &Error{Msg: err.Error(), Syntax: true}
 	}
 	return f, nil
 }
@@ -176,7 +189,7 @@ func (a *analyzer) scan() ([]tok, error) {
 	var first *Error
 	s.Init(f, []byte(a.src), func(pos token.Position, msg string) {
 		if first == nil {
-			first = a.errorAt(pos.Offset, msg)
+			first = a.syntaxError(pos.Offset, msg)
 		}
 	}, 0)
 	var toks []tok

@@ -90,6 +90,12 @@ func (a *analyzer) check() *checked {
 		decls.WriteString("\n")
 	}
 	if f, err := parser.ParseFile(a.fset, "earlier.go", decls.String(), parser.SkipObjectResolution); err == nil {
+		// Only signatures matter to the cell.
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				fd.Body = nil
+			}
+		}
 		files = append(files, f)
 	}
 
