@@ -680,7 +680,7 @@ func (a *analyzer) rewriteTypes() error {
 		}
 		a.synthTypes = append(a.synthTypes, text)
 		for _, key := range sortedKeys(a.scope.Decls) {
-			if strings.HasPrefix(key, name+".") && !cellMethods[key] {
+			if strings.HasPrefix(key, name+".") && !cellMethods[key] && a.scope.Decls[key] != "" {
 				a.synthFuncs = append(a.synthFuncs, a.scope.Decls[key])
 			}
 		}

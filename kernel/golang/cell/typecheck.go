@@ -81,7 +81,7 @@ func (a *analyzer) check() *checked {
 			base = name[:i] // a method T.M goes with its type
 		}
 		src := a.scope.Decls[name]
-		if redefined[base] || seen[src] {
+		if redefined[base] || seen[src] || src == "" {
 			continue
 		}
 		seen[src] = true
