@@ -26,9 +26,9 @@ type Scope struct {
 	// types, consts); may be nil.
 	Defined map[string]bool
 	// Types holds the names of types defined by earlier cells, a subset of
-	// Defined; may be nil. A type redefined in a later cell is declared
-	// under a fresh name plus an alias (see Plan.Defines); knowing that a
-	// name is a type lets go/types check cells that use it.
+	// Defined; may be nil. yaegi keeps the first definition of a type, so
+	// a type redefined in a later cell is declared under a fresh internal
+	// name (listed in Plan.Defines) and the old name made an alias of it.
 	Types map[string]bool
 	// Imports maps each package name imported by earlier cells (explicitly
 	// or automatically) to its import path; may be nil. yaegi rejects a
