@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -241,7 +242,11 @@ func TestInterrupt(t *testing.T) {
 			t.Errorf("after interrupting %q: results %q", code, got)
 		}
 	}
-	// The loop's variable keeps the value it reached.
+	// The loop's variable keeps the value it reached, and the kernel
+	// knows it.
+	if c := in.Complete("n", 1); !slices.Contains(c.Matches, "n") {
+		t.Errorf("Complete(n) after the interrupt = %q, lacks n", c.Matches)
+	}
 	o := mustExec(t, in, 200, "n > 0")
 	if got := o.results(); !reflect.DeepEqual(got, []string{"true"}) {
 		t.Errorf("n after the interrupted loop: %q, want true", got)
@@ -597,6 +602,11 @@ func TestDisplayAndGraftPackages(t *testing.T) {
 	}
 	if shown.id == "" || updated.id != shown.id {
 		t.Errorf("display ids %q and %q, want one non-empty id", shown.id, updated.id)
+	}
+	// A cell ending in display.Show shows the value once, not its handle.
+	out = mustExec(t, in, 10, "display.Show(display.Markdown(\"once\"))")
+	if got := out.kinds(); !reflect.DeepEqual(got, []string{"display"}) {
+		t.Errorf("display.Show as the trailing expression: events %v", got)
 	}
 	// After the cell, the frontend that was installed before is back.
 	if f := display.SetFrontend(nil); f != nil {

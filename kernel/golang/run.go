@@ -202,10 +202,9 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 		}
 		in.fixRedefinedTypes(f)
 		rewriteFuncs(f)
-		if err := in.compileAndRun(r, f); err != nil {
+		if err := in.compileAndRun(r, f, func() { in.noteDecls(fset, info, f.Decls) }); err != nil {
 			return nil, err
 		}
-		in.noteDecls(fset, info, f.Decls)
 		if !declaresCode(f) {
 			r.drop = append(r.drop, name)
 		}
@@ -234,11 +233,10 @@ func (in *Interpreter) runStep(r *run, s step, k int, src []string, trailing boo
 		stmts := body.List
 		body.List = in.instrument(fset, info, stmts)
 		if len(body.List) > 0 {
-			if err := in.compileAndRun(r, body); err != nil {
+			if err := in.compileAndRun(r, body, func() { in.noteStmts(fset, info, stmts) }); err != nil {
 				return nil, err
 			}
 		}
-		in.noteStmts(fset, info, stmts)
 		if !containsFuncLit(f) {
 			r.drop = append(r.drop, name)
 		}
@@ -291,12 +289,15 @@ func (in *Interpreter) render(r *run, x ast.Expr) (b *display.Bundle, ok bool, s
 	return r.shown, true, nil
 }
 
-// compileAndRun compiles n (a file or a block) and runs it.
-func (in *Interpreter) compileAndRun(r *run, n ast.Node) *stepErr {
+// compileAndRun compiles n (a file or a block) and runs it. compiled is
+// called in between: the names n declares exist from then on, even when
+// running it fails or is interrupted.
+func (in *Interpreter) compileAndRun(r *run, n ast.Node, compiled func()) *stepErr {
 	prog, err := in.compile(n)
 	if err != nil {
 		return err
 	}
+	compiled()
 	_, err = in.execute(r, prog)
 	return err
 }

@@ -411,8 +411,12 @@ func (in *Interpreter) rtExports() interp.Exports {
 }
 
 // show renders a cell's trailing value (or a user expression) for the
-// running cell.
+// running cell. The handle display.Show returns is not shown: a cell
+// ending in display.Show(x) shows x once, as IPython's display(x) does.
 func (in *Interpreter) show(v any) {
+	if _, ok := v.(*display.Handle); ok {
+		return
+	}
 	b := display.Render(v)
 	if r := in.cur.Load(); r != nil {
 		r.mu.Lock()
