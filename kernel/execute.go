@@ -251,7 +251,9 @@ func (o *cellOutput) Input(prompt string, password bool) (string, error) {
 			}
 			sent = nil
 		case r := <-s.stdinQ:
-			if parentID(r) != h.MsgID {
+			// jupyter_client's input() sends its reply without a parent
+			// header; a reply that names another request is stale.
+			if p := parentID(r); p != "" && p != h.MsgID {
 				s.log.Printf("ignoring an input_reply to %q, waiting for one to %q", parentID(r), h.MsgID)
 				continue
 			}

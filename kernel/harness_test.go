@@ -441,11 +441,19 @@ func types(msgs []*wire.Message) []string {
 	return out
 }
 
-// shutdown asks the kernel to shut down and waits for Serve to return.
-func (k *testKernel) shutdown(restart bool) map[string]any {
+// requestShutdown sends shutdown_request on control and returns the content
+// of its reply.
+func (k *testKernel) requestShutdown(restart bool) map[string]any {
 	k.t.Helper()
 	id := k.send(k.control, "shutdown_request", map[string]any{"restart": restart})
-	r := k.reply(k.controlIn, id)
+	return content(k.t, k.reply(k.controlIn, id))
+}
+
+// shutdown asks the in-process kernel to shut down and waits for Serve to
+// return.
+func (k *testKernel) shutdown(restart bool) map[string]any {
+	k.t.Helper()
+	r := k.requestShutdown(restart)
 	select {
 	case err := <-k.done:
 		if err != nil {
@@ -455,7 +463,7 @@ func (k *testKernel) shutdown(restart bool) map[string]any {
 	case <-time.After(waitLimit):
 		k.t.Fatal("Serve did not return after shutdown_request")
 	}
-	return content(k.t, r)
+	return r
 }
 
 // queued returns how many shell requests wait in the kernel's queue.

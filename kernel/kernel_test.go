@@ -380,6 +380,16 @@ func TestStdinRoundTrip(t *testing.T) {
 	if got := content(t, outs[len(outs)-1])["text"]; got != "got Ada" {
 		t.Fatalf("cell printed %q", got)
 	}
+
+	// jupyter_client's input() sends the reply without a parent header.
+	id = k.send(k.shell, "execute_request", map[string]any{"code": "input", "allow_stdin": true})
+	k.next(k.stdinIn, "input_request")
+	k.send(k.stdin, "input_reply", map[string]any{"value": "Grace"})
+	k.reply(k.shellIn, id)
+	outs = k.outputs(id)
+	if got := content(t, outs[len(outs)-1])["text"]; got != "got Grace" {
+		t.Fatalf("cell printed %q after a reply without parent", got)
+	}
 }
 
 func TestStdinNotAllowed(t *testing.T) {

@@ -1,0 +1,249 @@
+package kernel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graftml/graft/internal/testenv"
+)
+
+// The tests in this file drive the real graft binary (built from ../cmd/graft)
+// as Jupyter starts it: through kernelspecs in a temporary JUPYTER_PATH and
+// Debian's jupyter_client, jupyter_kernel_test and pyzmq. Without them the
+// tests skip and say what to install; under CI=true they fail instead.
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if graftBuild.dir != "" {
+		os.RemoveAll(graftBuild.dir)
+	}
+	os.Exit(code)
+}
+
+var graftBuild struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// graftBinary builds ./cmd/graft once per test binary and returns its path.
+func graftBinary(t testing.TB) string {
+	t.Helper()
+	graftBuild.once.Do(func() {
+		graftBuild.dir, graftBuild.err = os.MkdirTemp("", "graft-kernel-test-")
+		if graftBuild.err != nil {
+			return
+		}
+		bin := filepath.Join(graftBuild.dir, "graft")
+		build := exec.Command(goCommand(), "build", "-o", bin, "../cmd/graft")
+		if out, err := build.CombinedOutput(); err != nil {
+			graftBuild.err = fmt.Errorf("go build ../cmd/graft: %v\n%s", err, out)
+			return
+		}
+		graftBuild.bin = bin
+	})
+	if graftBuild.err != nil {
+		t.Fatal(graftBuild.err)
+	}
+	return graftBuild.bin
+}
+
+// goCommand returns the go command of the toolchain running the tests.
+func goCommand() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// Kernelspec names the integration tests install.
+const (
+	messageKernel = "graft-test"        // interrupt_mode "message"
+	signalKernel  = "graft-test-signal" // no interrupt_mode: Jupyter sends SIGINT
+)
+
+// jupyterEnv writes the two kernelspecs for bin into a fresh JUPYTER_PATH
+// and returns the environment for Python: its own Jupyter path, data (the
+// kernel's history) and runtime directories.
+func jupyterEnv(t *testing.T, bin string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	specs := map[string]map[string]any{
+		messageKernel: {"argv": []string{bin, "kernel", "-f", "{connection_file}"}, "display_name": "Go (graft)", "language": "go", "interrupt_mode": "message"},
+		signalKernel:  {"argv": []string{bin, "kernel", "-f", "{connection_file}"}, "display_name": "Go (graft, SIGINT)", "language": "go"},
+	}
+	for name, spec := range specs {
+		kdir := filepath.Join(dir, "path", "kernels", name)
+		if err := os.MkdirAll(kdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.MarshalIndent(spec, "", "  ")
+		if err := os.WriteFile(filepath.Join(kdir, "kernel.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []string{
+		"JUPYTER_PATH=" + filepath.Join(dir, "path"),
+		"JUPYTER_DATA_DIR=" + filepath.Join(dir, "data"),
+		"JUPYTER_RUNTIME_DIR=" + filepath.Join(dir, "runtime"),
+		"GRAFT_KERNEL_NAME=" + messageKernel,
+		"GRAFT_SIGNAL_KERNEL_NAME=" + signalKernel,
+		"PYTHONUNBUFFERED=1",
+	}
+}
+
+// runPython runs a script from testdata with the Jupyter environment and
+// fails the test with the script's whole output when it fails; with -v the
+// output is logged either way.
+func runPython(t *testing.T, python string, env []string, script string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, append([]string{filepath.Join("testdata", script)}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", script, strings.Join(args, " "), err, indent(out.String()))
+	}
+	t.Logf("%s:\n%s", script, indent(out.String()))
+}
+
+func indent(s string) string {
+	return "\t" + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n\t")
+}
+
+func requireJupyter(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds graft and starts Jupyter kernels; skipped with -short")
+	}
+	return testenv.RequirePython(t, "jupyter_client", "jupyter_kernel_test", "zmq")
+}
+
+// TestJupyterKernelSuite runs the standard kernel test suite with every
+// sample filled (testdata/kernel_suite.py), so that nothing is skipped.
+func TestJupyterKernelSuite(t *testing.T) {
+	python := requireJupyter(t)
+	runPython(t, python, jupyterEnv(t, graftBinary(t)), "kernel_suite.py")
+}
+
+// TestJupyterProtocol runs graft's own protocol tests through jupyter_client
+// (testdata/protocol_tests.py): comms both ways, stdin, interrupt by message
+// and by SIGINT on a `for {}` loop, restart, update_display_data, history
+// across a restart, forged messages, clean shutdown.
+func TestJupyterProtocol(t *testing.T) {
+	python := requireJupyter(t)
+	env := jupyterEnv(t, graftBinary(t))
+	for _, class := range []string{
+		"CommTests", "StdinTests", "InterruptByMessageTests", "InterruptBySignalTests",
+		"DisplayTests", "RestartAndHistoryTests", "BadSignatureTests", "ShutdownTests",
+	} {
+		t.Run(class, func(t *testing.T) { runPython(t, python, env, "protocol_tests.py", class) })
+	}
+}
+
+// TestSoak sends 10,000 trivial cells as fast as the kernel answers them
+// and requires the kernel process's resident memory to stay flat: after a
+// warm-up of 1,000 cells, the next 9,000 may add at most soakGrowthMB.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 cells through the graft binary; skipped with -short")
+	}
+	bin := graftBinary(t)
+	info := ipcInfo(t)
+	conn := filepath.Join(t.TempDir(), "kernel.json")
+	data, _ := json.Marshal(info)
+	if err := os.WriteFile(conn, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "kernel", "-f", conn)
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+t.TempDir())
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("kernel stderr:\n%s", stderr.String())
+		}
+	})
+	k := &testKernel{t: t, info: info}
+	k.connect()
+
+	const warmup, total = 1000, 10000
+	var base int
+	for i := 1; i <= total; i++ {
+		reply, outs := k.execute("1", nil)
+		if reply["status"] != "ok" || len(outs) != 2 {
+			t.Fatalf("cell %d: reply %v, outputs %v", i, reply, types(outs))
+		}
+		if i == warmup {
+			base = rssKB(t, cmd.Process.Pid)
+		}
+	}
+	end := rssKB(t, cmd.Process.Pid)
+	growth := float64(end-base) / 1024
+	t.Logf("kernel RSS after %d cells %.1f MB, after %d cells %.1f MB (growth %.1f MB)", warmup, float64(base)/1024, total, float64(end)/1024, growth)
+	if growth > soakGrowthMB {
+		t.Fatalf("kernel memory grew %.1f MB over %d trivial cells (limit %d MB)", growth, total-warmup, soakGrowthMB)
+	}
+	k.requestShutdown(false)
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("the kernel exited with %v after shutdown_request", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the kernel did not exit after shutdown_request")
+	}
+}
+
+// soakGrowthMB bounds the memory 9,000 trivial cells may add: their history
+// (about 100 bytes a cell) and the garbage collector's slack, nothing that
+// grows with every cell.
+const soakGrowthMB = 16
+
+// rssKB reads the resident set size of process pid from /proc.
+func rssKB(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Skipf("cannot read the kernel's memory use: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			if err != nil {
+				t.Fatalf("VmRSS line %q: %v", line, err)
+			}
+			return kb
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
