@@ -36,6 +36,7 @@ func init() {
 // per message.
 type batchTransport struct{ transport.Transport }
 
+// Listen listens like the wrapped transport and batches its connections.
 func (t batchTransport) Listen(ctx context.Context, addr string) (net.Listener, error) {
 	l, err := t.Transport.Listen(ctx, addr)
 	if err != nil {
@@ -44,6 +45,7 @@ func (t batchTransport) Listen(ctx context.Context, addr string) (net.Listener, 
 	return batchListener{l}, nil
 }
 
+// Dial dials like the wrapped transport and batches the connection.
 func (t batchTransport) Dial(ctx context.Context, d transport.Dialer, addr string) (net.Conn, error) {
 	c, err := t.Transport.Dial(ctx, d, addr)
 	if err != nil {
@@ -54,6 +56,7 @@ func (t batchTransport) Dial(ctx context.Context, d transport.Dialer, addr strin
 
 type batchListener struct{ net.Listener }
 
+// Accept accepts the next connection, batched.
 func (l batchListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
@@ -95,8 +98,11 @@ func newBatchConn(c net.Conn) *batchConn {
 	return &batchConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), greeting: greetingLen}
 }
 
+// Read reads through the buffer.
 func (c *batchConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// Write holds p until it completes the greeting, a command or a message,
+// then writes everything held at once.
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
