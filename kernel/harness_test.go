@@ -28,6 +28,7 @@ type fakeLang struct {
 	started chan string   // receives the code of each cell that blocks
 	gate    chan struct{} // "gated-fail" waits for it
 	resets  int
+	outside Output // set while a comm callback runs (OutsideCellOutput)
 }
 
 func newFakeLang() *fakeLang {
@@ -126,6 +127,14 @@ func (f *fakeLang) IsComplete(code string) (string, string) {
 }
 
 func (f *fakeLang) Reset() error { f.resets++; return nil }
+
+// WithOutput implements OutsideCellOutput: fakeOut is where the test's comm
+// callbacks print while the kernel runs them.
+func (f *fakeLang) WithOutput(out Output, run func()) {
+	f.outside = out
+	defer func() { f.outside = nil }()
+	run()
+}
 
 // testKernel is a kernel served in this process and a client connected to
 // it through real ZeroMQ sockets.

@@ -304,7 +304,10 @@ func TestCommRoundTrip(t *testing.T) {
 	comm.RegisterTarget("echo", func(c *comm.Comm, data map[string]any) {
 		c.Send(map[string]any{"opened_with": data["x"]})
 		c.OnMessage(func(msg map[string]any) { c.Send(map[string]any{"echo": msg["v"]}) })
-		c.OnClose(func(msg map[string]any) { closed = msg })
+		c.OnClose(func(msg map[string]any) {
+			closed = msg
+			k.lang.outside.Stream("stdout", "closed\n")
+		})
 	})
 	openID := k.send(k.shell, "comm_open", map[string]any{"comm_id": "c1", "target_name": "echo", "data": map[string]any{"x": 1}})
 	outs := k.outputs(openID)
@@ -327,9 +330,13 @@ func TestCommRoundTrip(t *testing.T) {
 		t.Fatalf("echo = %v", types(outs))
 	}
 	closeID := k.send(k.shell, "comm_close", map[string]any{"comm_id": "c1", "data": map[string]any{"bye": true}})
-	k.outputs(closeID)
+	outs = k.outputs(closeID)
 	if !reflect.DeepEqual(closed, map[string]any{"bye": true}) {
 		t.Fatalf("OnClose saw %v", closed)
+	}
+	// What the callback printed went out under the comm_close.
+	if len(outs) != 1 || !reflect.DeepEqual(content(t, outs[0]), map[string]any{"name": "stdout", "text": "closed\n"}) {
+		t.Fatalf("outputs of comm_close = %v", types(outs))
 	}
 	if info := k.request("comm_info_request", map[string]any{}); !reflect.DeepEqual(info["comms"], map[string]any{}) {
 		t.Fatalf("comm_info after close = %v", info)
@@ -498,6 +505,10 @@ func TestBadSignaturesAreDropped(t *testing.T) {
 	if got := types(outs); !reflect.DeepEqual(got, []string{"execute_input", "execute_result"}) {
 		t.Fatalf("outputs = %v", got)
 	}
+	// Likewise on control: the reply to a good request comes after the
+	// forged shutdowns were dropped (and the kernel is still there).
+	id := k.send(k.control, "kernel_info_request", map[string]any{})
+	k.reply(k.controlIn, id)
 	log := k.logBuf.String()
 	if n := strings.Count(log, "dropping a message on shell"); n != len(bad) {
 		t.Fatalf("log has %d drops on shell, want %d:\n%s", n, len(bad), log)

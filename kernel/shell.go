@@ -315,12 +315,35 @@ func (s *server) commInfo(m *wire.Message) error {
 	return nil
 }
 
+// OutsideCellOutput is implemented by a Language that can show output made
+// outside Execute: by the comm callbacks the kernel runs for the frontend's
+// comm_open, comm_msg and comm_close. The kernel calls WithOutput with an
+// Output whose messages name that comm message as their parent; while f runs,
+// the Language sends what cell code prints or displays to it. Without it,
+// such output is the Language's to keep or drop.
+type OutsideCellOutput interface {
+	WithOutput(out Output, f func())
+}
+
+// withOutput runs a comm callback with output routed to the frontend under
+// the comm message m, when the language can do that.
+func (s *server) withOutput(m *wire.Message, f func()) {
+	l, ok := s.lang.(OutsideCellOutput)
+	if !ok {
+		f()
+		return
+	}
+	l.WithOutput(&cellOutput{s: s, req: m, ctx: s.ctx}, f)
+}
+
 func (s *server) commOpen(m *wire.Message) error {
 	var c commContent
 	if err := decode(m, &c); err != nil {
 		return err
 	}
-	if err := comm.HandleOpen(c.CommID, c.TargetName, c.Data); err != nil {
+	var err error
+	s.withOutput(m, func() { err = comm.HandleOpen(c.CommID, c.TargetName, c.Data) })
+	if err != nil {
 		// As ipykernel: tell the frontend the comm is closed.
 		s.log.Printf("comm_open %s: %v", c.CommID, err)
 		s.publish(m, "comm_close", map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
@@ -333,7 +356,9 @@ func (s *server) commMsg(m *wire.Message) error {
 	if err := decode(m, &c); err != nil {
 		return err
 	}
-	if err := comm.HandleMessage(c.CommID, c.Data); err != nil {
+	var err error
+	s.withOutput(m, func() { err = comm.HandleMessage(c.CommID, c.Data) })
+	if err != nil {
 		s.log.Printf("%v", err)
 	}
 	return nil
@@ -344,7 +369,9 @@ func (s *server) commClose(m *wire.Message) error {
 	if err := decode(m, &c); err != nil {
 		return err
 	}
-	if err := comm.HandleClose(c.CommID, c.Data); err != nil {
+	var err error
+	s.withOutput(m, func() { err = comm.HandleClose(c.CommID, c.Data) })
+	if err != nil {
 		s.log.Printf("%v", err)
 	}
 	return nil
