@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -85,6 +86,10 @@ func (f *fakeLang) Execute(ctx context.Context, req ExecuteRequest, out Output) 
 		return Result{Error: &CellError{Name: "InputError", Value: err.Error()}}
 	case code == "panic":
 		panic("a bug in the language")
+	case code == "nan":
+		return Result{UserExpressions: map[string]ExpressionResult{
+			"x": {Value: display.Bundle{Data: map[string]any{"text/plain": "NaN", "application/json": math.NaN()}}},
+		}}
 	case code == "expr":
 		return Result{UserExpressions: map[string]ExpressionResult{
 			"a": {Value: display.NewBundle("1")},

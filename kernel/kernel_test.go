@@ -162,6 +162,19 @@ func TestSilentAndUserExpressions(t *testing.T) {
 	}
 }
 
+func TestUnencodableReplyBecomesAnError(t *testing.T) {
+	k := startKernel(t, kernelConfig{})
+	reply, _ := k.execute("nan", map[string]any{"user_expressions": map[string]any{"x": "math.NaN()"}})
+	if reply["status"] != "error" || reply["ename"] != "EncodingError" || !strings.Contains(reply["evalue"].(string), "NaN") {
+		t.Fatalf("reply = %v", reply)
+	}
+	// HTML is sent as it is, not \u003c-escaped.
+	_, outs := k.execute("display", nil)
+	if raw := string(outs[1].Content); !strings.Contains(raw, `"<b>x</b>"`) {
+		t.Fatalf("display_data content %s", raw)
+	}
+}
+
 func TestStopOnErrorAbortsQueuedCells(t *testing.T) {
 	k := startKernel(t, kernelConfig{})
 	failing := k.send(k.shell, "execute_request", map[string]any{"code": "gated-fail", "stop_on_error": true})

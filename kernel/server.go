@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -334,16 +335,28 @@ func (s *server) encode(idents [][]byte, parent *wire.Message, msgType string, m
 		m.Parent = parent.RawHeader
 	}
 	var err error
-	if m.Content, err = json.Marshal(content); err != nil {
+	if m.Content, err = marshal(content); err != nil {
 		return nil, h, fmt.Errorf("encoding %s: %w", msgType, err)
 	}
 	if metadata != nil {
-		if m.Metadata, err = json.Marshal(metadata); err != nil {
+		if m.Metadata, err = marshal(metadata); err != nil {
 			return nil, h, fmt.Errorf("encoding %s metadata: %w", msgType, err)
 		}
 	}
 	frames, err := s.signer.Encode(m)
 	return frames, h, err
+}
+
+// marshal is json.Marshal without HTML escaping: outputs carry HTML, and
+// "<b>" reads better (and is shorter) on the wire than "\u003cb\u003e".
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // publish sends a message on iopub. Errors are logged and returned.
@@ -360,12 +373,18 @@ func (s *server) publish(parent *wire.Message, msgType string, content any) erro
 	return nil
 }
 
-// reply answers req on socket k.
+// reply answers req on socket k. A reply that cannot be encoded (a NaN in
+// a user expression's value, say) becomes an error reply, so that the
+// frontend is never left waiting.
 func (s *server) reply(k *socket, req *wire.Message, msgType string, metadata, content any) {
 	frames, _, err := s.encode(req.Identities, req, msgType, metadata, content)
 	if err != nil {
 		s.log.Printf("replying: %v", err)
-		return
+		frames, _, err = s.encode(req.Identities, req, msgType, nil, errorContent("EncodingError", err.Error(), nil))
+		if err != nil {
+			s.log.Printf("replying: %v", err)
+			return
+		}
 	}
 	if err := k.send(frames); err != nil && s.ctx.Err() == nil {
 		s.log.Printf("sending %s on %s: %v", msgType, k.name, err)
