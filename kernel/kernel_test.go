@@ -531,6 +531,17 @@ func TestBadSignaturesAreDropped(t *testing.T) {
 	}
 }
 
+func TestUnknownRequestsAreLoggedOnce(t *testing.T) {
+	k := startKernel(t, kernelConfig{})
+	for range 3 {
+		// Unanswered, but the kernel publishes busy and idle for each.
+		k.outputs(k.send(k.shell, "usage_request", map[string]any{}))
+	}
+	if n := strings.Count(k.logBuf.String(), `unknown type "usage_request" on shell`); n != 1 {
+		t.Fatalf("logged %d times:\n%s", n, k.logBuf.String())
+	}
+}
+
 func TestShutdown(t *testing.T) {
 	for _, restart := range []bool{false, true} {
 		k := startKernel(t, kernelConfig{})

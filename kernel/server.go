@@ -105,6 +105,8 @@ type server struct {
 	parent   *wire.Message      // the shell request being handled
 	stopped  chan struct{}      // closed by shutdown_request
 	stopOnce sync.Once
+
+	unknownSeen sync.Map // "socket msg_type" of unknown requests already logged
 }
 
 func newServer(ctx context.Context, info ConnectionInfo, lang Language, opts Options) (*server, error) {
@@ -430,7 +432,7 @@ func (s *server) handleControl(m *wire.Message) {
 	case "kernel_info_request":
 		s.reply(s.control, m, "kernel_info_reply", nil, s.kinfo)
 	default:
-		s.log.Printf("ignoring unknown request %q on control", m.Header.MsgType)
+		s.unknown("control", m.Header.MsgType)
 	}
 }
 
@@ -445,6 +447,15 @@ func (s *server) shutdown(k *socket, m *wire.Message) {
 	s.reply(k, m, "shutdown_reply", nil, content)
 	s.publish(m, "shutdown_reply", content)
 	s.stop()
+}
+
+// unknown logs a request of a type the kernel does not handle, once per
+// socket and type: some frontend extensions poll with requests graft does not
+// know (usage_request, say), and the log must stay readable.
+func (s *server) unknown(socket, msgType string) {
+	if _, seen := s.unknownSeen.LoadOrStore(socket+" "+msgType, true); !seen {
+		s.log.Printf("ignoring requests of unknown type %q on %s", msgType, socket)
+	}
 }
 
 // recoverHandler keeps a panic in a handler (or in the Language or a comm

@@ -91,7 +91,7 @@ func (s *server) handleShell(m *wire.Message) {
 	defer s.recoverHandler(m)
 	h := shellHandlers[m.Header.MsgType]
 	if h == nil {
-		s.log.Printf("ignoring unknown request %q on shell", m.Header.MsgType)
+		s.unknown("shell", m.Header.MsgType)
 		return
 	}
 	if err := h(s, m); err != nil {
