@@ -40,7 +40,8 @@ type Options struct {
 
 // Serve runs a kernel for the frontend described by connectionFile until
 // the frontend asks it to shut down (Serve then returns nil) or ctx ends
-// (Serve returns ctx's error). Cells run in lang.
+// (Serve returns ctx's error). Cells run in lang. Comms (package comm) and
+// SIGINT are process-wide, so a process serves one kernel at a time.
 func Serve(ctx context.Context, connectionFile string, lang Language, opts Options) error {
 	info, err := ReadConnectionFile(connectionFile)
 	if err != nil {
