@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/graftml/graft/install"
+	"github.com/graftml/graft/internal/kerneltest"
 	"github.com/graftml/graft/internal/testenv"
 )
 
@@ -23,55 +22,7 @@ import (
 // Debian's jupyter_client, jupyter_kernel_test and pyzmq. Without them the
 // tests skip and say what to install; under CI=true they fail instead.
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if graftBuild.dir != "" {
-		os.RemoveAll(graftBuild.dir)
-	}
-	os.Exit(code)
-}
-
-var graftBuild struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
-
-// graftBinary builds ./cmd/graft once per test binary and returns its path.
-func graftBinary(t testing.TB) string {
-	t.Helper()
-	graftBuild.once.Do(func() {
-		graftBuild.dir, graftBuild.err = os.MkdirTemp("", "graft-kernel-test-")
-		if graftBuild.err != nil {
-			return
-		}
-		bin := filepath.Join(graftBuild.dir, "graft")
-		build := exec.Command(goCommand(), "build", "-o", bin, "../cmd/graft")
-		if out, err := build.CombinedOutput(); err != nil {
-			graftBuild.err = fmt.Errorf("go build ../cmd/graft: %v\n%s", err, out)
-			return
-		}
-		graftBuild.bin = bin
-	})
-	if graftBuild.err != nil {
-		t.Fatal(graftBuild.err)
-	}
-	return graftBuild.bin
-}
-
-// goCommand returns the go command of the toolchain running the tests.
-func goCommand() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
+func TestMain(m *testing.M) { kerneltest.Main(m) }
 
 // Kernelspec names the integration tests install.
 const (
@@ -84,29 +35,16 @@ const (
 // kernel's history) and runtime directories.
 func jupyterEnv(t *testing.T, bin string) []string {
 	t.Helper()
-	dir := t.TempDir()
-	specs := map[string]map[string]any{
-		messageKernel: {"argv": []string{bin, "kernel", "-f", "{connection_file}"}, "display_name": "Go (graft)", "language": "go", "interrupt_mode": "message"},
-		signalKernel:  {"argv": []string{bin, "kernel", "-f", "{connection_file}"}, "display_name": "Go (graft, SIGINT)", "language": "go"},
-	}
-	for name, spec := range specs {
-		kdir := filepath.Join(dir, "path", "kernels", name)
-		if err := os.MkdirAll(kdir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		data, _ := json.MarshalIndent(spec, "", "  ")
-		if err := os.WriteFile(filepath.Join(kdir, "kernel.json"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return []string{
-		"JUPYTER_PATH=" + filepath.Join(dir, "path"),
-		"JUPYTER_DATA_DIR=" + filepath.Join(dir, "data"),
-		"JUPYTER_RUNTIME_DIR=" + filepath.Join(dir, "runtime"),
-		"GRAFT_KERNEL_NAME=" + messageKernel,
-		"GRAFT_SIGNAL_KERNEL_NAME=" + signalKernel,
+	j := kerneltest.NewJupyter(t, bin)
+	j.Add(t, messageKernel, install.NewSpec(bin, "Go (graft)"))
+	signal := install.NewSpec(bin, "Go (graft, SIGINT)")
+	signal.InterruptMode = ""
+	j.Add(t, signalKernel, signal)
+	return append(j.Env(),
+		"GRAFT_KERNEL_NAME="+messageKernel,
+		"GRAFT_SIGNAL_KERNEL_NAME="+signalKernel,
 		"PYTHONUNBUFFERED=1",
-	}
+	)
 }
 
 // runPython runs a script from testdata with the Jupyter environment and
@@ -117,7 +55,7 @@ func runPython(t *testing.T, python string, env []string, script string, args ..
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, append([]string{filepath.Join("testdata", script)}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -143,7 +81,7 @@ func requireJupyter(t *testing.T) string {
 // sample filled (testdata/kernel_suite.py), so that nothing is skipped.
 func TestJupyterKernelSuite(t *testing.T) {
 	python := requireJupyter(t)
-	runPython(t, python, jupyterEnv(t, graftBinary(t)), "kernel_suite.py")
+	runPython(t, python, jupyterEnv(t, kerneltest.Binary(t)), "kernel_suite.py")
 }
 
 // TestJupyterProtocol runs graft's own protocol tests through jupyter_client
@@ -152,7 +90,7 @@ func TestJupyterKernelSuite(t *testing.T) {
 // across a restart, forged messages, clean shutdown.
 func TestJupyterProtocol(t *testing.T) {
 	python := requireJupyter(t)
-	env := jupyterEnv(t, graftBinary(t))
+	env := jupyterEnv(t, kerneltest.Binary(t))
 	for _, class := range []string{
 		"CommTests", "StdinTests", "InterruptByMessageTests", "InterruptBySignalTests",
 		"DisplayTests", "RestartAndHistoryTests", "BadSignatureTests", "ShutdownTests",
@@ -170,7 +108,7 @@ func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 cells through the graft binary; skipped with -short")
 	}
-	bin := graftBinary(t)
+	bin := kerneltest.Binary(t)
 	info := ipcInfo(t)
 	conn := filepath.Join(t.TempDir(), "kernel.json")
 	data, _ := json.Marshal(info)

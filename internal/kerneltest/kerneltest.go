@@ -95,8 +95,10 @@ func (j *Jupyter) Add(t testing.TB, name string, spec install.Spec) {
 	}
 }
 
-// Env returns the process environment with JUPYTER_PATH and JUPYTER_DATA_DIR
-// pointing at j, for Python programs that start the kernel.
+// Env returns the process environment with JUPYTER_PATH, JUPYTER_DATA_DIR
+// and JUPYTER_RUNTIME_DIR (connection files) pointing into j, for Python
+// programs that start the kernel.
 func (j *Jupyter) Env() []string {
-	return append(os.Environ(), "JUPYTER_PATH="+j.Dir, "JUPYTER_DATA_DIR="+j.UserDir)
+	return append(os.Environ(), "JUPYTER_PATH="+j.Dir, "JUPYTER_DATA_DIR="+j.UserDir,
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(j.UserDir, "runtime"))
 }
