@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/graftml/graft/install"
 )
 
 // The latency benchmark measures graft's kernel the way a frontend sees it:
@@ -120,12 +122,8 @@ func (c *comparer) latencySetup() ([]string, error) {
 		"ipykernel-bench": {c.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"},
 	}
 	for name, argv := range specs {
-		spec, _ := json.Marshal(map[string]any{"argv": argv, "display_name": name, "language": "any"})
-		kdir := filepath.Join(dir, "jupyter", "kernels", name)
-		if err := os.MkdirAll(kdir, 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(kdir, "kernel.json"), spec, 0o644); err != nil {
+		spec := install.Spec{Argv: argv, DisplayName: name, Language: "any"}
+		if err := install.Write(install.KernelDir(filepath.Join(dir, "jupyter"), name), spec); err != nil {
 			return nil, err
 		}
 	}
