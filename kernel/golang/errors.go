@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/graftml/graft/kernel"
+	"github.com/graftml/graft/kernel/golang/cell"
 )
 
 // Error names of failing cells (CellError.Name).
@@ -128,6 +130,9 @@ func (in *Interpreter) compileError(r *run, e *stepErr) *kernel.CellError {
 				line = f.cellLine(p.line)
 			}
 		}
+		if line > 0 && p.col > 0 && line <= len(source) {
+			at += ":" + strconv.Itoa(p.col)
+		}
 		text := at + ": " + msg
 		if i == 0 {
 			first = text
@@ -144,6 +149,43 @@ func (in *Interpreter) compileError(r *run, e *stepErr) *kernel.CellError {
 		}
 	}
 	return &kernel.CellError{Name: name, Value: first, Traceback: tb}
+}
+
+// explain replaces the interpreter's account of a failed cell with the Go
+// compiler's (from cell.Check) where the interpreter's is about the
+// interpreter: a compile error in its own wording ("constant definition
+// loop" for an undefined name) or at a wrong line, a failure inside its
+// compiler, or a panic of reflect (calling an int) that Go would have
+// refused to compile. When the check finds nothing (a construct yaegi
+// cannot run, or a name the check cannot see), the interpreter's error
+// stays; a panic is replaced only by errors of the statement that panicked.
+func (in *Interpreter) explain(r *run, code string, p *plan, serr *stepErr) *stepErr {
+	if p.scope == nil {
+		return serr
+	}
+	line := 0
+	switch serr.kind {
+	case "compile", "internal":
+	case "panic":
+		if serr.err == errGoPanic || serr.p == nil || !strings.HasPrefix(fmt.Sprint(serr.p.value), "reflect") {
+			return serr
+		}
+		if line = r.stmt()[0]; line == 0 {
+			return serr
+		}
+	default:
+		return serr
+	}
+	errs := cell.Check(code, *p.scope)
+	errs = slices.DeleteFunc(errs, func(e *cell.Error) bool { return e.Line == 0 || line > 0 && e.Line != line })
+	if len(errs) == 0 {
+		return serr
+	}
+	e := &stepErr{kind: "compile", err: errs[0]}
+	for _, ce := range errs {
+		e.pos = append(e.pos, posError{cellLine: ce.Line, col: ce.Column, msg: ce.Msg})
+	}
+	return e
 }
 
 // caretColumn converts a 1-based byte column of line into the display

@@ -255,7 +255,11 @@ func (in *Interpreter) runCode(r *run, code string) (b *display.Bundle, serr *st
 	if perr != nil {
 		return nil, perr
 	}
-	return in.runPlan(r, p, cellLines(code))
+	b, serr = in.runPlan(r, p, cellLines(code))
+	if serr != nil {
+		serr = in.explain(r, code, p, serr)
+	}
+	return b, serr
 }
 
 // setCtx points the cells' ctx at the running cell's context.
@@ -328,7 +332,8 @@ func (in *Interpreter) plan(code string) (*plan, *stepErr) {
 	if strings.TrimSpace(code) == "" {
 		return &plan{}, nil
 	}
-	cp, err := cell.Analyze(code, in.scope())
+	sc := in.scope()
+	cp, err := cell.Analyze(code, sc)
 	if err != nil {
 		var ce *cell.Error
 		if errors.As(err, &ce) && !strings.HasPrefix(ce.Msg, "internal error") {
@@ -336,7 +341,7 @@ func (in *Interpreter) plan(code string) (*plan, *stepErr) {
 		}
 		return in.fallbackPlan(code)
 	}
-	p := &plan{trailing: cp.Trailing, decls: cp.Decls}
+	p := &plan{trailing: cp.Trailing, decls: cp.Decls, scope: &sc}
 	for _, n := range cp.Defines {
 		p.defines = append(p.defines, definedName{name: n.Name, kind: nameKinds[n.Kind]})
 	}
@@ -413,7 +418,7 @@ func (in *Interpreter) globals() (g map[string]reflect.Value) {
 // cell position.
 func cellErr(e *cell.Error) *stepErr {
 	kind := "compile"
-	if strings.HasPrefix(e.Msg, "expected ") || strings.Contains(e.Msg, "not terminated") || strings.HasPrefix(e.Msg, "illegal") || strings.HasPrefix(e.Msg, "missing ") {
+	if e.Syntax {
 		kind = "syntax"
 	}
 	return &stepErr{kind: kind, err: e, pos: []posError{{cellLine: e.Line, col: e.Column, msg: e.Msg}}}

@@ -23,6 +23,7 @@ import (
 	"github.com/traefik/yaegi/interp"
 
 	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/kernel/golang/cell"
 )
 
 // stepKind says how a step's source is compiled.
@@ -55,6 +56,7 @@ type plan struct {
 	trailing bool
 	defines  []definedName     // top-level names the cell defines
 	decls    map[string]string // their declarations, for the analyzer of later cells
+	scope    *cell.Scope       // what earlier cells defined (nil: unknown), see explain
 }
 
 // definedName is a top-level name a cell defines and its kind ("var",

@@ -79,6 +79,9 @@ func (a *analyzer) collectImports() error {
 				im.Name = s.Name.Name
 			}
 			im.Line, _ = a.position(a.off(s.Pos()))
+			if !a.available(path) {
+				return a.errorAt(a.off(s.Path.Pos()), unavailable(path))
+			}
 			name := im.LocalName()
 			if name == "_" || name == "." {
 				a.imports = append(a.imports, im)
@@ -134,6 +137,25 @@ func (a *analyzer) collectImports() error {
 		})
 	}
 	return nil
+}
+
+// available reports whether cells can import the package at path: it has
+// a symbol table, or yaegi interprets it from source, or it is iter, whose
+// uses the analyzer rewrites. Without Scope.Symbols every path is.
+func (a *analyzer) available(path string) bool {
+	if a.scope.Symbols == nil || a.scope.Symbols(path) != nil {
+		return true
+	}
+	_, generic := genericSources()[path]
+	return generic || path == "iter"
+}
+
+// unavailable explains that a package cannot be imported.
+func unavailable(path string) string {
+	if first, _, _ := strings.Cut(path, "/"); !strings.Contains(first, ".") {
+		return fmt.Sprintf("package %s is not available in a cell: graft's interpreter has no symbols for it", path)
+	}
+	return fmt.Sprintf("package %s is not available in a cell: cells import the standard library and graft's packages, not other modules", path)
 }
 
 // builder assembles the source of a step and its line map.

@@ -327,6 +327,9 @@ func (im *reflectImporter) structure(t reflect.Type) types.Type {
 		}
 		return types.NewStruct(fields, tags)
 	case reflect.Interface:
+		if t.NumMethod() == 0 {
+			return types.Universe.Lookup("any").Type() // as Go's messages write it
+		}
 		var methods []*types.Func
 		for i := 0; i < t.NumMethod(); i++ {
 			m := t.Method(i)

@@ -18,6 +18,9 @@ func (a *analyzer) rewrite() error {
 	if err := a.rewriteIterTypes(); err != nil {
 		return err
 	}
+	if err := a.silentMistakes(); err != nil {
+		return err
+	}
 	var c *checked
 	if a.needsCheck() {
 		c = a.check()

@@ -165,7 +165,12 @@ func (a *analyzer) parseChunk(prefix string, start, end int, suffix string) (*as
 			if a.unclosed != nil && off >= len(strings.TrimRight(a.src, " \t\r\n")) {
 				return nil, a.syntaxError(a.unclosed.off, "this "+a.unclosed.tok.String()+unclosedMsg)
 			}
-			return nil, a.syntaxError(off, cleanParseMsg(e.Msg))
+			msg := cleanParseMsg(e.Msg)
+			if off >= end {
+				// At the closing brace of the wrapping.
+				msg = strings.Replace(msg, "found '}'", "found end of cell", 1)
+			}
+			return nil, a.syntaxError(off, msg)
 		}
 		return nil, &Error{Msg: err.Error(), Syntax: true}
 	}

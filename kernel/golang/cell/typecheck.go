@@ -14,6 +14,7 @@ import (
 type checked struct {
 	info *types.Info
 	pkg  *types.Package
+	errs []types.Error // what go/types reported, in the cell and elsewhere
 }
 
 // typeOf returns the type of an expression of the cell, or nil if unknown.
@@ -145,9 +146,14 @@ func (a *analyzer) check() *checked {
 		for name, t := range extra {
 			pkg.Scope().Insert(types.NewVar(token.NoPos, pkg, name, t))
 		}
-		conf := types.Config{Importer: im, Error: func(error) {}, FakeImportC: true}
+		c := &checked{info: info, pkg: pkg}
+		conf := types.Config{Importer: im, FakeImportC: true, Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				c.errs = append(c.errs, te)
+			}
+		}}
 		_ = types.NewChecker(&conf, a.fset, pkg, info).Files(files)
-		return &checked{info: info, pkg: pkg}
+		return c
 	}
 	c := run(nil)
 
