@@ -70,7 +70,7 @@ body { margin: 0; background: #fff; color: #1f2328; font: 15px/1.5 -apple-system
 .prompt.in { color: #303f9f; }
 .prompt.out { color: #d84315; }
 pre, code { font-family: "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace; font-size: 13px; }
-pre { margin: 0; white-space: pre-wrap; word-wrap: break-word; }
+pre { margin: 0; white-space: pre-wrap; word-wrap: break-word; tab-size: 4; }
 .source { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 4px; padding: 6px 10px; }
 .output { padding: 4px 0 4px 10px; overflow-x: auto; }
 .stream.stderr { background: #fff5f5; }
