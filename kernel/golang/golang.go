@@ -18,6 +18,7 @@
 // The value of a trailing expression is the cell's result (Out[n]), shown
 // through display.Render; an expression without exactly one value (a call of
 // fmt.Println, a func without results) shows nothing.
+
 package golang
 
 import (
@@ -36,11 +37,11 @@ import (
 	"sync/atomic"
 
 	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/kernel"
 	"github.com/graftml/graft/kernel/golang/cell"
+	"github.com/graftml/graft/kernel/golang/stdsymbols"
 	"github.com/graftml/graft/kernel/golang/symbols"
 )
 
@@ -53,7 +54,7 @@ type Options struct {
 	// process environment.
 	Env []string
 	// Exports are extra yaegi symbol tables (key "IMPORTPATH/NAME" →
-	// symbols, as in yaegi's stdlib.Symbols) made available to cells, in
+	// symbols, as in stdsymbols.Symbols) made available to cells, in
 	// addition to the standard library and graft's packages (symbols).
 	Exports []interp.Exports
 }
@@ -156,7 +157,7 @@ func (in *Interpreter) reset() error {
 // tables returns the symbol tables cells may import from: the standard
 // library, graft's packages, then Options.Exports.
 func (in *Interpreter) tables() []interp.Exports {
-	return append([]interp.Exports{stdlib.Symbols, symbols.Symbols}, in.opts.Exports...)
+	return append([]interp.Exports{stdsymbols.Symbols, symbols.Symbols}, in.opts.Exports...)
 }
 
 // current returns the current yaegi interpreter and state.

@@ -487,7 +487,7 @@ func TestComplete(t *testing.T) {
 	}{
 		{"comp", -1, []string{"comparable", "complex", "complex128", "complex64", "compute"}, []string{"type", "function", "type", "type", "function"}, 0, 4},
 		{"cou", -1, []string{"counter"}, []string{"variable"}, 0, 3},
-		{"x := strings.Spl", -1, []string{"Split", "SplitAfter", "SplitAfterN", "SplitN"}, []string{"function", "", "", ""}, 13, 16},
+		{"x := strings.Spl", -1, []string{"Split", "SplitAfter", "SplitAfterN", "SplitAfterSeq", "SplitN", "SplitSeq"}, []string{"function", "", "", ""}, 13, 16},
 		{"cfg.", -1, []string{"Rate", "Steps"}, []string{"field", "field"}, 4, 4},
 		{"cfg.St", -1, []string{"Steps"}, []string{"field"}, 4, 6},
 		{"builder.Wr", -1, []string{"Write", "WriteByte", "WriteRune", "WriteString"}, []string{"method", "", "", ""}, 8, 10},
@@ -653,4 +653,26 @@ func TestGoTheWayPeopleWriteIt(t *testing.T) {
 		{code: "m := map[string]int{\"a\": 1}\nclear(m)\nlen(m)", result: []string{"0"}},
 		{code: "slices.Sorted(maps.Keys(map[string]int{\"b\": 1, \"a\": 2}))", result: []string{"[a b]"}},
 	})
+}
+
+// TestFreshStandardLibrary runs cells that use the standard library of the
+// Go release graft is built with (package stdsymbols), newer than yaegi's
+// own tables: iterator functions ranged over with the cell analyzer's
+// rewrite, and their documentation.
+func TestFreshStandardLibrary(t *testing.T) {
+	in := newInterp(t)
+	runCases(t, in, []cellCase{
+		{code: "for line := range strings.Lines(\"a\\nb\\n\") {\n\tfmt.Printf(\"%q \", line)\n}", stdout: `"a\n" "b\n" `},
+		{code: "n := 0\nfor f := range strings.FieldsSeq(\" x  yz w \") {\n\tif f == \"w\" {\n\t\tbreak\n\t}\n\tn += len(f)\n}\nn", result: []string{"3"}},
+		{code: "slices.Collect(strings.SplitSeq(\"a,b,c\", \",\"))", result: []string{"[a b c]"}},
+		{code: "for l := range bytes.Lines([]byte(\"p\\nq\")) {\n\tfmt.Print(len(l))\n}", stdout: "21"},
+		{code: "import crand \"crypto/rand\"\nlen(crand.Text())", result: []string{"26"}},
+	})
+	c := in.Complete("strings.Lin", 11)
+	if !slices.Equal(c.Matches, []string{"Lines"}) {
+		t.Errorf("Complete(strings.Lin) = %q, want [Lines]", c.Matches)
+	}
+	if got := in.Inspect("strings.Lines", 9, 0); !got.Found || !strings.Contains(got.Data.Text(), "func Lines(s string) iter.Seq[string]") {
+		t.Errorf("Inspect(strings.Lines) = %+v", got)
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/traefik/yaegi/stdlib"
+	"github.com/graftml/graft/kernel/golang/stdsymbols"
 )
 
 // benchScope is a scope like the kernel's after a few cells.
@@ -15,7 +15,7 @@ func benchScope() Scope {
 		Types:   map[string]bool{"T": true},
 		Imports: map[string]string{"fmt": "fmt", "strings": "strings"},
 		Decls:   map[string]string{"f": "func f(v int) int", "T": "type T struct{ A int }", "x": "var x int"},
-		Symbols: func(path string) map[string]reflect.Value { return stdlib.Symbols[path+"/"+pathName(path)] },
+		Symbols: func(path string) map[string]reflect.Value { return stdsymbols.Symbols[path+"/"+pathName(path)] },
 		Package: func(name string) (string, bool) { p, ok := testPackages[name]; return p, ok },
 	}
 }

@@ -149,7 +149,8 @@ func PreludeNames() []string {
 }
 
 // checkSources returns, for type-checking cells, the declarations the
-// helpers add to a standard-library package (the Go 1.23 API yaegi lacks),
+// helpers add to a standard-library package (the generic functions newer
+// than the Go 1.22 source yaegi interprets slices and maps from),
 // and the iter package.
 func checkSources(path string) string {
 	if path == "iter" {

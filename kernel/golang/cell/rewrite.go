@@ -157,8 +157,8 @@ func (a *analyzer) needsCheck() bool {
 }
 
 // rewriteIterTypes spells iter.Seq[V] and iter.Seq2[K, V] out as the func
-// types they stand for: yaegi's standard library (Go 1.22) has no iter
-// package.
+// types they stand for: they are generic types, which yaegi's symbol tables
+// cannot hold, so the interpreter has no iter package.
 func (a *analyzer) rewriteIterTypes() error {
 	var err error
 	a.walk(func(n ast.Node, stack []ast.Node) bool {
@@ -184,7 +184,7 @@ func (a *analyzer) rewriteIterTypes() error {
 			}
 		}
 		if (sel.Sel.Name != "Seq" && sel.Sel.Name != "Seq2") || !lbrack.IsValid() {
-			err = a.errorAt(a.off(sel.Pos()), fmt.Sprintf("iter.%s is not available in graft's interpreter (its standard library is Go 1.22's); write the iterator as a func(yield func(V) bool) and call it with a yield function, or collect the values into a slice", sel.Sel.Name))
+			err = a.errorAt(a.off(sel.Pos()), fmt.Sprintf("iter.%s is not available in graft's interpreter (it is generic, and the interpreter has only the non-generic part of the standard library); write the iterator as a func(yield func(V) bool) and call it with a yield function, or collect the values into a slice", sel.Sel.Name))
 			return false
 		}
 		a.addEdit(sel.Pos(), lbrack+1, "func(yield func(")

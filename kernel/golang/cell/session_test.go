@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/graftml/graft/kernel/golang/stdsymbols"
 )
 
 // session runs cells the way the kernel's interpreter does: it analyses a
@@ -29,7 +30,7 @@ var testPackages = map[string]string{
 func newSession(t *testing.T) *session {
 	t.Helper()
 	i := interp.New(interp.Options{})
-	if err := i.Use(stdlib.Symbols); err != nil {
+	if err := i.Use(stdsymbols.Symbols); err != nil {
 		t.Fatal(err)
 	}
 	s := &session{t: t, i: i, scope: Scope{
@@ -39,7 +40,7 @@ func newSession(t *testing.T) *session {
 		Imports: map[string]string{},
 		Decls:   map[string]string{},
 		Symbols: func(path string) map[string]reflect.Value {
-			return stdlib.Symbols[path+"/"+pathName(path)]
+			return stdsymbols.Symbols[path+"/"+pathName(path)]
 		},
 		Package: func(name string) (string, bool) {
 			p, ok := testPackages[name]

@@ -11,7 +11,8 @@ import (
 // cannot (a type local to a function, an unexported type of a package, a
 // package name that is taken). A type of a package the cell has not
 // imported adds an automatic import when addImports is set. iter.Seq and
-// iter.Seq2 (yaegi has no iter package) are spelled out as func types.
+// iter.Seq2 (generic types, which the interpreter has no table for) are
+// spelled out as func types.
 func (a *analyzer) typeText(t types.Type, addImports bool) (string, bool) {
 	var b strings.Builder
 	ok := a.writeType(&b, t, addImports)

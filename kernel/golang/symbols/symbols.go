@@ -2,17 +2,18 @@
 // so that Go code interpreted in a notebook cell can import and call compiled
 // graft code (tensor, nn, display …) at native speed. The tables are generated
 // by yaegi's extract package (go generate; see internal/symgen for the package
-// list) and are used with an interpreter alongside yaegi's standard library:
+// list) and are used with an interpreter alongside the standard library's
+// (package stdsymbols):
 //
 //	i := interp.New(interp.Options{})
-//	i.Use(stdlib.Symbols)
+//	i.Use(stdsymbols.Symbols)
 //	i.Use(symbols.Symbols)
 //
 // Interface types get yaegi wrappers, so interpreted types can implement
 // display.Displayer, nn.Layer, tensor.Rand and the other graft interfaces.
 package symbols
 
-//go:generate go run ./gen
+//go:generate go run ../internal/symgen/gen -set graft
 
 import (
 	"fmt"
@@ -26,7 +27,7 @@ import (
 // Symbols maps "IMPORTPATH/NAME" (for example
 // "github.com/graftml/graft/tensor/tensor") to the exported symbols of that
 // package, in the layout of yaegi's interp.Exports. The entry "." carries
-// MapTypes, as in yaegi's stdlib.
+// MapTypes, as in package stdsymbols.
 var Symbols = map[string]map[string]reflect.Value{}
 
 // MapTypes tells yaegi which interfaces to look for in values passed as `any`

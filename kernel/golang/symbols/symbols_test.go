@@ -1,22 +1,19 @@
 package symbols
 
 import (
-	"bytes"
-	"os"
 	"path"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/graftml/graft/kernel/golang/stdsymbols"
 	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/kernel/comm"
 	"github.com/graftml/graft/kernel/golang/docs"
-	"github.com/graftml/graft/kernel/golang/symbols/internal/symgen"
+	"github.com/graftml/graft/kernel/golang/internal/symgen"
 )
 
 // TestTablesUpToDate regenerates the tables and compares them byte for byte
@@ -26,37 +23,17 @@ func TestTablesUpToDate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: not regenerating the symbol tables")
 	}
-	want, err := symgen.Tables()
+	stale, err := symgen.Graft.Stale(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	have, err := filepath.Glob(symgen.Prefix + "*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range have {
-		if _, ok := want[f]; !ok {
-			t.Errorf("%s is not generated any more; run go generate ./kernel/golang/symbols", f)
-		}
-	}
-	for name, src := range want {
-		got, err := os.ReadFile(name)
-		if err != nil {
-			t.Errorf("%v; run go generate ./kernel/golang/symbols", err)
-			continue
-		}
-		if !bytes.Equal(got, src) {
-			t.Errorf("%s is stale; run go generate ./kernel/golang/symbols", name)
-		}
+	for _, s := range stale {
+		t.Error(s)
 	}
 }
 
 func TestPaths(t *testing.T) {
-	var want []string
-	for _, rel := range symgen.Packages {
-		want = append(want, symgen.Module+"/"+rel)
-	}
-	slices.Sort(want)
+	want := slices.Sorted(slices.Values(symgen.Graft.Paths))
 	if got := Paths(); !slices.Equal(got, want) {
 		t.Errorf("Paths() = %q, want %q", got, want)
 	}
@@ -69,7 +46,7 @@ func TestPaths(t *testing.T) {
 func newInterp(t *testing.T) *interp.Interpreter {
 	t.Helper()
 	i := interp.New(interp.Options{})
-	for _, s := range []interp.Exports{stdlib.Symbols, Symbols} {
+	for _, s := range []interp.Exports{stdsymbols.Symbols, Symbols} {
 		if err := i.Use(s); err != nil {
 			t.Fatal(err)
 		}

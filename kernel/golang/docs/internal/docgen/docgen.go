@@ -23,17 +23,16 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/traefik/yaegi/stdlib"
-
 	"github.com/graftml/graft/kernel/golang/docs"
+	"github.com/graftml/graft/kernel/golang/internal/symgen"
 	"github.com/graftml/graft/kernel/golang/symbols"
 )
 
 // Module is graft's module path.
 const Module = "github.com/graftml/graft"
 
-// extraStd lists standard library packages documented although yaegi's
-// stdlib.Symbols has no table for them.
+// extraStd lists standard library packages documented although package
+// stdsymbols has no table for them.
 var extraStd = []string{"iter"}
 
 // Source is one package to document.
@@ -42,8 +41,9 @@ type Source struct {
 	Dir  string // directory holding its sources
 }
 
-// StdSources returns the standard library packages to document: the keys of
-// yaegi's stdlib.Symbols that name a directory of $GOROOT/src, plus extraStd.
+// StdSources returns the standard library packages to document: those of
+// package stdsymbols (symgen.Std) that have a directory in $GOROOT/src, plus
+// extraStd.
 func StdSources() ([]Source, error) {
 	goroot := build.Default.GOROOT
 	if goroot == "" {
@@ -62,8 +62,8 @@ func StdSources() ([]Source, error) {
 		seen[p] = true
 		out = append(out, Source{Path: p, Dir: dir})
 	}
-	for k := range stdlib.Symbols {
-		add(path.Dir(k))
+	for _, p := range symgen.Std.Paths {
+		add(p)
 	}
 	for _, p := range extraStd {
 		add(p)
