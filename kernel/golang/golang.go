@@ -18,7 +18,17 @@
 // The value of a trailing expression is the cell's result (Out[n]), shown
 // through display.Render; an expression without exactly one value (a call of
 // fmt.Println, a func without results) shows nothing.
-
+//
+// An interpreted type's Display method (or Error or String) is seen by
+// display.Render, display.Show and the trailing expression when the value's
+// static type is that type (or a pointer to it, or a non-empty interface
+// such as display.Displayer); h.Update(v) on a *display.Handle is rewritten
+// as h.Update(display.Render(v)) so that it is seen there too. A limit of
+// yaegi v0.16.1 remains: a value stored in a variable of type any (or
+// returned as any) keeps no interpreted type — the variable holds a struct
+// without methods, which no type switch or reflection can recover — so it
+// shows as its fields, and so does a value passed to display.Show through a
+// function value (f := display.Show).
 package golang
 
 import (

@@ -33,6 +33,7 @@ func (a *analyzer) rewrite() error {
 	a.rewriteHelpers(c)
 	a.rewriteInstances(c)
 	a.rewriteGenericDefines(c)
+	a.rewriteDisplayUpdates(c)
 	a.trailingValue(c)
 	a.makeDecls(c)
 	return a.rewriteTypes()
@@ -117,8 +118,8 @@ func (a *analyzer) packagePath(c *checked, id *ast.Ident) string {
 }
 
 // needsCheck reports whether the cell uses anything that takes its types to
-// rewrite: range statements, min and max, the helpers, generic functions, or
-// a trailing call (which may have no value).
+// rewrite: range statements, min and max, the helpers, generic functions,
+// a method called Update, or a trailing call (which may have no value).
 func (a *analyzer) needsCheck() bool {
 	generic := map[string]bool{}
 	for _, it := range a.items {
@@ -149,6 +150,7 @@ func (a *analyzer) needsCheck() bool {
 				if x, ok := fun.X.(*ast.Ident); ok {
 					need = need || x.Name == "slices" || x.Name == "maps"
 				}
+				need = need || fun.Sel.Name == "Update" // see rewriteDisplayUpdates
 			}
 		}
 		return !need
@@ -425,6 +427,56 @@ func (a *analyzer) rewriteMinMax(c *checked) {
 		}
 		return true
 	})
+}
+
+// displayPath is the import path of graft's display package.
+const displayPath = "github.com/graftml/graft/display"
+
+// rewriteDisplayUpdates turns h.Update(v), where h is a *display.Handle,
+// into h.Update(display.Render(v)): yaegi v0.16.1 wraps an interpreted
+// value in the compiled display.Displayer (so that its Display method is
+// seen) only when it passes the value to a function its symbol tables list
+// for that (display.Render and display.Show), not to a method. Rendering a
+// display.Bundle gives it back, so the rewrite changes nothing else.
+func (a *analyzer) rewriteDisplayUpdates(c *checked) {
+	if c == nil {
+		return
+	}
+	a.walk(func(n ast.Node, _ []ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) != 1 || call.Ellipsis.IsValid() {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "Update" || !isDisplayType(c.typeOf(sel.X), "Handle", true) || isDisplayType(c.typeOf(call.Args[0]), "Bundle", false) {
+			return true
+		}
+		name, ok := a.packageName(displayPath, true)
+		if !ok {
+			return true
+		}
+		arg := call.Args[0]
+		a.addEdit(arg.Pos(), arg.Pos(), name+".Render(")
+		a.addEdit(arg.End(), arg.End(), ")")
+		return true
+	})
+}
+
+// isDisplayType reports whether t is the named type of package display (or
+// a pointer to it, with pointer set).
+func isDisplayType(t types.Type, name string, pointer bool) bool {
+	if t == nil {
+		return false
+	}
+	if pointer {
+		p, ok := t.(*types.Pointer)
+		if !ok {
+			return false
+		}
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Name() == name && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == displayPath
 }
 
 // constText writes a constant as Go source of the same type.

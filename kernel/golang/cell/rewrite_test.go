@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/kernel/golang/symbols"
 )
 
 // TestRewrites runs cells that need rewriting through yaegi and checks the
@@ -176,5 +179,43 @@ func TestMethodRedefinitionNeedsDecls(t *testing.T) {
 	want := "cell line 1:1: method V.Show is already defined by an earlier cell and cannot be replaced on its own; run it together with the declaration of type V"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
+	}
+}
+
+// TestDisplayUpdateRewrite checks that h.Update(v) on a *display.Handle
+// renders v first, so that an interpreted Displayer shows richly, and that
+// other Update methods and bundles are left alone.
+func TestDisplayUpdateRewrite(t *testing.T) {
+	s := newSession(t)
+	std := s.scope.Symbols
+	s.scope.Symbols = func(path string) map[string]reflect.Value {
+		if path == displayPath {
+			return symbols.Symbols[path+"/display"]
+		}
+		return std(path)
+	}
+	s.scope.Imports["display"] = displayPath
+	s.scope.Globals["h"] = reflect.TypeFor[*display.Handle]()
+	s.scope.Globals["b"] = reflect.TypeFor[display.Bundle]()
+	tests := []struct{ src, want string }{
+		{"h.Update(card{\"x\"})", "h.Update(display.Render(card{\"x\"}))"},
+		{"func tick(i int) {\n\th.Update(i * 2)\n}", "\th.Update(display.Render(i * 2))"},
+		{"h.Update(b)", "h.Update(b)"},
+		{"type counter struct{ n int }\nfunc (c *counter) Update(v any) {}\nc := &counter{}\nc.Update(1)", "c.Update(1)"},
+	}
+	for _, tt := range tests {
+		src := "type card struct{ T string }\n" + tt.src
+		plan, err := Analyze(src, s.scope)
+		if err != nil {
+			t.Errorf("Analyze(%q): %v", src, err)
+			continue
+		}
+		var all []string
+		for _, st := range plan.Steps {
+			all = append(all, st.Source)
+		}
+		if !strings.Contains(strings.Join(all, "\n"), tt.want) {
+			t.Errorf("Analyze(%q) steps\n%s\nlack %q", src, strings.Join(all, "\n---\n"), tt.want)
+		}
 	}
 }

@@ -37,8 +37,9 @@ var Symbols = map[string]map[string]reflect.Value{}
 // yaegi v0.16.1 consults it only for direct calls of these functions with an
 // argument whose static type is the interpreted type: a method such as
 // (*display.Handle).Update, a function value, or a value held in an `any`
-// variable pass the bare struct (shown as text). Rewriting h.Update(v) as
-// h.Update(display.Render(v)) keeps the rich form.
+// variable pass the bare struct (shown as text). The kernel's cell analyzer
+// rewrites h.Update(v) as h.Update(display.Render(v)), which keeps the rich
+// form; the other two cases remain.
 var MapTypes = map[reflect.Value][]reflect.Type{}
 
 func init() {
