@@ -9,7 +9,10 @@
 // redefinition), and reports positions in its own wrapping of the source.
 // Analyze splits a cell into steps ordered so that each one compiles,
 // rewrites the constructs yaegi cannot run into ones it can, and records for
-// every line of every step the cell line it came from.
+// every line of every step the cell line it came from. It also rejects, with
+// the Go compiler's message, the mistakes yaegi would run anyway (a missing
+// return, a call of several results used as one value); Check gives the Go
+// compiler's errors for a cell yaegi failed to compile.
 package cell
 
 import (

@@ -150,7 +150,8 @@ func FileName(path string) string {
 // file name. It must run inside graft's module (yaegi's extractor
 // type-checks the packages and their dependencies from source through
 // go/build); the packages are extracted GOMAXPROCS at a time, for
-// linux/amd64 without cgo, whatever the machine.
+// linux/amd64 without cgo whatever the machine (Tables sets go/build's
+// Default context so), so that every machine generates the same files.
 func (s *Set) Tables() (map[string][]byte, error) {
 	build.Default.GOOS, build.Default.GOARCH, build.Default.CgoEnabled = "linux", "amd64", false
 	srcs := make([][]byte, len(s.Paths))
