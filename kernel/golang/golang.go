@@ -572,3 +572,18 @@ func (ix *packageIndex) names() []string {
 
 // quote quotes s for Go source.
 func quote(s string) string { return strconv.Quote(s) }
+
+// WithOutput implements kernel.OutsideCellOutput: while f runs — a comm
+// callback the kernel calls for the frontend's comm_open, comm_msg or
+// comm_close — what the callback prints or displays goes to out, which the
+// kernel sends under that comm message.
+func (in *Interpreter) WithOutput(out kernel.Output, f func()) {
+	in.execMu.Lock()
+	defer in.execMu.Unlock()
+	in.io.begin(out)
+	defer in.io.end()
+	prev := display.SetFrontend(frontend{in.io})
+	defer display.SetFrontend(prev)
+	f()
+	in.io.sync()
+}

@@ -128,6 +128,23 @@ comm.RegisterTarget("echo", func(c *comm.Comm, data map[string]any) {
         outs = self.ok("closedWith")
         self.assertEqual([m["content"]["data"]["text/plain"] for m in outs], ['"done"'])
 
+    def test_callback_output_goes_under_the_comm_message(self):
+        self.ok('''
+import "github.com/graftml/graft/kernel/comm"
+
+comm.RegisterTarget("printer", func(c *comm.Comm, data map[string]any) {
+	c.OnMessage(func(m map[string]any) { fmt.Println("got", m["v"]) })
+})''')
+        comm_id = uuid.uuid4().hex
+        self.iopub_until_idle(self.send_shell("comm_open", {"comm_id": comm_id, "target_name": "printer", "data": {}}))
+        msg_id = self.send_shell("comm_msg", {"comm_id": comm_id, "data": {"v": 5}})
+        outs = self.iopub_until_idle(msg_id)
+        self.assertEqual([(m["msg_type"], m["content"]) for m in outs],
+                         [("stream", {"name": "stdout", "text": "got 5\n"})])
+        outs = self.ok("1")
+        self.assertEqual([m["msg_type"] for m in outs], ["execute_result"])
+        self.iopub_until_idle(self.send_shell("comm_close", {"comm_id": comm_id, "data": {}}))
+
     def test_unknown_target_is_closed(self):
         comm_id = uuid.uuid4().hex
         msg_id = self.send_shell("comm_open", {"comm_id": comm_id, "target_name": "nobody", "data": {}})
