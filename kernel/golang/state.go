@@ -172,7 +172,7 @@ func (in *Interpreter) noteDecls(fset *token.FileSet, info *fileInfo, decls []as
 				in.st.decls[d.Name.Name] = declText(fset, info, d.Pos(), d.Doc, &ast.FuncDecl{Name: d.Name, Type: d.Type})
 				continue
 			}
-			if t := recvTypeName(d.Recv); t != "" {
+			if t := cell.ReceiverType(d.Recv); t != "" {
 				in.st.methods[t] = appendUnique(in.st.methods[t], d.Name.Name)
 			}
 		case *ast.GenDecl:
@@ -285,29 +285,6 @@ func (in *Interpreter) noteGenDecl(fset *token.FileSet, info *fileInfo, g *ast.G
 					}
 				}
 			}
-		}
-	}
-}
-
-func recvTypeName(recv *ast.FieldList) string {
-	if len(recv.List) == 0 {
-		return ""
-	}
-	t := recv.List[0].Type
-	for {
-		switch x := t.(type) {
-		case *ast.StarExpr:
-			t = x.X
-		case *ast.IndexExpr:
-			t = x.X
-		case *ast.IndexListExpr:
-			t = x.X
-		case *ast.ParenExpr:
-			t = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
 		}
 	}
 }

@@ -627,7 +627,7 @@ func (a *analyzer) makeDecls(c *checked) {
 			src := a.render(a.off(d.Pos()), a.off(d.End()))
 			if d.Recv == nil {
 				a.decls[d.Name.Name] = src
-			} else if recv := recvName(d.Recv); recv != "" {
+			} else if recv := ReceiverType(d.Recv); recv != "" {
 				a.decls[recv+"."+d.Name.Name] = src
 			}
 		case *ast.GenDecl:
@@ -657,8 +657,9 @@ func (a *analyzer) makeDecls(c *checked) {
 	}
 }
 
-// recvName returns the type name of a method receiver.
-func recvName(recv *ast.FieldList) string {
+// ReceiverType returns the name of the type a method is declared on (T for
+// func (t *T[K]) M()), or "" for a function without a receiver.
+func ReceiverType(recv *ast.FieldList) string {
 	if recv == nil || len(recv.List) == 0 {
 		return ""
 	}
@@ -716,7 +717,7 @@ func (a *analyzer) rewriteTypes() error {
 		if !ok || d.Recv == nil {
 			continue
 		}
-		recv := recvName(d.Recv)
+		recv := ReceiverType(d.Recv)
 		key := recv + "." + d.Name.Name
 		cellMethods[key] = true
 		if cellTypes[recv] || a.scope.Decls[key] == "" {
