@@ -593,6 +593,11 @@ func (r *runner) forwardBackward(b Batch, bi int) (float64, map[string]float64, 
 	} else {
 		loss, err = c.Loss(b)
 	}
+	if cerr := r.ctx.Err(); cerr != nil {
+		// Interrupted while the step ran: whatever the step returned (a
+		// cancelled interpreter returns zero values) is not a result.
+		return 0, nil, fmt.Errorf("train: interrupted during %s: %w", r.where(bi), cerr)
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("train: %s: %w", r.where(bi), err)
 	}

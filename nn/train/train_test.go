@@ -518,3 +518,38 @@ func TestHistoryString(t *testing.T) {
 		t.Errorf("Last of an empty history is not empty")
 	}
 }
+
+// TestCancelDuringStep: an interrupt that arrives while the loss runs (in a
+// notebook, the interpreter then returns zero values, a nil loss) ends the
+// run with the context's error, keeps the steps done before, and writes the
+// last completed step's checkpoint.
+func TestCancelDuringStep(t *testing.T) {
+	cfg, _ := baseConfig(t)
+	cfg.CheckpointDir = t.TempDir()
+	cfg.CheckpointEvery = 100
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	loss := cfg.Loss
+	calls := 0
+	cfg.Loss = func(b Batch) (*tensor.Tensor, error) {
+		calls++
+		if calls == 4 {
+			cancel()
+			return nil, nil
+		}
+		return loss(b)
+	}
+	hist, err := Run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v does not wrap context.Canceled", err)
+	}
+	if !strings.Contains(err.Error(), "interrupted during step 4 (epoch 1, batch 4)") {
+		t.Errorf("error %q does not say which step was interrupted", err)
+	}
+	if hist.Len() != 3 {
+		t.Errorf("%d steps recorded, want 3", hist.Len())
+	}
+	if latest, err := LatestCheckpoint(cfg.CheckpointDir); err != nil || !strings.HasSuffix(latest, "step-000003") {
+		t.Errorf("checkpoint on interrupt: %v %v", latest, err)
+	}
+}
