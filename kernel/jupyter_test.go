@@ -213,3 +213,25 @@ func rssKB(t *testing.T, pid int) int {
 	t.Fatalf("no VmRSS in /proc/%d/status", pid)
 	return 0
 }
+
+// TestJupyterConsole drives graft from jupyter console, the terminal
+// frontend, with cells typed on its standard input.
+func TestJupyterConsole(t *testing.T) {
+	python := requireJupyter(t)
+	testenv.RequirePython(t, "jupyter_console")
+	env := jupyterEnv(t, kerneltest.Binary(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "-m", "jupyter_console", "--kernel", messageKernel, "--simple-prompt")
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader("x := 6\nx * 7\nfmt.Println(\"hi from\", \"graft\")\npanic(\"boom\")\nx\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jupyter console: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Type %help for magics", "Out[2]: 42", "hi from graft", "panic: boom", "Out[5]: 6"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+}
