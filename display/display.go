@@ -148,7 +148,8 @@ func newDisplayID() string {
 
 // Render turns any value into a bundle: a Displayer shows itself (with a
 // text/plain entry added when it lacks one), an error shows its message, a
-// string shows quoted, and anything else shows as fmt's %v.
+// string shows quoted, a func shows its type, and anything else shows as
+// fmt's %v.
 func Render(v any) Bundle {
 	switch x := v.(type) {
 	case nil:
@@ -170,8 +171,11 @@ func Render(v any) Bundle {
 		return NewBundle(x.String())
 	}
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && rv.IsNil() {
+	switch {
+	case rv.Kind() == reflect.Pointer && rv.IsNil():
 		return NewBundle(fmt.Sprintf("(%T)(nil)", v))
+	case rv.Kind() == reflect.Func:
+		return NewBundle(fmt.Sprintf("<%T>", v)) // its type says more than its address
 	}
 	return NewBundle(fmt.Sprintf("%v", v))
 }

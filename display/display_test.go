@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,7 @@ func TestRender(t *testing.T) {
 		{"slice", []float32{1, 2.5}, map[string]any{MIMEText: "[1 2.5]"}},
 		{"error", errors.New("boom"), map[string]any{MIMEText: "boom"}},
 		{"stringer", stringer{}, map[string]any{MIMEText: "a stringer"}},
+		{"func", strings.ToUpper, map[string]any{MIMEText: "<func(string) string>"}},
 		{"nil pointer", nilPtr, map[string]any{MIMEText: "(*int)(nil)"}},
 		{"displayer without text gets one", rich{}, map[string]any{MIMEHTML: "<b>x</b>", MIMEText: "<display.rich>"}},
 		{"HTML", HTML("<p>a &amp; <i>b</i></p>"), map[string]any{MIMEHTML: "<p>a &amp; <i>b</i></p>", MIMEText: "a & b"}},

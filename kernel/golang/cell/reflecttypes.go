@@ -26,6 +26,13 @@ type reflectImporter struct {
 	pkgs    map[string]*types.Package                  // complete packages, by path
 	shells  map[string]*types.Package                  // packages referenced by types, by path
 	named   map[reflect.Type]*types.Named
+	// converting holds the types whose structure is being converted, so
+	// that a type reached again through itself is cut off instead of
+	// recursing until the stack overflows (a fatal error, not a panic).
+	// Named types are cached before their structure is converted; only
+	// generic instantiations and the unnamed types of interpreted code
+	// can come back here.
+	converting map[reflect.Type]bool
 }
 
 // sharedImporter caches the packages built for all cells of the process:
@@ -248,6 +255,14 @@ func (im *reflectImporter) typ(t reflect.Type) types.Type {
 		}
 		return n
 	}
+	if im.converting[t] {
+		return types.Typ[types.Invalid]
+	}
+	if im.converting == nil {
+		im.converting = map[reflect.Type]bool{}
+	}
+	im.converting[t] = true
+	defer delete(im.converting, t)
 	return im.structure(t)
 }
 
