@@ -26,12 +26,12 @@ type reflectImporter struct {
 	pkgs    map[string]*types.Package                  // complete packages, by path
 	shells  map[string]*types.Package                  // packages referenced by types, by path
 	named   map[reflect.Type]*types.Named
-	// converting holds the types whose structure is being converted, so
-	// that a type reached again through itself is cut off instead of
-	// recursing until the stack overflows (a fatal error, not a panic).
-	// Named types are cached before their structure is converted; only
-	// generic instantiations and the unnamed types of interpreted code
-	// can come back here.
+	// converting holds the generic instantiations (named, but not cached in
+	// named) whose structure is being converted, so that one reached again
+	// through itself is cut off instead of recursing until the stack
+	// overflows (a fatal error, not a panic). Other named types are cached
+	// before their structure is converted, and unnamed ones can only
+	// recur through a named type.
 	converting map[reflect.Type]bool
 }
 
@@ -255,6 +255,10 @@ func (im *reflectImporter) typ(t reflect.Type) types.Type {
 		}
 		return n
 	}
+	if t.Name() == "" {
+		return im.structure(t)
+	}
+	// A generic instantiation: not cached, so a cycle through it must be cut.
 	if im.converting[t] {
 		return types.Typ[types.Invalid]
 	}
