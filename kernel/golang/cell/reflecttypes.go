@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/traefik/yaegi/stdlib/generic"
 )
@@ -27,12 +29,16 @@ type reflectImporter struct {
 	shells  map[string]*types.Package                  // packages referenced by types, by path
 	named   map[reflect.Type]*types.Named
 	// converting holds the generic instantiations (named, but not cached in
-	// named) whose structure is being converted, so that one reached again
-	// through itself is cut off instead of recursing until the stack
-	// overflows (a fatal error, not a panic). Other named types are cached
-	// before their structure is converted, and unnamed ones can only
-	// recur through a named type.
-	converting map[reflect.Type]bool
+	// named) and unnamed structs whose structure is being converted, each
+	// with the placeholder that stands for it where it is reached again
+	// through itself (nil until then), so that the conversion ends instead of
+	// recursing until the stack overflows, a fatal error. Other
+	// named types are cached before their structure is converted. Go has no
+	// recursive unnamed types, but yaegi gives the recursive types of
+	// interpreted code unnamed, self-referring reflect structs.
+	converting map[reflect.Type]*types.Named
+	// local is the package of the cell being checked, while goType runs.
+	local *types.Package
 }
 
 // sharedImporter caches the packages built for all cells of the process:
@@ -61,10 +67,14 @@ func (s *scopedImporter) Import(path string) (*types.Package, error) {
 	return s.im.load(path)
 }
 
-// goType converts a reflect type for a cell's check.
-func (s *scopedImporter) goType(t reflect.Type) types.Type {
+// goType converts a reflect type for a cell's check in package local: the
+// unexported fields of interpreted structs belong to it, as the cells that
+// declared them do.
+func (s *scopedImporter) goType(t reflect.Type, local *types.Package) types.Type {
 	s.im.mu.Lock()
 	defer s.im.mu.Unlock()
+	s.im.local = local
+	defer func() { s.im.local = nil }()
 	return s.im.typ(t)
 }
 
@@ -255,19 +265,45 @@ func (im *reflectImporter) typ(t reflect.Type) types.Type {
 		}
 		return n
 	}
-	if t.Name() == "" {
+	if t.Name() == "" && t.Kind() != reflect.Struct {
 		return im.structure(t)
 	}
-	// A generic instantiation: not cached, so a cycle through it must be cut.
-	if im.converting[t] {
-		return types.Typ[types.Invalid]
+	// A generic instantiation or an unnamed struct: not cached, so a cycle
+	// through it must be cut.
+	if ref, ok := im.converting[t]; ok {
+		if ref == nil {
+			ref = im.placeholder(t)
+			im.converting[t] = ref
+		}
+		return ref
 	}
 	if im.converting == nil {
-		im.converting = map[reflect.Type]bool{}
+		im.converting = map[reflect.Type]*types.Named{}
 	}
-	im.converting[t] = true
-	defer delete(im.converting, t)
-	return im.structure(t)
+	im.converting[t] = nil
+	st := im.structure(t)
+	ref := im.converting[t]
+	delete(im.converting, t)
+	if ref == nil {
+		return st
+	}
+	ref.SetUnderlying(st.Underlying())
+	return ref
+}
+
+// placeholder returns a named type standing for t where t is reached
+// through itself, so that the conversion of a recursive type ends and its
+// fields still have types.
+func (im *reflectImporter) placeholder(t reflect.Type) *types.Named {
+	name := t.Name()
+	if name == "" {
+		name = "struct{…}" // yaegi keeps no name for interpreted types
+	}
+	pkg := im.local
+	if t.PkgPath() != "" {
+		pkg = im.shell(t.PkgPath())
+	}
+	return types.NewNamed(types.NewTypeName(token.NoPos, pkg, name, nil), nil, nil)
 }
 
 // methods adds the exported methods of named type t to n.
@@ -306,6 +342,20 @@ func (im *reflectImporter) signatureParts(t reflect.Type, skip int) (params, res
 	return types.NewTuple(ps...), types.NewTuple(rs...), t.IsVariadic()
 }
 
+// interpretedFieldName undoes yaegi's renaming of the unexported fields of
+// interpreted struct types (reflect cannot make unexported fields, so yaegi
+// writes field val as Xval): a name of X followed by a letter that is not
+// upper case is the field's own name without the X. Compiled structs keep
+// their names; only unnamed structs, as yaegi builds them, come here.
+func interpretedFieldName(name string) string {
+	if len(name) > 1 && name[0] == 'X' {
+		if r, _ := utf8.DecodeRuneInString(name[1:]); r == '_' || (unicode.IsLetter(r) && !unicode.IsUpper(r)) {
+			return name[1:]
+		}
+	}
+	return name
+}
+
 // structure converts the structure of t, ignoring its name.
 func (im *reflectImporter) structure(t reflect.Type) types.Type {
 	if k, ok := basicKinds[t.Kind()]; ok {
@@ -341,7 +391,14 @@ func (im *reflectImporter) structure(t reflect.Type) types.Type {
 			if f.PkgPath != "" {
 				p = im.shell(f.PkgPath)
 			}
-			fields = append(fields, types.NewField(token.NoPos, p, f.Name, im.typ(f.Type), f.Anonymous))
+			name := f.Name
+			if t.Name() == "" && !f.Anonymous {
+				name = interpretedFieldName(name)
+				if !token.IsExported(name) && p == nil {
+					p = im.local
+				}
+			}
+			fields = append(fields, types.NewField(token.NoPos, p, name, im.typ(f.Type), f.Anonymous))
 			tags = append(tags, string(f.Tag))
 		}
 		return types.NewStruct(fields, tags)

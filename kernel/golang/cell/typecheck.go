@@ -141,7 +141,7 @@ func (a *analyzer) check() *checked {
 			if declared[name] || redefined[name] || t == nil {
 				continue
 			}
-			pkg.Scope().Insert(types.NewVar(token.NoPos, pkg, name, im.goType(t)))
+			pkg.Scope().Insert(types.NewVar(token.NoPos, pkg, name, im.goType(t, pkg)))
 		}
 		for name, t := range extra {
 			pkg.Scope().Insert(types.NewVar(token.NoPos, pkg, name, t))
