@@ -96,6 +96,11 @@ type Interpreter struct {
 
 	ctxMu   sync.Mutex
 	cellCtx context.Context // what cells see as ctx
+
+	// leftover identifies an interrupted cell's interpreter goroutine that
+	// was still blocked in a compiled call when the interrupt was reported;
+	// nil when there is none (see waitLeftover).
+	leftover []byte
 }
 
 // Interface check.
@@ -230,6 +235,9 @@ func (in *Interpreter) execCode(ctx context.Context, req kernel.ExecuteRequest, 
 	defer display.SetFrontend(prev)
 	stopWatch := watchStack(r)
 	defer stopWatch()
+	if err := in.waitLeftover(runCtx); err != nil {
+		return kernel.Result{Error: in.cellError(r, &stepErr{kind: "interrupt", err: err})}
+	}
 	in.setCtx(runCtx)
 
 	defer func() {

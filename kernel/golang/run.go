@@ -366,22 +366,58 @@ func (in *Interpreter) execute(r *run, prog *interp.Program) (v reflect.Value, s
 // waitStopped waits until no goroutine started by ExecuteWithContext on
 // behalf of this goroutine is left, or a second has passed. After an
 // interrupt the interpreter stops at its next step, which takes microseconds
-// unless the code is blocked inside a compiled call.
+// unless the code is blocked inside a compiled call; then the goroutine is
+// remembered, and the next cell waits for it (see waitLeftover).
 func (in *Interpreter) waitStopped() {
 	gid := goroutineID()
 	if gid == "" {
 		return
 	}
 	mark := []byte("created by github.com/traefik/yaegi/interp.(*Interpreter).ExecuteWithContext in goroutine " + gid + "\n")
-	buf := make([]byte, 4<<20)
 	deadline := time.Now().Add(time.Second)
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		n := runtime.Stack(buf, true)
-		if !bytes.Contains(buf[:n], mark) || time.Now().After(deadline) {
+		if !interpreterRunning(mark) {
+			return
+		}
+		if time.Now().After(deadline) {
+			in.leftover = mark
 			return
 		}
 		time.Sleep(delay)
 	}
+}
+
+// interpreterRunning says whether a goroutine that mark (the "created by"
+// line of its stack) identifies is still running.
+func interpreterRunning(mark []byte) bool {
+	buf := make([]byte, 4<<20)
+	n := runtime.Stack(buf, true)
+	return bytes.Contains(buf[:n], mark)
+}
+
+// waitLeftover makes a cell wait for an interrupted cell that was still
+// inside a compiled call when its interrupt was reported, so that two cells
+// never run at once and the old one cannot go on with its remaining
+// statements during the new one. An interrupt of the waiting cell ends the
+// wait (and the cell); the next cell waits again.
+func (in *Interpreter) waitLeftover(ctx context.Context) error {
+	if in.leftover == nil {
+		return nil
+	}
+	told := false
+	for delay := time.Millisecond; interpreterRunning(in.leftover); delay = min(2*delay, 50*time.Millisecond) {
+		if !told {
+			in.io.write(1, []byte("graft: waiting for the interrupted cell to return from a compiled call (interrupt to stop waiting)\n"))
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(delay):
+		}
+	}
+	in.leftover = nil
+	return nil
 }
 
 // goroutineID returns the id of the calling goroutine, as runtime.Stack

@@ -1,9 +1,13 @@
 package golang
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/graftml/graft/kernel"
 )
 
 // TestWaitGroupCell is a regression test: checking this cell once recursed
@@ -40,5 +44,34 @@ func TestInterpretedStructGlobals(t *testing.T) {
 	_, res := exec(t, in, 4, "p.missing")
 	if res.Error == nil || !strings.Contains(res.Error.Value, "p.missing undefined") {
 		t.Errorf("p.missing: error %v, want one naming p.missing", res.Error)
+	}
+}
+
+// TestInterruptDuringCompiledCall: a cell interrupted inside a long compiled
+// call (a large matrix product) reports the interrupt within about a second,
+// the next cell waits for the call to return instead of running beside it,
+// and the interrupted cell's remaining statements never run.
+func TestInterruptDuringCompiledCall(t *testing.T) {
+	in := newInterp(t)
+	mustExec(t, in, 1, "rng := tensor.NewRNG(1)\na := tensor.Randn(rng, 2500, 2500)\nafter := false")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	out := &fakeOutput{}
+	start := time.Now()
+	res := in.Execute(ctx, kernel.ExecuteRequest{Code: "for k := 0; k < 20; k++ {\n\ta.MatMul(a)\n}\nafter = true", ExecutionCount: 2}, out)
+	if res.Error == nil || res.Error.Name != ErrInterrupted {
+		t.Fatalf("interrupted cell: error %v, want %s", res.Error, ErrInterrupted)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the interrupt was reported after %v", d)
+	}
+	t.Logf("interrupt reported after %v", time.Since(start))
+	next := mustExec(t, in, 3, "after")
+	t.Logf("next cell done after %v; it said %q", time.Since(start), next.stream("stderr"))
+	if got := next.results(); !reflect.DeepEqual(got, []string{"false"}) {
+		t.Errorf("after = %q: the interrupted cell went on running", got)
+	}
+	if in.leftover != nil {
+		t.Error("the leftover interpreter goroutine is still recorded after the next cell")
 	}
 }
