@@ -3,10 +3,14 @@ package kernel
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/graftml/graft/kernel/comm"
@@ -576,5 +580,30 @@ func TestUnsignedConnection(t *testing.T) {
 	}
 	if !strings.Contains(k.logBuf.String(), "no key") {
 		t.Fatalf("no warning about the missing key in the log:\n%s", k.logBuf.String())
+	}
+}
+
+// TestHugeFrameAnnouncementIsRefused: a local process that connects to the
+// shell socket and announces a frame of a terabyte is disconnected, and the
+// kernel goes on answering its real client.
+func TestHugeFrameAnnouncementIsRefused(t *testing.T) {
+	k := startKernel(t, kernelConfig{})
+	conn, err := net.Dial("unix", k.info.IP+"-"+strconv.Itoa(k.info.ShellPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	greeting := make([]byte, 64)
+	greeting[0], greeting[9], greeting[10], greeting[11] = 0xff, 0x7f, 3, 0 // signature, ZMTP 3.0
+	copy(greeting[12:], "NULL")
+	huge := []byte{flagLong, 0, 0, 1, 0, 0, 0, 0, 0} // 2^40 bytes
+	conn.Write(append(greeting, huge...))
+
+	if c := k.request("kernel_info_request", map[string]any{}); c["status"] != "ok" {
+		t.Fatalf("kernel_info after the huge frame: %v", c)
+	}
+	conn.SetReadDeadline(time.Now().Add(waitLimit))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Errorf("the refused connection was not closed: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"sync"
 
@@ -65,7 +66,7 @@ func (l batchListener) Accept() (net.Conn, error) {
 	return newBatchConn(c), nil
 }
 
-// ZMTP 3 framing, as far as the writer needs it.
+// ZMTP 3 framing, as far as the kernel needs it.
 const (
 	greetingLen = 64
 	flagMore    = 0x01
@@ -73,19 +74,18 @@ const (
 	flagCommand = 0x04
 	// maxKeep is the largest output buffer kept between messages.
 	maxKeep = 1 << 20
+	// maxFrame is the largest frame a peer may announce. zmq4 allocates
+	// whatever size a frame header announces before the message's signature
+	// can be checked, so without a bound any local process that reaches a
+	// port could make the kernel allocate until it dies.
+	maxFrame = 1 << 30
 )
 
-// batchConn reads through a buffer and holds written bytes until a whole
-// ZMTP message (or the greeting, or a command) has been written, then sends
-// it with one write. It follows the framing of what passes through: after
-// the 64-byte greeting, frames of a flags byte, a one- or eight-byte size and
-// a body; a frame without the MORE flag, or a command, ends a message.
-type batchConn struct {
-	net.Conn
-	r *bufio.Reader
-
-	mu       sync.Mutex
-	out      []byte
+// framing follows the ZMTP stream passing one way through a connection:
+// after the 64-byte greeting, frames of a flags byte, a one- or eight-byte
+// size and a body; a frame without the MORE flag, or a command, ends a
+// message.
+type framing struct {
 	greeting int     // greeting bytes still to pass
 	hdr      [9]byte // the frame header being read
 	nhdr     int     // bytes of hdr filled
@@ -94,12 +94,110 @@ type batchConn struct {
 	last     bool    // the current frame ends its message
 }
 
-func newBatchConn(c net.Conn) *batchConn {
-	return &batchConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), greeting: greetingLen}
+func newFraming() framing { return framing{greeting: greetingLen} }
+
+// errFrameTooLarge ends a connection whose peer announces a frame over
+// maxFrame.
+type errFrameTooLarge uint64
+
+func (e errFrameTooLarge) Error() string {
+	return fmt.Sprintf("kernel: peer announced a ZMTP frame of %d bytes (the limit is %d); closing the connection", uint64(e), maxFrame)
 }
 
-// Read reads through the buffer.
-func (c *batchConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+// advance consumes q and reports whether it completed the greeting, a
+// command or a message; it fails on a frame larger than maxFrame.
+func (f *framing) advance(q []byte) (ended bool, err error) {
+	for len(q) > 0 || f.frameDone() {
+		if f.frameDone() {
+			ended = ended || f.last
+			f.inBody, f.nhdr = false, 0
+			continue
+		}
+		switch {
+		case f.greeting > 0:
+			n := min(len(q), f.greeting)
+			f.greeting -= n
+			q = q[n:]
+			ended = ended || f.greeting == 0
+		case !f.inBody:
+			f.hdr[f.nhdr] = q[0]
+			f.nhdr++
+			q = q[1:]
+			if f.nhdr == f.headerLen() {
+				if err := f.startBody(); err != nil {
+					return ended, err
+				}
+			}
+		default:
+			n := min(uint64(len(q)), f.body)
+			f.body -= n
+			q = q[n:]
+		}
+	}
+	return ended, nil
+}
+
+// headerLen is the length of the frame header whose flags byte is hdr[0].
+func (f *framing) headerLen() int {
+	if f.hdr[0]&flagLong != 0 {
+		return 9
+	}
+	return 2
+}
+
+func (f *framing) startBody() error {
+	flags := f.hdr[0]
+	if flags&flagLong != 0 {
+		f.body = binary.BigEndian.Uint64(f.hdr[1:9])
+	} else {
+		f.body = uint64(f.hdr[1])
+	}
+	if f.body > maxFrame {
+		return errFrameTooLarge(f.body)
+	}
+	f.inBody = true
+	f.last = flags&flagMore == 0 || flags&flagCommand != 0
+	return nil
+}
+
+// frameDone reports whether a frame's body has passed completely.
+func (f *framing) frameDone() bool { return f.inBody && f.body == 0 }
+
+// batchConn reads through a buffer, checking the sizes that incoming frames
+// announce, and holds written bytes until a whole ZMTP message (or the
+// greeting, or a command) has been written, then sends it with one write.
+type batchConn struct {
+	net.Conn
+	r *bufio.Reader
+
+	rmu      sync.Mutex
+	in       framing
+	inErr    error
+	mu       sync.Mutex
+	out      []byte
+	outgoing framing
+}
+
+func newBatchConn(c net.Conn) *batchConn {
+	return &batchConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), in: newFraming(), outgoing: newFraming()}
+}
+
+// Read reads through the buffer and fails (for good) once the peer
+// announces a frame larger than maxFrame, before zmq4 allocates it.
+func (c *batchConn) Read(p []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.inErr != nil {
+		return 0, c.inErr
+	}
+	n, err := c.r.Read(p)
+	if _, ferr := c.in.advance(p[:n]); ferr != nil {
+		c.inErr = ferr
+		c.Conn.Close()
+		return 0, ferr
+	}
+	return n, err
+}
 
 // Write holds p until it completes the greeting, a command or a message,
 // then writes everything held at once.
@@ -107,39 +205,14 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.out = append(c.out, p...)
-	flush := false
-	for q := p; len(q) > 0 || c.frameDone(); {
-		if c.frameDone() {
-			flush = flush || c.last
-			c.inBody, c.nhdr = false, 0
-			continue
-		}
-		switch {
-		case c.greeting > 0:
-			n := min(len(q), c.greeting)
-			c.greeting -= n
-			q = q[n:]
-			flush = flush || c.greeting == 0
-		case !c.inBody:
-			c.hdr[c.nhdr] = q[0]
-			c.nhdr++
-			q = q[1:]
-			if c.nhdr == c.headerLen() {
-				c.startBody()
-			}
-		default:
-			n := uint64(len(q))
-			if n > c.body {
-				n = c.body
-			}
-			c.body -= n
-			q = q[n:]
-		}
+	flush, err := c.outgoing.advance(p)
+	if err != nil {
+		return 0, err
 	}
 	if !flush {
 		return len(p), nil
 	}
-	_, err := c.Conn.Write(c.out)
+	_, err = c.Conn.Write(c.out)
 	if cap(c.out) > maxKeep {
 		c.out = nil
 	} else {
@@ -150,25 +223,3 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-// headerLen is the length of the frame header whose flags byte is hdr[0].
-func (c *batchConn) headerLen() int {
-	if c.hdr[0]&flagLong != 0 {
-		return 9
-	}
-	return 2
-}
-
-func (c *batchConn) startBody() {
-	flags := c.hdr[0]
-	if flags&flagLong != 0 {
-		c.body = binary.BigEndian.Uint64(c.hdr[1:9])
-	} else {
-		c.body = uint64(c.hdr[1])
-	}
-	c.inBody = true
-	c.last = flags&flagMore == 0 || flags&flagCommand != 0
-}
-
-// frameDone reports whether a frame's body has been written completely.
-func (c *batchConn) frameDone() bool { return c.inBody && c.body == 0 }

@@ -3,6 +3,8 @@ package kernel
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
 	"net"
 	"testing"
 )
@@ -72,5 +74,38 @@ func TestBatchConnWritesWholeMessages(t *testing.T) {
 		if !bytes.Equal(rec.writes[i], want[i]) {
 			t.Fatalf("write %d = %q, want %q", i, rec.writes[i], want[i])
 		}
+	}
+}
+
+// TestBatchConnRefusesHugeFrames: a peer that announces a frame larger than
+// maxFrame gets its connection closed before zmq4 could allocate the frame,
+// while ordinary frames read through unchanged.
+func TestBatchConnRefusesHugeFrames(t *testing.T) {
+	greeting := bytes.Repeat([]byte{0x7f}, greetingLen)
+	body := bytes.Repeat([]byte("m"), 300)
+	ok := append(append(append([]byte(nil), greeting...), frame(flagMore, body)...), body...)
+	huge := make([]byte, 9)
+	huge[0] = flagLong
+	binary.BigEndian.PutUint64(huge[1:], 1<<40)
+
+	local, remote := net.Pipe()
+	defer local.Close()
+	go func() {
+		remote.Write(ok)
+		remote.Write(huge)
+		remote.Close()
+	}()
+	c := newBatchConn(local)
+	got := make([]byte, len(ok))
+	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, ok) {
+		t.Fatalf("ordinary frames: read %d bytes, %v", len(got), err)
+	}
+	_, err := io.ReadAll(c)
+	var tooLarge errFrameTooLarge
+	if !errors.As(err, &tooLarge) || uint64(tooLarge) != 1<<40 {
+		t.Fatalf("a frame of 2^40 bytes: read error %v, want errFrameTooLarge", err)
+	}
+	if _, err := c.Read(make([]byte, 1)); !errors.As(err, &tooLarge) {
+		t.Errorf("after refusing, Read returned %v, want the same error", err)
 	}
 }
