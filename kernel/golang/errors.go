@@ -290,6 +290,10 @@ func panicValue(v any) string {
 		return "runtime error: invalid memory address or nil pointer dereference (call of a nil func)"
 	case strings.HasPrefix(s, "reflect: call of reflect.Value.") && strings.HasSuffix(s, " on zero Value"):
 		return "runtime error: invalid memory address or nil pointer dereference"
+	case s == "errors: *target must be interface or implement error":
+		// yaegi gives compiled code no methods of types declared in cells.
+		return s + " (errors.As cannot match an error type declared in a cell: " +
+			"declare the target as an interface, `var target error`, or compare with a sentinel error and errors.Is)"
 	}
 	return s
 }

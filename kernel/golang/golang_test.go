@@ -287,6 +287,8 @@ func TestPanicsAndErrors(t *testing.T) {
 		{"z := 1 +", ErrSyntax, "cell line 1:9: expected operand, found end of cell", nil},
 		{"var s string = 1", ErrCompile, "cell line 1", nil},
 		{"defer fmt.Println(1)", ErrCompile, "defer outside a function", nil},
+		{"type notFound struct{}\nfunc (*notFound) Error() string { return \"nf\" }\nvar nf *notFound\nerrors.As(fmt.Errorf(\"%w\", &notFound{}), &nf)", ErrPanic,
+			"errors.As cannot match an error type declared in a cell", nil},
 	}
 	for k, c := range cases {
 		out, res := exec(t, in, k+10, c.code)
