@@ -101,6 +101,7 @@ type Interpreter struct {
 	// was still blocked in a compiled call when the interrupt was reported;
 	// nil when there is none (see waitLeftover).
 	leftover []byte
+	stackBuf []byte // goroutine dumps while waiting for an interrupted cell
 }
 
 // Interface check.

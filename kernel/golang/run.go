@@ -376,7 +376,7 @@ func (in *Interpreter) waitStopped() {
 	mark := []byte("created by github.com/traefik/yaegi/interp.(*Interpreter).ExecuteWithContext in goroutine " + gid + "\n")
 	deadline := time.Now().Add(time.Second)
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		if !interpreterRunning(mark) {
+		if !in.interpreterRunning(mark) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -388,11 +388,14 @@ func (in *Interpreter) waitStopped() {
 }
 
 // interpreterRunning says whether a goroutine that mark (the "created by"
-// line of its stack) identifies is still running.
-func interpreterRunning(mark []byte) bool {
-	buf := make([]byte, 4<<20)
-	n := runtime.Stack(buf, true)
-	return bytes.Contains(buf[:n], mark)
+// line of its stack) identifies is still running. It is called on the
+// interrupt path only, under execMu, and reuses one buffer for the dump.
+func (in *Interpreter) interpreterRunning(mark []byte) bool {
+	if in.stackBuf == nil {
+		in.stackBuf = make([]byte, 4<<20)
+	}
+	n := runtime.Stack(in.stackBuf, true)
+	return bytes.Contains(in.stackBuf[:n], mark)
 }
 
 // waitLeftover makes a cell wait for an interrupted cell that was still
@@ -405,7 +408,7 @@ func (in *Interpreter) waitLeftover(ctx context.Context) error {
 		return nil
 	}
 	told := false
-	for delay := time.Millisecond; interpreterRunning(in.leftover); delay = min(2*delay, 50*time.Millisecond) {
+	for delay := time.Millisecond; in.interpreterRunning(in.leftover); delay = min(2*delay, 50*time.Millisecond) {
 		if !told {
 			in.io.write(1, []byte("graft: waiting for the interrupted cell to return from a compiled call (interrupt to stop waiting)\n"))
 			told = true
