@@ -96,6 +96,11 @@ func SetFrontend(f Frontend) Frontend {
 	return prev
 }
 
+// HasFrontend reports whether a frontend (a kernel or a notebook runner) is
+// installed, that is whether Show and Update reach a notebook output that can
+// be replaced in place, rather than printing text to standard output.
+func HasFrontend() bool { return current() != nil }
+
 func current() Frontend {
 	frontendMu.RLock()
 	defer frontendMu.RUnlock()

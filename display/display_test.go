@@ -87,6 +87,9 @@ func TestShowUpdateClearReachTheFrontend(t *testing.T) {
 	r := &recorder{}
 	prev := SetFrontend(r)
 	defer SetFrontend(prev)
+	if !HasFrontend() {
+		t.Error("HasFrontend false with a frontend installed")
+	}
 
 	h := Show(Text("first"))
 	h.Update(Text("second"))
@@ -113,6 +116,9 @@ func TestShowUpdateClearReachTheFrontend(t *testing.T) {
 func TestOutsideAKernelShowPrintsText(t *testing.T) {
 	prev := SetFrontend(nil)
 	defer SetFrontend(prev)
+	if HasFrontend() {
+		t.Error("HasFrontend true with no frontend")
+	}
 	var buf bytes.Buffer
 	old := stdout
 	stdout = &buf
