@@ -220,7 +220,7 @@ func (t *Table) intCell(v int64) Cell {
 func (t *Table) uintCell(v uint64, negative bool) Cell {
 	s := strconv.FormatUint(v, 10)
 	if t.Thousands {
-		s = groupThousands(s)
+		s = groupDigits(s)
 	}
 	if negative {
 		s = "-" + s
@@ -228,8 +228,14 @@ func (t *Table) uintCell(v uint64, negative bool) Cell {
 	return Cell{Text: s, Right: true}
 }
 
-// groupThousands puts a comma between groups of three digits.
-func groupThousands(digits string) string {
+// GroupDigits writes n with a comma between groups of three digits
+// (-1,234,567), as Python's format "{:,d}" does.
+func GroupDigits(n int) string {
+	return (&Table{Thousands: true}).intCell(int64(n)).Text
+}
+
+// groupDigits puts a comma between groups of three digits.
+func groupDigits(digits string) string {
 	if len(digits) <= 3 {
 		return digits
 	}

@@ -171,6 +171,9 @@ func TestCellFormatting(t *testing.T) {
 		if got := tb.format(v).Text; got != want {
 			t.Errorf("thousands %d: %q, want %q", v, got, want)
 		}
+		if got := GroupDigits(v); got != want {
+			t.Errorf("GroupDigits(%d) = %q, want %q", v, got, want)
+		}
 	}
 	tb.Digits = 2
 	if got := tb.format(3.14159).Text; got != "3.1" {
@@ -214,5 +217,17 @@ func TestEmptyTable(t *testing.T) {
 	}
 	if err := tb.SetFooter(); err != nil {
 		t.Error(err)
+	}
+}
+
+// BenchmarkDisplay1000Rows renders a 1,000-row, 4-column table as HTML and text.
+func BenchmarkDisplay1000Rows(b *testing.B) {
+	tb := New("name", "shape", "params", "trainable")
+	tb.Thousands = true
+	for i := range 1000 {
+		_ = tb.AddRow("layers.weight", "(768,768)", 589824+i, i%2 == 0)
+	}
+	for b.Loop() {
+		tb.Display()
 	}
 }
