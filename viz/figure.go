@@ -124,7 +124,7 @@ func (f *Figure) inches() (w, h float64) {
 			a, b := t.inches()
 			tw, th = math.Max(tw, a), math.Max(th, b)
 		}
-		return tw * float64(f.cols), th*float64(rows) + f.captionHeight()
+		return tw * float64(f.cols), th*float64(rows) + f.captionHeight() + f.gridTitleHeight()
 	}
 	w, h = f.opt.Width, f.opt.Height
 	if w <= 0 {
@@ -145,6 +145,23 @@ func (f *Figure) dpi() int {
 
 // captionLine is the height of one caption line in inches.
 const captionLine = 0.22
+
+// gridTitleHeight is the height of a grid's title band in inches.
+func (f *Figure) gridTitleHeight() float64 {
+	if f.tiles == nil || f.opt.Title == "" {
+		return 0
+	}
+	return 0.32
+}
+
+// SetTitle sets the figure's title: drawn above the plot, or above all the
+// tiles of a grid.
+func (f *Figure) SetTitle(title string) {
+	f.opt.Title = title
+	if f.plot != nil {
+		f.plot.Title.Text = title
+	}
+}
 
 func (f *Figure) captionHeight() float64 {
 	if len(f.notes) == 0 {
@@ -312,6 +329,13 @@ func (f *Figure) drawCaption(c draw.Canvas) draw.Canvas {
 // drawBody draws the chart or the grid of tiles on c.
 func (f *Figure) drawBody(c draw.Canvas) {
 	if f.tiles != nil {
+		if f.opt.Title != "" {
+			band := vg.Length(f.gridTitleHeight()) * vg.Inch
+			sty := textStyle(12.5, true)
+			sty.YAlign = draw.YCenter
+			c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y - band/2}, f.opt.Title)
+			c.Max.Y -= band
+		}
 		rows := (len(f.tiles) + f.cols - 1) / f.cols
 		w := (c.Max.X - c.Min.X) / vg.Length(f.cols)
 		h := (c.Max.Y - c.Min.Y) / vg.Length(rows)

@@ -26,6 +26,12 @@ type Series struct {
 	// Points marks each value with a dot as well as the line (for sparse
 	// series such as per-epoch evaluations).
 	Points bool
+	// Smooth overrides LineOptions.Smooth for this series: an EMA weight in
+	// (0, 1), or a negative value for no smoothing.
+	Smooth float64
+	// faint draws the series as a thin translucent line without a legend
+	// entry (the single runs behind a mean).
+	faint bool
 	// Colour picks the palette colour by index; 0 means the series' own
 	// position among those drawn, counting from 1 (so 1 is the first
 	// palette colour).
@@ -46,6 +52,11 @@ type LineOptions struct {
 func Lines(series []Series, opt LineOptions) (*Figure, error) {
 	if opt.Smooth < 0 || opt.Smooth >= 1 {
 		return nil, fmt.Errorf("viz.Lines: Smooth is %g, want a weight in [0, 1)", opt.Smooth)
+	}
+	for _, s := range series {
+		if s.Smooth >= 1 {
+			return nil, fmt.Errorf("viz.Lines: series %q has Smooth %g, want a weight below 1", s.Name, s.Smooth)
+		}
 	}
 	f := &Figure{opt: opt.Options, desc: fmt.Sprintf("line plot of %d series", len(series))}
 	p := newPlot(opt.Options, "x", "")
@@ -73,22 +84,33 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 			colour = Colour(s.Colour - 1)
 		}
 		ys := s.Y
-		if opt.Smooth > 0 {
+		smooth := opt.Smooth
+		if s.Smooth != 0 {
+			smooth = max(s.Smooth, 0)
+		}
+		if smooth > 0 {
 			raw, _ := finitePoints(xs, ys, opt.LogX, opt.LogY)
 			if len(raw) > 1 {
 				faint := mustLine(raw, withAlpha(colour, 0.25), 1, false)
 				p.Add(faint)
 			}
-			ys = EMA(ys, opt.Smooth)
+			ys = EMA(ys, smooth)
 		}
 		pts, skipped := finitePoints(xs, ys, opt.LogX, opt.LogY)
-		if note := skippedNote(skipped, fmt.Sprintf("%q", name), opt.LogX || opt.LogY); note != "" {
+		if note := skippedNote(skipped, fmt.Sprintf("%q", name), opt.LogX || opt.LogY); note != "" && !s.faint {
 			f.notes = append(f.notes, note)
 		}
 		if s.Band != nil {
 			if band := bandPolygon(xs, ys, s.Band, opt.Options, colour); band != nil {
 				p.Add(band)
 			}
+		}
+		if s.faint {
+			if len(pts) > 1 {
+				p.Add(mustLine(pts, withAlpha(colour, 0.3), 0.8, s.Dashed))
+			}
+			all = append(all, pts)
+			continue
 		}
 		var thumbs []plot.Thumbnailer
 		if len(pts) > 1 || len(pts) == 1 && !s.Points {
