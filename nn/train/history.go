@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/viz"
 )
 
 // History is the record of a training run: every step's loss, metrics and
@@ -55,6 +58,19 @@ type EvalRecord struct {
 	Step    int
 	Epoch   int
 	Metrics map[string]float64
+}
+
+// Display shows the history in a notebook as a figure — a panel per metric
+// with the smoothed train curve and the evaluation curve (see viz.History) —
+// with String's table as the text form.
+func (h *History) Display() display.Bundle {
+	return viz.HistoryBundle(h, viz.HistoryOptions{}, h.String())
+}
+
+// Plot draws the history with the given options: other metrics, per-epoch
+// means, a log scale, a size.
+func (h *History) Plot(opt viz.HistoryOptions) (*viz.Figure, error) {
+	return viz.History(h, opt)
 }
 
 // Len returns the number of steps recorded.
@@ -145,6 +161,28 @@ func (h *History) Names() []string {
 		}
 	}
 	return append([]string{"loss", "lr"}, sortedKeys(seen)...)
+}
+
+// EvalNames returns the names EvalSeries accepts: every metric seen in an
+// evaluation, sorted with "loss" first.
+func (h *History) EvalNames() []string {
+	seen := map[string]bool{}
+	for _, e := range h.Evals {
+		for k := range e.Metrics {
+			seen[k] = true
+		}
+	}
+	return lossFirst(seen)
+}
+
+// EpochNumbers returns the numbers of the completed epochs, for plotting
+// against EpochSeries.
+func (h *History) EpochNumbers() []int {
+	out := make([]int, len(h.Epochs))
+	for i, e := range h.Epochs {
+		out[i] = e.Epoch
+	}
+	return out
 }
 
 // Last returns the latest values in one map: "step", "epoch", "loss", "lr" and

@@ -33,6 +33,7 @@ import (
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/nn/optim"
 	"github.com/graftml/graft/tensor"
+	"github.com/graftml/graft/viz"
 )
 
 // DefaultBatchSize is the batch size used when Config.BatchSize is 0.
@@ -106,6 +107,12 @@ type Config struct {
 	ContinueOnNonFinite bool
 	// OnProgress, if set, is called after every step.
 	OnProgress func(p Progress)
+	// Live shows the run while it trains: in a notebook a progress bar
+	// (steps, rate, ETA, latest metrics) and a figure of the loss and
+	// evaluation metrics, each updated in place a few times a second at
+	// most and ending on the final state; in a terminal a progress line
+	// every few seconds.
+	Live bool
 }
 
 // Progress describes the run after a step, for live displays.
@@ -254,6 +261,8 @@ type runner struct {
 
 	lastCkpt int // step of the last checkpoint written or resumed from (-1: none)
 
+	live *viz.Tracker // the live display (Config.Live), or nil
+
 	// Snapshots taken at the start of each step, so a checkpoint written
 	// after a failed step saves the state before it.
 	randomStates map[string][]byte
@@ -393,6 +402,22 @@ func (r *runner) indices(i int) []int {
 }
 
 func (r *runner) run() (*History, error) {
+	if r.cfg.Live {
+		r.live = viz.NewTracker(viz.TrackerOptions{Total: r.total, Description: "training"})
+	}
+	hist, err := r.runSteps()
+	if r.live != nil {
+		if err != nil {
+			r.live.Fail(err)
+		} else {
+			r.live.Done()
+		}
+	}
+	return hist, err
+}
+
+// runSteps runs steps until the run is done, stopped or failed.
+func (r *runner) runSteps() (*History, error) {
 	r.start = time.Now()
 	if m := r.cfg.Model; m != nil {
 		nn.Train(m)
@@ -551,6 +576,9 @@ func (r *runner) doStep() error {
 	if evalErr != nil {
 		return r.fail(evalErr, false)
 	}
+	if r.live != nil {
+		r.showLive(rec, evalMetrics)
+	}
 	if c.OnProgress != nil {
 		elapsed := time.Since(r.start)
 		p := Progress{
@@ -573,6 +601,17 @@ func (r *runner) doStep() error {
 		}
 	}
 	return nil
+}
+
+// showLive hands a step and its evaluation to the live display.
+func (r *runner) showLive(rec StepRecord, eval map[string]float64) {
+	metrics := make(map[string]float64, len(rec.Metrics)+2)
+	maps.Copy(metrics, rec.Metrics)
+	metrics["loss"], metrics["lr"] = rec.Loss, rec.LR
+	_ = r.live.Log(rec.Step, metrics) // steps only increase here
+	if eval != nil {
+		r.live.LogEval(rec.Step, eval)
+	}
 }
 
 func stepName(c *Config) string {
