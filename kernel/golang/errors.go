@@ -20,6 +20,7 @@ const (
 	ErrInterrupted = "Interrupted"   // the user interrupted the cell
 	ErrOverflow    = "StackOverflow" // runaway recursion stopped before it crashed the kernel
 	ErrUsage       = "UsageError"    // a magic was misused
+	ErrReturned    = "error"         // the cell's trailing call returned a non-nil error
 )
 
 // anyPos matches a position of a compiled cell file inside a message.
@@ -64,6 +65,10 @@ func (in *Interpreter) cellError(r *run, e *stepErr) *kernel.CellError {
 	case "interrupt":
 		return &kernel.CellError{Name: ErrInterrupted, Value: "the cell was interrupted",
 			Traceback: []string{ErrInterrupted + ": the cell was stopped" + in.stmtSuffix(r)}}
+	case "error":
+		v := in.cleanPositions(r, e.err.Error())
+		return &kernel.CellError{Name: ErrReturned, Value: v,
+			Traceback: []string{ErrReturned + ": " + v, "", "cell", "\t" + in.stmtWhere(r)}}
 	case "overflow":
 		v := fmt.Sprintf("goroutine stacks grew past %d MB (runaway recursion?); the cell was stopped", maxStack>>20)
 		return &kernel.CellError{Name: ErrOverflow, Value: v,

@@ -93,6 +93,11 @@ func TestTrailingValues(t *testing.T) {
 		{code: "fmt.Println(\"printed\")", stdout: "printed\n"},
 		{code: "func nothing() {}\nnothing()"},
 		{code: "func pair() (int, error) { return 1, nil }\npair()"},
+		// A call returning a value and an error shows the value, or fails
+		// the cell with the error.
+		{code: "func made() ([]string, error) { return []string{\"a\"}, nil }\nmade()", result: []string{"[a]"}},
+		{code: "func broken() (*int, error) { return nil, fmt.Errorf(\"no luck with %d\", 7) }\nbroken()", err: ErrReturned, value: "no luck with 7"},
+		{code: "strconv.ParseFloat(\"2.5\", 64)", result: []string{"2.5"}},
 		// Statements and declarations show nothing.
 		{code: "y := 5"},
 		{code: "y++"},

@@ -75,8 +75,9 @@ type run struct {
 	goPanic  *panicInfo // the first panic of a goroutine the cell started
 	stmtLine [2]int     // cell lines of the top-level statement running
 
-	shown *display.Bundle // what _graftrt.Show rendered
-	ended atomic.Bool     // set when the cell ends, before ctx is cancelled
+	shown  *display.Bundle // what _graftrt.Show rendered
+	failed error           // the error _graftrt.ShowResult was handed
+	ended  atomic.Bool     // set when the cell ends, before ctx is cancelled
 
 	// drop lists compiled files that no later traceback can mention,
 	// forgotten when the cell ends.
@@ -275,20 +276,34 @@ func (in *Interpreter) runTrailing(r *run, fset *token.FileSet, info *fileInfo, 
 // statement computes stays for good.) ok is false when that does not
 // compile (x has no single value); serr is a failure to run.
 func (in *Interpreter) render(r *run, x ast.Expr) (b *display.Bundle, ok bool, serr *stepErr) {
-	block := &ast.BlockStmt{Lbrace: x.Pos(), Rbrace: x.End(), List: []ast.Stmt{callStmt(x.Pos(), "Show", x)}}
-	prog, err := in.compile(block)
-	if err != nil {
-		return nil, false, nil
+	prog, ok := in.compileShow(x, "Show")
+	if !ok {
+		// A call returning a value and an error: ShowResult shows the
+		// value or fails the cell with the error.
+		if prog, ok = in.compileShow(x, "ShowResult"); !ok {
+			return nil, false, nil
+		}
 	}
 	r.mu.Lock()
-	r.shown = nil
+	r.shown, r.failed = nil, nil
 	r.mu.Unlock()
 	if _, serr := in.execute(r, prog); serr != nil {
 		return nil, true, serr
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failed != nil {
+		return nil, true, &stepErr{kind: "error", err: r.failed}
+	}
 	return r.shown, true, nil
+}
+
+// compileShow compiles `_graftrt.NAME(x)`; ok is false when it does not
+// compile.
+func (in *Interpreter) compileShow(x ast.Expr, name string) (*interp.Program, bool) {
+	block := &ast.BlockStmt{Lbrace: x.Pos(), Rbrace: x.End(), List: []ast.Stmt{callStmt(x.Pos(), name, x)}}
+	prog, err := in.compile(block)
+	return prog, err == nil
 }
 
 // compileAndRun compiles n (a file or a block) and runs it. compiled is

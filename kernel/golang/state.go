@@ -368,20 +368,21 @@ func (in *Interpreter) takeTrace() []string {
 
 // rtExports is the runtime support package cells import as _graftrt.
 func (in *Interpreter) rtExports() interp.Exports {
-	render, show := reflect.ValueOf(display.Render), reflect.ValueOf(in.show)
+	render, show, showResult := reflect.ValueOf(display.Render), reflect.ValueOf(in.show), reflect.ValueOf(in.showResult)
 	// yaegi wraps an interpreted value passed to these as `any` so that its
 	// Display, Error or String method is seen.
 	shown := []reflect.Type{reflect.TypeFor[display.Displayer](), reflect.TypeFor[error](), reflect.TypeFor[fmt.Stringer]()}
 	return interp.Exports{
 		rtPath + "/cellrt": {
-			"Render":    render,
-			"Show":      show,
-			"At":        reflect.ValueOf(in.at),
-			"Recovered": reflect.ValueOf(in.recovered),
-			"GoPanic":   reflect.ValueOf(in.goPanic),
+			"Render":     render,
+			"Show":       show,
+			"ShowResult": showResult,
+			"At":         reflect.ValueOf(in.at),
+			"Recovered":  reflect.ValueOf(in.recovered),
+			"GoPanic":    reflect.ValueOf(in.goPanic),
 		},
 		ctxPath + "/cellctx": {"ctx": reflect.ValueOf(&in.cellCtx).Elem()},
-		".":                  {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{render: shown, show: shown})},
+		".":                  {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{render: shown, show: shown, showResult: shown})},
 		// time.Sleep wakes up when the cell is interrupted.
 		"time/time": {"Sleep": reflect.ValueOf(in.sleep)},
 	}
@@ -398,6 +399,20 @@ func (in *Interpreter) show(v any) {
 	if r := in.cur.Load(); r != nil {
 		r.mu.Lock()
 		r.shown = &b
+		r.mu.Unlock()
+	}
+}
+
+// showResult renders the value of a trailing call that returns a value and
+// an error, or, when the error is not nil, makes it the cell's error.
+func (in *Interpreter) showResult(v any, err error) {
+	if err == nil {
+		in.show(v)
+		return
+	}
+	if r := in.cur.Load(); r != nil {
+		r.mu.Lock()
+		r.failed = err
 		r.mu.Unlock()
 	}
 }

@@ -591,8 +591,10 @@ func (a *analyzer) rewriteInstances(c *checked) {
 	})
 }
 
-// trailingValue notes a trailing call without exactly one value (fmt.Println
-// has two): it is no Out[n].
+// trailingValue notes a trailing call without exactly one value: it is no
+// Out[n]. A call returning a value and an error is the exception (the value
+// is shown, or the error fails the cell), unless the value is an integer: a
+// byte count such as fmt.Println's is not worth showing.
 func (a *analyzer) trailingValue(c *checked) {
 	n := len(a.items)
 	if c == nil || n == 0 || a.items[n-1].kind != itExpr {
@@ -606,9 +608,19 @@ func (a *analyzer) trailingValue(c *checked) {
 	if !ok {
 		return
 	}
-	if tup, ok := tv.Type.(*types.Tuple); tv.IsVoid() || ok && tup.Len() != 1 {
+	if tup, ok := tv.Type.(*types.Tuple); tv.IsVoid() || ok && tup.Len() != 1 && !valueAndError(tup) {
 		a.items[n-1].kind = itStmt
 	}
+}
+
+// valueAndError reports whether results are (T, error) with T not an
+// integer.
+func valueAndError(results *types.Tuple) bool {
+	if results.Len() != 2 || !types.Identical(results.At(1).Type(), types.Universe.Lookup("error").Type()) {
+		return false
+	}
+	b, ok := results.At(0).Type().Underlying().(*types.Basic)
+	return !ok || b.Info()&types.IsInteger == 0
 }
 
 // makeDecls records the declarations of the names the cell defines, for
