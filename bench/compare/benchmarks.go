@@ -72,6 +72,11 @@ var benchmarks = []Benchmark{
 		Doc:  latencyDoc,
 		Run:  runLatency,
 	},
+	{
+		Name: "live",
+		Doc:  liveDoc,
+		Run:  runLive,
+	},
 }
 
 // lookup returns the registered benchmark called name.
