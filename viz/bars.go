@@ -526,13 +526,12 @@ func Histogram(values []Values, opt HistOptions) (*Figure, error) {
 	}
 	f.marks = len(drawn)
 	p.Y.Min = zero
+	if !opt.LogY {
+		p.Y.Max *= 1.08 // room above the highest bin
+	}
 	p.Y.Padding = 0
 	applyRanges(p, opt.Options)
-	pts := make([]plotter.XYs, len(drawn))
-	for i, r := range drawn {
-		pts[i] = plotter.XYs{{X: (r.x0 + r.x1) / 2, Y: r.y1}}
-	}
-	if err := placeLegend(p, opt.Options, pts); err != nil {
+	if err := placeLegend(p, opt.Options, barPoints(drawn, false, opt.LogY)); err != nil {
 		return nil, err
 	}
 	f.plot = p
