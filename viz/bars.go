@@ -105,10 +105,7 @@ func bars(fn string, labels []string, groups []BarGroup, colours []color.Color, 
 	// smallest value.
 	zero := 0.0
 	if log {
-		zero = 1
-		if !math.IsInf(smallest, 1) {
-			zero = math.Pow(10, math.Floor(math.Log10(smallest)))
-		}
+		zero = logBase(smallest)
 	}
 	var rs []rect
 	const span = 0.8 // width of the bars at one label
@@ -265,6 +262,16 @@ func valueGrid(p *plot.Plot, horizontal bool) {
 		g.Vertical, g.Horizontal = g.Horizontal, g.Vertical
 	}
 	p.Add(g)
+}
+
+// logBase is where bars start on a log axis: the power of ten below
+// smallest (1 when there is no positive value), so that every bar has a
+// length.
+func logBase(smallest float64) float64 {
+	if math.IsInf(smallest, 1) || !(smallest > 0) {
+		return 1
+	}
+	return math.Pow(10, math.Ceil(math.Log10(smallest))-1)
 }
 
 // barPoints stands for each bar with points along its length, so that
@@ -495,7 +502,7 @@ func Histogram(values []Values, opt HistOptions) (*Figure, error) {
 	}
 	zero := 0.0
 	if opt.LogY {
-		zero = math.Pow(10, math.Floor(math.Log10(smallest)))
+		zero = logBase(smallest)
 	}
 	alpha := 0.75
 	if len(values) > 1 {

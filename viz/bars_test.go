@@ -151,15 +151,16 @@ func TestBarsLogAxis(t *testing.T) {
 	}
 	img := requireNotBlank(t, f, 5)
 	at := dataPixel(t, f)
-	// Bars start at 10 (the power of ten at or below the smallest value):
-	// b's bar covers 100, a's bar ends at 10.
-	px, py := at(1, 100)
-	if got := rgb(img, px, py); !near(got, hexRGB(Colour(0)), 2) {
-		t.Errorf("b at 100: %v", got)
-	}
-	px, py = at(0, 20)
-	if got := rgb(img, px, py); near(got, hexRGB(Colour(0)), 2) {
-		t.Error("a's bar reaches 20")
+	// Bars start at 1, the power of ten below the smallest value 10: b's
+	// bar covers 100, a's bar covers 5 and ends at 10.
+	for _, c := range []struct {
+		x, y float64
+		in   bool
+	}{{1, 100, true}, {1, 1500, false}, {0, 5, true}, {0, 20, false}} {
+		px, py := at(c.x, c.y)
+		if got := rgb(img, px, py); near(got, hexRGB(Colour(0)), 2) != c.in {
+			t.Errorf("bar %g at %g: colour %v, want inside %v", c.x, c.y, got, c.in)
+		}
 	}
 }
 

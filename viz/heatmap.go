@@ -245,6 +245,13 @@ func scaleRange(data []float64, opt HeatmapOptions) (lo, hi float64, bad int) {
 	if opt.Max != nil {
 		hi = *opt.Max
 	}
+	if lo == hi { // one value: the middle of the scale
+		if lo == 0 {
+			return 0, 1, bad
+		}
+		a := math.Abs(lo) / 2
+		lo, hi = lo-a, hi+a
+	}
 	return lo, hi, bad
 }
 

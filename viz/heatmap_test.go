@@ -415,3 +415,45 @@ func TestLuminance(t *testing.T) {
 		}
 	}
 }
+
+// TestDegenerateInputsStillDraw renders inputs with no spread or nothing
+// finite: each is a figure, never a gonum range panic.
+func TestDegenerateInputsStillDraw(t *testing.T) {
+	nan := float32(math.NaN())
+	var figs []*Figure
+	add := func(f *Figure, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		figs = append(figs, f)
+	}
+	for _, m := range []*tensor.Tensor{tensor.New([]float32{3}, 1, 1), tensor.New([]float32{2, 2, 2, 2}, 2, 2), tensor.New([]float32{nan, nan}, 1, 2), tensor.Zeros(0, 3)} {
+		for _, cm := range []string{"", "diverging"} {
+			add(Heatmap(m, HeatmapOptions{Colormap: cm, Values: true}))
+		}
+	}
+	add(Confusion(nil, nil, []string{"a", "b"}, HeatmapOptions{}))
+	add(Bars([]string{"a"}, []BarGroup{{Values: []float64{math.NaN()}}}, BarOptions{Log: true}))
+	add(Scatter(tensor.New([]float32{-1, 1, 2, 3}, 2, 2), ScatterOptions{Options: Options{LogX: true}}))
+	add(DecisionRegions(linearClassifier(1, 0), RegionOptions{Source: tensor.New([]float32{1, 1}, 1, 2)}))
+	add(Histogram([]Values{{Data: []float64{5}}}, HistOptions{Options: Options{LogY: true}}))
+	add(Histogram([]Values{{Data: []float64{5, 5, 5}}}, HistOptions{}))
+	for i, f := range figs {
+		if _, err := f.PNG(); err != nil {
+			t.Errorf("figure %d (%s): %v", i, f, err)
+			continue
+		}
+		requireNotBlank(t, f, 2)
+	}
+	// A matrix of one value is drawn in the middle colour.
+	f := figs[2]
+	img := decodePNG(t, f)
+	x, y := dataPixel(t, f)(0.5, 0.5)
+	if got, want := rgb(img, x, y), hexRGB(viridis.at(0.5)); !near(got, want, 2) {
+		t.Errorf("constant matrix drawn %v, want the middle colour %v", got, want)
+	}
+	if figs[8].opt.Title != "confusion matrix, accuracy n/a" {
+		t.Errorf("title %q", figs[8].opt.Title)
+	}
+}
