@@ -1,13 +1,16 @@
 package viz
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/graftml/graft/tensor"
+	"github.com/graftml/graft/viz/project"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -94,6 +97,128 @@ func Scatter(points *tensor.Tensor, opt ScatterOptions) (*Figure, error) {
 	}
 	f.plot = p
 	return f, nil
+}
+
+// EmbeddingOptions are the settings of Embedding.
+type EmbeddingOptions struct {
+	ScatterOptions
+	// Method projects the embeddings to 2-D: "pca" ("", principal
+	// components), "tsne" (t-SNE) or "none" (the embeddings are already
+	// (N,2)).
+	Method string
+	// TSNE holds t-SNE's settings (its Dims is always 2).
+	TSNE project.TSNEOptions
+	// Context stops a long t-SNE run when it is done (nil: never).
+	Context context.Context
+}
+
+// Embedding projects (N,D) embeddings, such as a model's features for a
+// batch of source and target examples, to 2-D by PCA or t-SNE and draws
+// them as Scatter does. Rows with a non-finite value are left out of the
+// projection and counted in the caption. Without a title, the title names
+// the method.
+func Embedding(x *tensor.Tensor, opt EmbeddingOptions) (*Figure, error) {
+	const fn = "viz.Embedding"
+	if x == nil {
+		return nil, fmt.Errorf("%s: embeddings are nil", fn)
+	}
+	if x.Dims() != 2 {
+		return nil, fmt.Errorf("%s: embeddings have shape %s, want (N,D)", fn, tensor.FormatShape(x.Shape()))
+	}
+	n, d := x.Dim(0), x.Dim(1)
+	ids := pointLayer{xs: make([]float64, n), classes: opt.Labels, domains: opt.Domains}
+	if err := ids.check(fn, opt.ClassNames, opt.DomainNames); err != nil {
+		return nil, err
+	}
+	method := strings.ToLower(strings.TrimSpace(opt.Method))
+	switch method {
+	case "", "pca":
+		method = "pca"
+	case "tsne", "t-sne":
+		method = "tsne"
+	case "none":
+		if d != 2 {
+			return nil, fmt.Errorf("%s: Method \"none\" draws (N,2) embeddings as they are; these have shape %s", fn, tensor.FormatShape(x.Shape()))
+		}
+	default:
+		return nil, fmt.Errorf("%s: Method %q is not one of pca, tsne, none", fn, opt.Method)
+	}
+	// Keep the finite rows, and their labels and domains.
+	data := x.Data()
+	var keep []int
+	for i := range n {
+		ok := true
+		for _, v := range data[i*d : (i+1)*d] {
+			ok = ok && finite(float64(v))
+		}
+		if ok {
+			keep = append(keep, i)
+		}
+	}
+	sopt := opt.ScatterOptions
+	if len(keep) < n {
+		x = x.IndexSelect(0, keep)
+		sopt.Labels, sopt.Domains = pick(opt.Labels, keep), pick(opt.Domains, keep)
+	}
+	what := fmt.Sprintf("%d points (%d-D)", len(keep), d)
+	var pts *tensor.Tensor
+	switch method {
+	case "pca":
+		fit, err := project.FitPCA(x, 2)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", fn, err)
+		}
+		if pts, err = fit.Transform(x); err != nil {
+			return nil, fmt.Errorf("%s: %v", fn, err)
+		}
+		ratio := fit.ExplainedVarianceRatio()
+		sopt.XLabel = firstNonEmpty(sopt.XLabel, fmt.Sprintf("PC 1 (%.0f%% of variance)", 100*ratio[0]))
+		sopt.YLabel = firstNonEmpty(sopt.YLabel, fmt.Sprintf("PC 2 (%.0f%% of variance)", 100*ratio[1]))
+		sopt.Title = firstNonEmpty(sopt.Title, "PCA of "+what)
+	case "tsne":
+		ctx := opt.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		topt := opt.TSNE
+		topt.Dims = 2
+		var err error
+		if pts, err = project.TSNE(ctx, x, topt); err != nil {
+			return nil, fmt.Errorf("%s: %w", fn, err)
+		}
+		sopt.XLabel = firstNonEmpty(sopt.XLabel, "t-SNE 1")
+		sopt.YLabel = firstNonEmpty(sopt.YLabel, "t-SNE 2")
+		sopt.Title = firstNonEmpty(sopt.Title, "t-SNE of "+what)
+	default:
+		pts = x
+	}
+	f, err := Scatter(pts, sopt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, strings.TrimPrefix(err.Error(), "viz.Scatter: "))
+	}
+	if skipped := n - len(keep); skipped > 0 {
+		s := "s"
+		if skipped == 1 {
+			s = ""
+		}
+		f.notes = append([]string{fmt.Sprintf("%d embedding%s with non-finite values left out", skipped, s)}, f.notes...)
+	}
+	if method != "none" {
+		f.desc = fmt.Sprintf("%s scatter of %d points", map[string]string{"pca": "PCA", "tsne": "t-SNE"}[method], f.marks)
+	}
+	return f, nil
+}
+
+// pick returns ids at the indices keep, or nil for nil ids.
+func pick(ids []int, keep []int) []int {
+	if ids == nil {
+		return nil
+	}
+	out := make([]int, len(keep))
+	for i, k := range keep {
+		out[i] = ids[k]
+	}
+	return out
 }
 
 // pointColumns checks that t is an (N,2) tensor and returns its columns.

@@ -1,7 +1,9 @@
 package viz
 
 import (
+	"context"
 	"encoding/xml"
+	"errors"
 	"image"
 	"io"
 	"math"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/graftml/graft/tensor"
+	"github.com/graftml/graft/viz/project"
 )
 
 // svgPath is one <path> element of an SVG: its data and style.
@@ -276,5 +279,105 @@ func requireEscaped(t *testing.T, f *Figure, text string, n int) {
 	}
 	if got != n {
 		t.Errorf("%d SVG texts read %q, want %d", got, text, n)
+	}
+}
+
+func TestEmbeddingByPCA(t *testing.T) {
+	// Four points on a plane of 4-D space: variance 6 along the first
+	// axis, 2/3 along the second, so 90% and 10% of the variance; one
+	// more row is NaN and left out with its label.
+	nan := float32(math.NaN())
+	x := tensor.New([]float32{
+		3, 0, 0, 0,
+		-3, 0, 0, 0,
+		nan, 1, 1, 1,
+		0, 1, 0, 0,
+		0, -1, 0, 0,
+	}, 5, 4)
+	f, err := Embedding(x, EmbeddingOptions{ScatterOptions: ScatterOptions{Labels: []int{0, 0, 5, 1, 1}, Domains: []int{0, 1, 0, 0, 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Marks() != 4 {
+		t.Errorf("Marks %d, want 4", f.Marks())
+	}
+	if f.opt.Title != "PCA of 4 points (4-D)" {
+		t.Errorf("title %q", f.opt.Title)
+	}
+	if p := f.plot; p.X.Label.Text != "PC 1 (90% of variance)" || p.Y.Label.Text != "PC 2 (10% of variance)" {
+		t.Errorf("axis labels %q, %q", p.X.Label.Text, p.Y.Label.Text)
+	}
+	if n := f.Notes(); len(n) != 1 || n[0] != "1 embedding with non-finite values left out" {
+		t.Errorf("notes %q", n)
+	}
+	requireNotBlank(t, f, 10)
+	_, svg := svgElements(t, f)
+	texts := strings.Join(svgTexts(t, svg), "|")
+	if strings.Contains(texts, "class 5") || !strings.Contains(texts, "class 1") {
+		t.Errorf("legend %q: want classes 0 and 1 only (class 5 was the NaN row's)", texts)
+	}
+	// The first axis separates ±3 (class 0) from the points at 0.
+	xs := f.plot.X
+	if xs.Min > -2.9 || xs.Max < 2.9 {
+		t.Errorf("PC 1 spans %g..%g, want about -3..3", xs.Min, xs.Max)
+	}
+	if got := f.String(); !strings.HasPrefix(got, `<PCA scatter of 4 points "PCA of 4 points (4-D)"`) {
+		t.Errorf("text %q", got)
+	}
+}
+
+func TestEmbeddingByTSNE(t *testing.T) {
+	// Three tight clusters of ten points in 4-D.
+	n := 30
+	data := make([]float32, 4*n)
+	labels := make([]int, n)
+	for i := range n {
+		labels[i] = i % 3
+		for j := range 4 {
+			data[4*i+j] = float32(10*labels[i]*(j%2)) + 0.1*float32(math.Sin(float64(7*i+j)))
+		}
+	}
+	f, err := Embedding(tensor.New(data, n, 4), EmbeddingOptions{Method: "tsne", ScatterOptions: ScatterOptions{Labels: labels, ClassNames: []string{"a", "b", "c"}},
+		TSNE: project.TSNEOptions{Perplexity: 5, Iterations: 1000, Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Marks() != n || f.opt.Title != "t-SNE of 30 points (4-D)" || f.plot.X.Label.Text != "t-SNE 1" || f.plot.Y.Label.Text != "t-SNE 2" {
+		t.Errorf("marks %d, title %q, labels %q %q", f.Marks(), f.opt.Title, f.plot.X.Label.Text, f.plot.Y.Label.Text)
+	}
+	requireNotBlank(t, f, 10)
+	saveArtifact(t, f, "embedding-tsne")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Embedding(tensor.New(data, n, 4), EmbeddingOptions{Method: "tsne", Context: ctx, TSNE: project.TSNEOptions{Perplexity: 5}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want one wrapping context.Canceled", err)
+	}
+}
+
+func TestEmbeddingErrors(t *testing.T) {
+	x := tensor.New(make([]float32, 20), 4, 5)
+	cases := []struct {
+		x    *tensor.Tensor
+		opt  EmbeddingOptions
+		want string
+	}{
+		{nil, EmbeddingOptions{}, "viz.Embedding: embeddings are nil"},
+		{tensor.New(make([]float32, 8), 2, 2, 2), EmbeddingOptions{}, "viz.Embedding: embeddings have shape (2,2,2), want (N,D)"},
+		{x, EmbeddingOptions{Method: "umap"}, `viz.Embedding: Method "umap" is not one of pca, tsne, none`},
+		{x, EmbeddingOptions{Method: "none"}, `viz.Embedding: Method "none" draws (N,2) embeddings as they are; these have shape (4,5)`},
+		{x, EmbeddingOptions{ScatterOptions: ScatterOptions{Labels: []int{0, 1, 2}}}, "viz.Embedding: 3 labels for 4 points"},
+		{x, EmbeddingOptions{ScatterOptions: ScatterOptions{Domains: []int{0, 1, -1, 0}}}, "viz.Embedding: domains[2] is -1, want 0 or more"},
+	}
+	for _, c := range cases {
+		if _, err := Embedding(c.x, c.opt); err == nil || err.Error() != c.want {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+	// "none" draws 2-D embeddings as they are.
+	f, err := Embedding(tensor.New([]float32{0, 0, 1, 2}, 2, 2), EmbeddingOptions{Method: "none"})
+	if err != nil || f.Marks() != 2 || f.opt.Title != "" {
+		t.Errorf("none: %v, marks %v", err, f)
 	}
 }
