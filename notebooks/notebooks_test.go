@@ -1,7 +1,13 @@
 package notebooks
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"image/png"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -93,8 +99,54 @@ func outputText(t *testing.T, nb *notebook.Notebook) string {
 						b.WriteString(s + "\n")
 					}
 				}
+				b.WriteString(imageText(t, i, o.Data))
 			}
 		}
+	}
+	return b.String()
+}
+
+// imageText describes the images of an output as "[png WxH]" and "[svg]"
+// lines, failing the test on a PNG that does not decode or is blank (one
+// colour) and on SVG that is not well-formed XML.
+func imageText(t *testing.T, cell int, data map[string]any) string {
+	t.Helper()
+	var b strings.Builder
+	if enc, ok := data["image/png"].(string); ok {
+		raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(enc), ""))
+		if err != nil {
+			t.Errorf("cell %d: image/png is not base64: %v", cell, err)
+		}
+		img, err := png.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Errorf("cell %d: image/png does not decode: %v", cell, err)
+		} else {
+			bounds := img.Bounds()
+			first, blank := img.At(bounds.Min.X, bounds.Min.Y), true
+			for y := bounds.Min.Y; y < bounds.Max.Y && blank; y += 3 {
+				for x := bounds.Min.X; x < bounds.Max.X && blank; x += 3 {
+					blank = img.At(x, y) == first
+				}
+			}
+			if blank {
+				t.Errorf("cell %d: image/png is blank", cell)
+			}
+			fmt.Fprintf(&b, "[png %dx%d]\n", bounds.Dx(), bounds.Dy())
+		}
+	}
+	if svg, ok := data["image/svg+xml"].(string); ok {
+		dec := xml.NewDecoder(strings.NewReader(svg))
+		for {
+			_, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Errorf("cell %d: image/svg+xml is not well-formed: %v", cell, err)
+				break
+			}
+		}
+		b.WriteString("[svg]\n")
 	}
 	return b.String()
 }

@@ -25,11 +25,7 @@ func dataPixel(t *testing.T, f *Figure) func(x, y float64) (int, int) {
 	w, h := f.inches()
 	dpi := float64(f.dpi())
 	c := draw.New(vgimg.NewWith(vgimg.UseWH(vg.Length(w)*vg.Inch, vg.Length(h)*vg.Inch), vgimg.UseDPI(f.dpi())))
-	body := f.drawCaption(c)
-	if f.side != nil {
-		body.Max.X -= f.sideW
-	}
-	da := f.plot.DataCanvas(body)
+	da := f.plot.DataCanvas(f.chartArea(f.drawCaption(c)))
 	trX, trY := f.plot.Transforms(&da)
 	_, hp := f.Size()
 	return func(x, y float64) (int, int) {
