@@ -13,6 +13,7 @@ func init() {
 	Symbols["github.com/graftml/graft/display/display"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Clear":        reflect.ValueOf(display.Clear),
+		"HasFrontend":  reflect.ValueOf(display.HasFrontend),
 		"JSON":         reflect.ValueOf(display.JSON),
 		"MIMEHTML":     reflect.ValueOf(constant.MakeFromLiteral("\"text/html\"", token.STRING, 0)),
 		"MIMEJPEG":     reflect.ValueOf(constant.MakeFromLiteral("\"image/jpeg\"", token.STRING, 0)),

@@ -64,6 +64,7 @@ func init() {
 		"SnakeCase":                  reflect.ValueOf(nn.SnakeCase),
 		"StateDict":                  reflect.ValueOf(nn.StateDict),
 		"Sum":                        reflect.ValueOf(nn.Sum),
+		"Summary":                    reflect.ValueOf(nn.Summary),
 		"Train":                      reflect.ValueOf(nn.Train),
 		"TrainableParameters":        reflect.ValueOf(nn.TrainableParameters),
 		"Unfreeze":                   reflect.ValueOf(nn.Unfreeze),
@@ -75,6 +76,7 @@ func init() {
 
 		// type definitions
 		"Activation":              reflect.ValueOf((*nn.Activation)(nil)),
+		"Adapter":                 reflect.ValueOf((*nn.Adapter)(nil)),
 		"AdaptiveAvgPool2d":       reflect.ValueOf((*nn.AdaptiveAvgPool2d)(nil)),
 		"AvgPool2d":               reflect.ValueOf((*nn.AvgPool2d)(nil)),
 		"BatchNorm":               reflect.ValueOf((*nn.BatchNorm)(nil)),
@@ -87,10 +89,13 @@ func init() {
 		"LayerNorm":               reflect.ValueOf((*nn.LayerNorm)(nil)),
 		"Linear":                  reflect.ValueOf((*nn.Linear)(nil)),
 		"MaxPool2d":               reflect.ValueOf((*nn.MaxPool2d)(nil)),
+		"ModelSummary":            reflect.ValueOf((*nn.ModelSummary)(nil)),
 		"Module":                  reflect.ValueOf((*nn.Module)(nil)),
+		"ModuleCount":             reflect.ValueOf((*nn.ModuleCount)(nil)),
 		"MultiheadAttention":      reflect.ValueOf((*nn.MultiheadAttention)(nil)),
 		"NamedModule":             reflect.ValueOf((*nn.NamedModule)(nil)),
 		"NamedTensor":             reflect.ValueOf((*nn.NamedTensor)(nil)),
+		"ParamInfo":               reflect.ValueOf((*nn.ParamInfo)(nil)),
 		"Reduction":               reflect.ValueOf((*nn.Reduction)(nil)),
 		"Sequential":              reflect.ValueOf((*nn.Sequential)(nil)),
 		"Stochastic":              reflect.ValueOf((*nn.Stochastic)(nil)),
@@ -101,11 +106,22 @@ func init() {
 		"TransformerEncoderLayer": reflect.ValueOf((*nn.TransformerEncoderLayer)(nil)),
 
 		// interface wrapper definitions
+		"_Adapter":    reflect.ValueOf((*_github_com_graftml_graft_nn_Adapter)(nil)),
 		"_Layer":      reflect.ValueOf((*_github_com_graftml_graft_nn_Layer)(nil)),
 		"_Module":     reflect.ValueOf((*_github_com_graftml_graft_nn_Module)(nil)),
 		"_Stochastic": reflect.ValueOf((*_github_com_graftml_graft_nn_Stochastic)(nil)),
 		"_Trainer":    reflect.ValueOf((*_github_com_graftml_graft_nn_Trainer)(nil)),
 	}
+}
+
+// _github_com_graftml_graft_nn_Adapter is an interface wrapper for Adapter type
+type _github_com_graftml_graft_nn_Adapter struct {
+	IValue       interface{}
+	WAdapterName func(param string) string
+}
+
+func (W _github_com_graftml_graft_nn_Adapter) AdapterName(param string) string {
+	return W.WAdapterName(param)
 }
 
 // _github_com_graftml_graft_nn_Layer is an interface wrapper for Layer type

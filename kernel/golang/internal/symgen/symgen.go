@@ -55,6 +55,10 @@ var Graft = Set{
 		Module + "/safetensors",
 		Module + "/tensor",
 		Module + "/tensor/gemm",
+		Module + "/viz",
+		Module + "/viz/progress",
+		Module + "/viz/project",
+		Module + "/viz/table",
 	},
 }
 
