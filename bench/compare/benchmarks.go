@@ -77,6 +77,13 @@ var benchmarks = []Benchmark{
 		Doc:  liveDoc,
 		Run:  runLive,
 	},
+	{
+		Name:  "tsne",
+		Doc:   tsneDoc,
+		Steps: 1,
+		Graft: graftTSNE,
+		Run:   runTSNE,
+	},
 }
 
 // lookup returns the registered benchmark called name.
