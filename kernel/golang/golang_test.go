@@ -678,6 +678,16 @@ func TestGoTheWayPeopleWriteIt(t *testing.T) {
 		{code: "func Map[T, U any](xs []T, f func(T) U) []U {\n\tvar out []U\n\tfor _, x := range xs {\n\t\tout = append(out, f(x))\n\t}\n\treturn out\n}\nMap([]int{1, 2}, func(x int) string { return fmt.Sprint(x * 10) })", result: []string{"[10 20]"}},
 		{code: "m := map[string]int{\"a\": 1}\nclear(m)\nlen(m)", result: []string{"0"}},
 		{code: "slices.Sorted(maps.Keys(map[string]int{\"b\": 1, \"a\": 2}))", result: []string{"[a b]"}},
+		// ctx passed on inside a block, as a training loop over seeds does
+		// (a dot-imported ctx was "undefined" there).
+		{code: "for seed := 1; seed <= 2; seed++ {\n\tc, cancel := context.WithCancel(ctx)\n\tcancel()\n\tfmt.Println(seed, c.Err(), ctx.Err())\n}",
+			stdout: "1 context canceled <nil>\n2 context canceled <nil>\n"},
+		{code: "fmt.Sprint(ctx)", result: []string{`"ctx (the running cell's context)"`}},
+		// Several values defined from one call, assertion or receive in a
+		// block of the top level (yaegi alone reports "undefined: n").
+		{code: "total := 0\nfor _, s := range []string{\"4\", \"x\"} {\n\tn, err := strconv.Atoi(s)\n\tif err != nil {\n\t\tfmt.Println(\"skip\", s)\n\t\tcontinue\n\t}\n\ttotal += n\n}\ntotal",
+			stdout: "skip x\n", result: []string{"4"}},
+		{code: "var box any = 2.5\nif true {\n\tv, ok := box.(float64)\n\tfmt.Println(v, ok)\n}", stdout: "2.5 true\n"},
 	})
 }
 

@@ -1,6 +1,7 @@
 package golang
 
 import (
+	"context"
 	"fmt"
 	"go/ast"
 	"go/printer"
@@ -23,15 +24,13 @@ import (
 const rtPath = "graft.internal/cellrt"
 
 // prelude is evaluated once per interpreter: the runtime support package and
-// the predeclared ctx.
+// the predeclared ctx. ctx is an interpreted global rather than a symbol of a
+// dot-imported package: yaegi v0.16.1 cannot resolve a dot-imported variable
+// on the right of a := inside a block ("undefined: ctx").
 var prelude = []string{
 	`import _graftrt "` + rtPath + `"`,
-	`import . "` + ctxPath + `"`,
+	`var ctx = _graftrt.CellContext()`,
 }
-
-// ctxPath is the package that declares the cells' ctx; its only symbol is
-// imported into the cells' scope.
-const ctxPath = "graft.internal/cellctx"
 
 // state is what the kernel knows about the names cells have declared; it is
 // read by Complete, Inspect and %who while a cell may be running.
@@ -374,15 +373,15 @@ func (in *Interpreter) rtExports() interp.Exports {
 	shown := []reflect.Type{reflect.TypeFor[display.Displayer](), reflect.TypeFor[error](), reflect.TypeFor[fmt.Stringer]()}
 	return interp.Exports{
 		rtPath + "/cellrt": {
-			"Render":     render,
-			"Show":       show,
-			"ShowResult": showResult,
-			"At":         reflect.ValueOf(in.at),
-			"Recovered":  reflect.ValueOf(in.recovered),
-			"GoPanic":    reflect.ValueOf(in.goPanic),
+			"Render":      render,
+			"Show":        show,
+			"ShowResult":  showResult,
+			"At":          reflect.ValueOf(in.at),
+			"Recovered":   reflect.ValueOf(in.recovered),
+			"GoPanic":     reflect.ValueOf(in.goPanic),
+			"CellContext": reflect.ValueOf(func() context.Context { return cellContext{in} }),
 		},
-		ctxPath + "/cellctx": {"ctx": reflect.ValueOf(&in.cellCtx).Elem()},
-		".":                  {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{render: shown, show: shown, showResult: shown})},
+		".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{render: shown, show: shown, showResult: shown})},
 		// time.Sleep wakes up when the cell is interrupted.
 		"time/time": {"Sleep": reflect.ValueOf(in.sleep)},
 	}
@@ -402,6 +401,31 @@ func (in *Interpreter) show(v any) {
 		r.mu.Unlock()
 	}
 }
+
+// cellContext is the ctx cells see: it stands for the context of whichever
+// cell is running when it is asked, so one value serves every cell.
+type cellContext struct{ in *Interpreter }
+
+func (c cellContext) current() context.Context {
+	c.in.ctxMu.Lock()
+	defer c.in.ctxMu.Unlock()
+	return c.in.cellCtx
+}
+
+// Deadline implements context.Context.
+func (c cellContext) Deadline() (time.Time, bool) { return c.current().Deadline() }
+
+// Done implements context.Context.
+func (c cellContext) Done() <-chan struct{} { return c.current().Done() }
+
+// Err implements context.Context.
+func (c cellContext) Err() error { return c.current().Err() }
+
+// Value implements context.Context.
+func (c cellContext) Value(key any) any { return c.current().Value(key) }
+
+// String names the context in printed values.
+func (c cellContext) String() string { return "ctx (the running cell's context)" }
 
 // showResult renders the value of a trailing call that returns a value and
 // an error, or, when the error is not nil, makes it the cell's error.

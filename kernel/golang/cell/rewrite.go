@@ -29,6 +29,7 @@ func (a *analyzer) rewrite() error {
 		return err
 	}
 	a.rewriteLoopVars()
+	a.rewriteBlockDefines()
 	a.rewriteMinMax(c)
 	a.rewriteHelpers(c)
 	a.rewriteInstances(c)
@@ -1060,4 +1061,58 @@ func (a *analyzer) rewriteLoopVars() {
 		a.addEdit(body.Lbrace+1, body.Lbrace+1, " "+strings.Join(names, ", ")+" := "+strings.Join(fresh, ", ")+";")
 		return true
 	})
+}
+
+// rewriteBlockDefines runs a top-level compound statement (a for loop, an
+// if, a block …) inside `func() { … }()` when a block of it defines several
+// variables from one call, type assertion or receive (`h, err :=
+// train.Run(…)`): yaegi v0.16.1 compiles such a define in a block of a
+// script's top level as if its variables did not exist ("undefined: h"),
+// and inside a function correctly. A statement that returns, defers or uses
+// goto outside its own function literals keeps its meaning only at the top
+// level, so it is left alone.
+func (a *analyzer) rewriteBlockDefines() {
+	for _, it := range a.items {
+		st, ok := it.node.(ast.Stmt)
+		if it.kind != itStmt || !ok {
+			continue
+		}
+		switch st.(type) {
+		case *ast.BlockStmt, *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.LabeledStmt:
+		default:
+			continue
+		}
+		multi, unsafe := false, false
+		ast.Inspect(st, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt, *ast.DeferStmt:
+				unsafe = true
+			case *ast.BranchStmt:
+				unsafe = unsafe || n.Tok == token.GOTO
+			case *ast.AssignStmt:
+				multi = multi || n.Tok == token.DEFINE && len(n.Lhs) > 1 && len(n.Rhs) == 1 && multiValue(n.Rhs[0])
+			case *ast.ValueSpec:
+				multi = multi || len(n.Names) > 1 && len(n.Values) == 1 && multiValue(n.Values[0])
+			}
+			return true
+		})
+		if multi && !unsafe {
+			a.addEdit(st.Pos(), st.Pos(), "func() { ")
+			a.addEdit(st.End(), st.End(), " }()")
+		}
+	}
+}
+
+// multiValue reports whether e can give a define several values: a call,
+// a type assertion or a receive.
+func multiValue(e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.CallExpr, *ast.TypeAssertExpr:
+		return true
+	case *ast.UnaryExpr:
+		return e.Op == token.ARROW
+	}
+	return false
 }
