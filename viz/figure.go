@@ -261,8 +261,19 @@ func (f *Figure) SVG() (string, error) {
 	if _, err := c.WriteTo(&buf); err != nil {
 		return "", err
 	}
-	return strings.ReplaceAll(buf.String(), "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"), nil
+	return svgFixes.Replace(buf.String()), nil
 }
+
+// svgFixes adjusts gonum's SVG for browsers: fallback fonts for machines
+// without Liberation Sans, and embedded images (heatmap cells, decision
+// regions) stretched to the box they are drawn in, as the PNG backend does,
+// instead of centred at their own aspect ratio, and labelled with the PNG
+// type their data has.
+var svgFixes = strings.NewReplacer(
+	"font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;",
+	"<image ", `<image preserveAspectRatio="none" `,
+	"data:image/jpg;base64,iVBOR", "data:image/png;base64,iVBOR",
+)
 
 // Save writes the figure to path as PNG or SVG, chosen by the extension.
 func (f *Figure) Save(path string) error {

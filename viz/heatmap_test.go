@@ -163,12 +163,16 @@ func TestHeatmapLargeIsOneImageWithTheSameLayout(t *testing.T) {
 			t.Errorf("row %d at pixel (%d,%d) is %v, want %v", r, x, y, got, want)
 		}
 	}
-	counts, _ := svgElements(t, f)
+	counts, svg := svgElements(t, f)
 	if counts["image"] != 1 {
 		t.Errorf("SVG has %d images, want the cells as 1", counts["image"])
 	}
+	// Browsers keep an image's aspect ratio unless told otherwise: the
+	// 70x70 cells must fill the non-square data area as in the PNG.
+	if !strings.Contains(svg, `<image preserveAspectRatio="none" `) || !strings.Contains(svg, "data:image/png;base64,") {
+		t.Error("the SVG's cell image is not stretched to its box or not labelled PNG")
+	}
 	// Only every k-th index is written on the axes.
-	_, svg := svgElements(t, f)
 	texts := svgTexts(t, svg)
 	if len(texts) > 40 {
 		t.Errorf("%d tick labels for 70 rows and columns: not thinned", len(texts))

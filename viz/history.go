@@ -158,7 +158,10 @@ func historySeries(h TrainingHistory, metric string, opt HistoryOptions) []Serie
 			out = append(out, Series{Name: "train", X: epochs, Y: ys, Points: true, Colour: 1})
 		}
 		if ys := h.EpochSeries("eval_" + metric); anyFinite(ys) {
-			out = append(out, Series{Name: "eval", X: epochs, Y: ys, Points: true, Dashed: true, Colour: 2})
+			// Epochs without an evaluation at their end have none to
+			// show: left out, not counted as skipped values.
+			xs, ys := presentOnly(epochs, ys)
+			out = append(out, Series{Name: "eval", X: xs, Y: ys, Points: true, Dashed: true, Colour: 2})
 		}
 		return out
 	}
@@ -174,6 +177,17 @@ func historySeries(h TrainingHistory, metric string, opt HistoryOptions) []Serie
 		out = append(out, Series{Name: "eval", X: floats(h.EvalSteps()), Y: ys, Points: true, Dashed: true, Smooth: -1, Colour: 2})
 	}
 	return out
+}
+
+// presentOnly keeps the points whose value is not NaN.
+func presentOnly(xs, ys []float64) ([]float64, []float64) {
+	var ox, oy []float64
+	for i, y := range ys {
+		if !math.IsNaN(y) {
+			ox, oy = append(ox, xs[i]), append(oy, y)
+		}
+	}
+	return ox, oy
 }
 
 // autoSmooth is an EMA weight averaging over about a fiftieth of n values;

@@ -111,6 +111,17 @@ func TestHistoryDrawsAPanelPerMetric(t *testing.T) {
 		t.Errorf("one metric per epoch: tiles %v title %q x %q", one.tiles != nil, one.opt.Title, one.plot.X.Label.Text)
 	}
 	requireNotBlank(t, one, 10)
+
+	// An epoch without an evaluation is absent, not a skipped value.
+	sparse := newFakeHistory(60, 0.02, 0.1)
+	sparse.epochMeans["eval_loss"][1] = math.NaN()
+	f, err = History(sparse, HistoryOptions{Metrics: []string{"loss"}, PerEpoch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Notes()) != 0 || f.Marks() != 2 {
+		t.Errorf("sparse per-epoch evaluations: notes %q, %d series", f.Notes(), f.Marks())
+	}
 }
 
 func titles(f *Figure) []string {
