@@ -104,10 +104,10 @@ func Confusion(pred, truth []int, classes []string, opt HeatmapOptions) (*Figure
 	}
 	acc := "accuracy n/a"
 	if len(pred) > 0 {
-		acc = fmt.Sprintf("accuracy %.1f%% (%d of %d)", 100*float64(correct)/float64(len(pred)), correct, len(pred))
+		acc = fmt.Sprintf("accuracy %.1f%% (%d/%d)", 100*float64(correct)/float64(len(pred)), correct, len(pred))
 	}
 	if opt.Title == "" {
-		opt.Title = "confusion matrix, " + acc
+		opt.Title = "confusion: " + acc
 	} else {
 		opt.Title += ", " + acc
 	}

@@ -346,7 +346,7 @@ func TestConfusionCountsByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.opt.Title != "confusion matrix, accuracy 70.0% (7 of 10)" {
+	if f.opt.Title != "confusion: accuracy 70.0% (7/10)" {
 		t.Errorf("title %q", f.opt.Title)
 	}
 	img := requireNotBlank(t, f, 10)
@@ -385,7 +385,7 @@ func TestConfusionCountsByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.opt.Title != "val, accuracy 50.0% (1 of 2)" || g.Marks() != 4 {
+	if g.opt.Title != "val, accuracy 50.0% (1/2)" || g.Marks() != 4 {
 		t.Errorf("title %q, marks %d", g.opt.Title, g.Marks())
 	}
 	for _, c := range []struct {
@@ -453,7 +453,7 @@ func TestDegenerateInputsStillDraw(t *testing.T) {
 	if got, want := rgb(img, x, y), hexRGB(viridis.at(0.5)); !near(got, want, 2) {
 		t.Errorf("constant matrix drawn %v, want the middle colour %v", got, want)
 	}
-	if figs[8].opt.Title != "confusion matrix, accuracy n/a" {
+	if figs[8].opt.Title != "confusion: accuracy n/a" {
 		t.Errorf("title %q", figs[8].opt.Title)
 	}
 }

@@ -37,9 +37,9 @@ type HistoryOptions struct {
 	// the panels; LogY puts every panel on a log scale.
 	Options
 	// Metrics names the panels, one metric each, drawn as train and
-	// evaluation curves. Default: "loss", then every other step metric
-	// (except "lr" and "grad_norm") and every other evaluation metric, at
-	// most six.
+	// evaluation curves. Default: "loss" if recorded, then every other step
+	// metric (except "lr" and "grad_norm") and every other evaluation
+	// metric, at most six.
 	Metrics []string
 	// PerEpoch plots per-epoch means against epochs instead of every step.
 	PerEpoch bool
@@ -138,13 +138,18 @@ func HistoryBundle(h TrainingHistory, opt HistoryOptions, text string) display.B
 // defaultMetrics is "loss" followed by the other step and evaluation
 // metrics worth a panel.
 func defaultMetrics(h TrainingHistory) []string {
-	out := []string{"loss"}
-	for _, names := range [][]string{h.Names(), h.EvalNames()} {
-		for _, n := range names {
-			if n != "lr" && n != "grad_norm" && !slices.Contains(out, n) && len(out) < maxPanels {
-				out = append(out, n)
-			}
+	var out []string
+	names := append(h.Names(), h.EvalNames()...)
+	if slices.Contains(names, "loss") {
+		out = append(out, "loss")
+	}
+	for _, n := range names {
+		if n != "lr" && n != "grad_norm" && !slices.Contains(out, n) && len(out) < maxPanels {
+			out = append(out, n)
 		}
+	}
+	if len(out) == 0 {
+		out = []string{"loss"} // an empty history: one panel marked "no data"
 	}
 	return out
 }

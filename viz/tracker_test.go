@@ -78,6 +78,12 @@ func TestTrackerLiveInAKernel(t *testing.T) {
 	if !sawBar || !sawFigure {
 		t.Errorf("final bar seen %v, final figure seen %v", sawBar, sawFigure)
 	}
+	// The panels are the metrics logged: no "loss" panel without a loss.
+	tr2 := NewTracker(TrackerOptions{NoProgress: true, NoFigure: true})
+	tr2.Log(1, map[string]float64{"entropy": 0.5})
+	if f, _ := History(tr2, HistoryOptions{}); f.tiles != nil || f.opt.Title != "entropy" {
+		t.Errorf("panels of an entropy-only tracker: grid %v, title %q", f.tiles != nil, f.opt.Title)
+	}
 	if tr.Redraws() < 1 {
 		t.Error("the figure was never drawn")
 	}
