@@ -59,7 +59,7 @@ func TestSummaryCountsAndOutput(t *testing.T) {
 	left := func(s string) string { return `<td style="text-align:left">` + s + "</td>" }
 	right := func(s string) string { return `<td style="text-align:right">` + s + "</td>" }
 	wantHTML := `<table style="font-variant-numeric:tabular-nums">
-<caption>trainable params: 15 || all params: 23 || trainable%: 65.2174</caption>
+<caption style="text-align:left;white-space:nowrap">trainable params: 15 || all params: 23 || trainable%: 65.2174</caption>
 <thead><tr><th style="text-align:left">name</th><th style="text-align:left">shape</th><th style="text-align:right">params</th><th style="text-align:left">trainable</th></tr></thead>
 <tbody>
 <tr>` + left("fc.weight") + left("(3,4)") + right("12") + left("yes") + `</tr>

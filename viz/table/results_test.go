@@ -72,7 +72,7 @@ func TestResultsTextAndHTML(t *testing.T) {
 		t.Errorf("text:\n%s\nwant:\n%s", got, want)
 	}
 	wantHTML := `<table style="font-variant-numeric:tabular-nums">
-<caption>1 non-finite value skipped</caption>
+<caption style="text-align:left;white-space:nowrap">1 non-finite value skipped</caption>
 <thead><tr><th style="text-align:left">method</th><th style="text-align:right">acc ↑</th><th style="text-align:right">loss ↓</th><th style="text-align:right">runs</th></tr></thead>
 <tbody>
 <tr><td style="text-align:left">lora</td><td style="text-align:right"><strong>0.85 ± 0.05</strong></td><td style="text-align:right">0.3 (n=1)</td><td style="text-align:right">3</td></tr>

@@ -358,7 +358,7 @@ func (t *Table) HTML() string {
 	var b strings.Builder
 	b.WriteString(`<table style="font-variant-numeric:tabular-nums">` + "\n")
 	if t.Caption != "" {
-		b.WriteString("<caption>" + html.EscapeString(t.Caption) + "</caption>\n")
+		b.WriteString(`<caption style="text-align:left;white-space:nowrap">` + html.EscapeString(t.Caption) + "</caption>\n")
 	}
 	writeRow := func(tag, trStyle string, cells []Cell) {
 		b.WriteString("<tr" + trStyle + ">")

@@ -39,7 +39,7 @@ total                     1,200,012`
 		t.Errorf("text:\n%s\nwant:\n%s", got, wantText)
 	}
 	wantHTML := `<table style="font-variant-numeric:tabular-nums">
-<caption>a model</caption>
+<caption style="text-align:left;white-space:nowrap">a model</caption>
 <thead><tr><th style="text-align:left">name</th><th style="text-align:left">shape</th><th style="text-align:right">params</th></tr></thead>
 <tbody>
 <tr><td style="text-align:left">fc.weight</td><td style="text-align:left">(3,4)</td><td style="text-align:right">12</td></tr>
@@ -67,7 +67,7 @@ func TestUserTextIsEscapedInHTML(t *testing.T) {
 		t.Fatalf("unescaped user text in:\n%s", got)
 	}
 	for _, want := range []string{
-		"<caption>&lt;script&gt;alert(1)&lt;/script&gt;</caption>",
+		`<caption style="text-align:left;white-space:nowrap">&lt;script&gt;alert(1)&lt;/script&gt;</caption>`,
 		`<th style="text-align:left">&lt;script&gt;alert(1)&lt;/script&gt;</th>`,
 		`<th style="text-align:left">a&amp;b &#34;q&#34;</th>`,
 		`<td style="text-align:left">&lt;script&gt;alert(1)&lt;/script&gt;</td>`,
