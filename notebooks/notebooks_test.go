@@ -44,6 +44,37 @@ var checks = map[string]func(t *testing.T, text string){
 		}
 		wantAll(t, text, "softsign gradient check: <nil>", "[-1, 2, -3]", "step 300/390")
 	},
+	"visualisation.ipynb": func(t *testing.T, text string) {
+		// Every figure type: scatter, live history, grid of history
+		// options, decision regions, PCA and t-SNE, confusion and
+		// transport heatmaps, the tracker's live figure, ΔW, parameter
+		// bars, histograms, compared runs.
+		if n := strings.Count(text, "[png "); n < 11 {
+			t.Errorf("%d PNG figures shown, want at least 11", n)
+		}
+		if n := strings.Count(text, "[svg]"); n < 11 {
+			t.Errorf("%d SVG figures shown, want at least 11", n)
+		}
+		m := regexp.MustCompile(`source accuracy ([0-9.]+), target accuracy ([0-9.]+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the notebook did not report the source-only accuracies")
+		}
+		if src, _ := strconv.ParseFloat(m[1], 64); src < 0.97 {
+			t.Errorf("source accuracy %v, want ≥ 0.97", src)
+		}
+		wantAll(t, text,
+			`<scatter of 800 points "source and target"`,
+			"training  390/390  100%", // the live progress bar's final state
+			"<training history of 2 metrics",
+			`<decision regions of 2 classes`,
+			"PCA of 800 points", "t-SNE of 800 points", `"transport plan (ε = 0.1)"`,
+			"entropy minimisation  150/150  100%",
+			`<heatmap of 32x32 cells "ΔW of the hidden layer"`,
+			"trainable params: 1,056 || all params: 1,218",
+			"Adam 1e-2", "SGD 0.1", "± ",
+			"Monte Carlo π  2000/2000  100%",
+		)
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,

@@ -171,19 +171,21 @@ func (f *Figure) captionHeight() float64 {
 	return captionLine*float64(len(f.notes)) + 0.06
 }
 
+// name is what the figure shows and its title, if any.
+func (f *Figure) name() string {
+	desc := f.descOrFigure()
+	if f.opt.Title != "" {
+		desc = fmt.Sprintf("%s %q", desc, f.opt.Title)
+	}
+	return desc
+}
+
 // String returns the text/plain form: what the figure shows, its size and
 // its notes.
 func (f *Figure) String() string {
 	w, h := f.Size()
 	var b strings.Builder
-	desc := f.desc
-	if desc == "" {
-		desc = "figure"
-	}
-	if f.opt.Title != "" {
-		desc = fmt.Sprintf("%s %q", desc, f.opt.Title)
-	}
-	fmt.Fprintf(&b, "<%s, %dx%d>", desc, w, h)
+	fmt.Fprintf(&b, "<%s, %dx%d>", f.name(), w, h)
 	for _, n := range f.notes {
 		b.WriteString("\n" + n)
 	}
@@ -410,7 +412,11 @@ func Grid(cols int, figs ...*Figure) (*Figure, error) {
 		}
 	}
 	cols = min(cols, len(figs))
-	g := &Figure{tiles: append([]*Figure(nil), figs...), cols: cols, desc: fmt.Sprintf("grid of %d figures", len(figs))}
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.name())
+	}
+	g := &Figure{tiles: append([]*Figure(nil), figs...), cols: cols, desc: fmt.Sprintf("grid of %d figures: %s", len(figs), strings.Join(names, "; "))}
 	// The grid renders at the highest resolution any tile asks for, and
 	// carries the formats all of its tiles carry.
 	for _, f := range figs {

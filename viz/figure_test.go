@@ -279,6 +279,9 @@ func TestGridPlacesTilesSideBySide(t *testing.T) {
 	if bundle := g.Display(); bundle.Data[display.MIMESVG] != nil {
 		t.Error("a grid of a PNG-only tile carries SVG")
 	}
+	if got, want := g.String(), "<grid of 3 figures: line plot of 1 series; line plot of 1 series; line plot of 1 series, 576x"; !strings.HasPrefix(got, want) {
+		t.Errorf("grid text %q, want it to start %q", got, want)
+	}
 	if g.Marks() != 3 {
 		t.Errorf("grid marks %d, want 3", g.Marks())
 	}
