@@ -4,11 +4,11 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/internal/displaytest"
 )
 
 // fakeHistory is a TrainingHistory held in plain maps.
@@ -198,33 +198,14 @@ func TestCompareRunsMeanAndBand(t *testing.T) {
 	}
 }
 
-// recorder is a display.Frontend that keeps what is published.
-type recorder struct {
-	mu      sync.Mutex
-	bundles []display.Bundle
-	ids     []string
-	updates []bool
-}
-
-func (r *recorder) Publish(b display.Bundle, id string, update bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.bundles = append(r.bundles, b)
-	r.ids = append(r.ids, id)
-	r.updates = append(r.updates, update)
-}
-
-func (r *recorder) Clear(bool) {}
-
-// withFrontend installs r for the test.
-func withFrontend(t *testing.T, r display.Frontend) {
-	prev := display.SetFrontend(r)
+// withFrontend installs f as the frontend for the test.
+func withFrontend(t *testing.T, f display.Frontend) {
+	prev := display.SetFrontend(f)
 	t.Cleanup(func() { display.SetFrontend(prev) })
 }
 
 func TestLiveRespectsTheRedrawBoundAndKeepsOneID(t *testing.T) {
-	rec := &recorder{}
-	withFrontend(t, rec)
+	rec := displaytest.Install(t)
 	clock := time.Unix(0, 0)
 	l := NewLive()
 	l.now = func() time.Time { return clock }
@@ -239,34 +220,35 @@ func TestLiveRespectsTheRedrawBoundAndKeepsOneID(t *testing.T) {
 		}
 	}
 	l.Close(Lines([]Series{{Name: "loss", Y: ys}}, LineOptions{Options: Options{Width: 2, Height: 1.5}}))
-	n := len(rec.bundles)
+	bundles, ids, updates := rec.Outputs()
+	n := len(bundles)
 	// 2 s at one redraw per 400 ms: redraws at 0.2 ms, 400.2, …, 1600.2,
 	// 2000 ms is past the loop: 5, plus the final one.
 	if n != 6 || l.Redraws() != 6 {
 		t.Fatalf("%d outputs published (%d redraws), want 5 live ones and the final one", n, l.Redraws())
 	}
-	for i := range rec.ids {
-		if rec.ids[i] != rec.ids[0] || rec.updates[i] != (i > 0) {
-			t.Errorf("publish %d: id %q update %v; want one id %q, first a new output then updates", i, rec.ids[i], rec.updates[i], rec.ids[0])
+	for i := range ids {
+		if ids[i] != ids[0] || updates[i] != (i > 0) {
+			t.Errorf("publish %d: id %q update %v; want one id %q, first a new output then updates", i, ids[i], updates[i], ids[0])
 		}
 	}
-	if rec.ids[0] != l.ID() {
-		t.Errorf("ID %q, published %q", l.ID(), rec.ids[0])
+	if ids[0] != l.ID() {
+		t.Errorf("ID %q, published %q", l.ID(), ids[0])
 	}
-	if _, ok := rec.bundles[2].Data[display.MIMESVG]; ok {
+	if _, ok := bundles[2].Data[display.MIMESVG]; ok {
 		t.Error("a live frame carries SVG; only the final one should")
 	}
-	if _, ok := rec.bundles[n-1].Data[display.MIMESVG]; !ok {
+	if _, ok := bundles[n-1].Data[display.MIMESVG]; !ok {
 		t.Error("the final frame lacks SVG")
 	}
 	l.Show(Lines([]Series{{Y: ys}}, LineOptions{}))
-	if len(rec.bundles) != n {
+	if b, _, _ := rec.Outputs(); len(b) != n {
 		t.Error("Show after Close published")
 	}
 }
 
 func TestLiveWaitsLongerAfterASlowRedraw(t *testing.T) {
-	withFrontend(t, &recorder{})
+	displaytest.Install(t)
 	clock := time.Unix(0, 0)
 	l := NewLive()
 	l.Budget = 0.05

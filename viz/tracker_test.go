@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/internal/displaytest"
 )
 
 func TestTrackerRecordsAlignedSeries(t *testing.T) {
@@ -50,8 +51,7 @@ func TestTrackerRecordsAlignedSeries(t *testing.T) {
 }
 
 func TestTrackerLiveInAKernel(t *testing.T) {
-	rec := &recorder{}
-	withFrontend(t, rec)
+	rec := displaytest.Install(t)
 	tr := NewTracker(TrackerOptions{Total: 50, Description: "dann"})
 	for s := 1; s <= 50; s++ {
 		tr.Log(s, map[string]float64{"loss": 1 / float64(s)})
@@ -60,8 +60,9 @@ func TestTrackerLiveInAKernel(t *testing.T) {
 	// The bar and the figure: two display ids, the last publish of each
 	// the final state.
 	ids := map[string]display.Bundle{}
-	for i, id := range rec.ids {
-		ids[id] = rec.bundles[i]
+	bundles, published, _ := rec.Outputs()
+	for i, id := range published {
+		ids[id] = bundles[i]
 	}
 	if len(ids) != 2 {
 		t.Fatalf("%d display ids, want 2", len(ids))

@@ -5,34 +5,14 @@ import (
 	"context"
 	"image/png"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/internal/displaytest"
 )
 
-// frontend records what a run publishes.
-type frontend struct {
-	mu      sync.Mutex
-	bundles []display.Bundle
-	ids     []string
-	updates []bool
-}
-
-func (f *frontend) Publish(b display.Bundle, id string, update bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.bundles = append(f.bundles, b)
-	f.ids = append(f.ids, id)
-	f.updates = append(f.updates, update)
-}
-
-func (f *frontend) Clear(bool) {}
-
 func TestLiveRunShowsABarAndAFigureInPlace(t *testing.T) {
-	rec := &frontend{}
-	prev := display.SetFrontend(rec)
-	defer display.SetFrontend(prev)
+	rec := displaytest.Install(t)
 
 	cfg, _ := baseConfig(t)
 	cfg.Eval = regression(32, 2)
@@ -45,20 +25,21 @@ func TestLiveRunShowsABarAndAFigureInPlace(t *testing.T) {
 	}
 	// Two outputs, each under one display id: the progress bar (HTML) and
 	// the figure (PNG).
+	bundles, published, updates := rec.Outputs()
 	byID := map[string][]int{}
 	var order []string
-	for i, id := range rec.ids {
+	for i, id := range published {
 		if _, ok := byID[id]; !ok {
 			order = append(order, id)
 		}
 		byID[id] = append(byID[id], i)
 	}
 	if len(order) != 2 {
-		t.Fatalf("%d display ids published, want 2 (bar and figure): %v", len(order), rec.ids)
+		t.Fatalf("%d display ids published, want 2 (bar and figure): %v", len(order), published)
 	}
 	var bar, fig []int
 	for _, id := range order {
-		if _, ok := rec.bundles[byID[id][0]].Data[display.MIMEHTML]; ok {
+		if _, ok := bundles[byID[id][0]].Data[display.MIMEHTML]; ok {
 			bar = byID[id]
 		} else {
 			fig = byID[id]
@@ -69,16 +50,16 @@ func TestLiveRunShowsABarAndAFigureInPlace(t *testing.T) {
 	}
 	for _, ix := range [][]int{bar, fig} {
 		for k, i := range ix {
-			if rec.updates[i] != (k > 0) {
-				t.Errorf("publish %d: update %v; an output is shown once and then updated", i, rec.updates[i])
+			if updates[i] != (k > 0) {
+				t.Errorf("publish %d: update %v; an output is shown once and then updated", i, updates[i])
 			}
 		}
 	}
-	last := rec.bundles[bar[len(bar)-1]].Text()
+	last := bundles[bar[len(bar)-1]].Text()
 	if !strings.Contains(last, "80/80") || !strings.Contains(last, "100%") || !strings.Contains(last, "eval_loss") {
 		t.Errorf("final bar %q", last)
 	}
-	final := rec.bundles[fig[len(fig)-1]]
+	final := bundles[fig[len(fig)-1]]
 	if _, ok := final.Data[display.MIMESVG]; !ok {
 		t.Error("the final figure lacks SVG")
 	}
