@@ -78,6 +78,7 @@ func JSON(v any) Displayer {
 
 type jsonValue struct{ v any }
 
+// Display implements Displayer: the JSON tree, and the indented JSON as text.
 func (j jsonValue) Display() Bundle {
 	raw, err := json.MarshalIndent(j.v, "", "  ")
 	if err != nil {

@@ -22,6 +22,7 @@ const (
 	BatchMean
 )
 
+// String names the reduction as PyTorch's reduction argument does.
 func (r Reduction) String() string {
 	switch r {
 	case Mean:
