@@ -83,9 +83,7 @@ func CompareRuns(runs []Run, opt CompareOptions) (*Figure, error) {
 		if len(curves) > 1 {
 			s.Band = std
 		}
-		if xlabel != "step" || len(xs) <= 30 {
-			s.Points = len(xs) <= 30
-		}
+		s.Points = len(xs) <= 30 // sparse curves (evaluations, epochs) show their points
 		series = append(series, s)
 	}
 	lopt := opt.Options

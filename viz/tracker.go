@@ -51,19 +51,67 @@ type Tracker struct {
 	bar  *progress.Bar
 	live *Live
 
-	mu        sync.Mutex
-	steps     []int
-	series    map[string][]float64 // one value per entry of steps, NaN where missing
-	names     []string             // in order of first appearance
-	evalSteps []int
-	evals     map[string][]float64
-	evalNames []string
-	finished  bool
+	mu       sync.Mutex
+	train    metricLog // one row per step
+	eval     metricLog // one row per evaluation
+	finished bool
+}
+
+// metricLog is a table of metrics: a step per row, a column per metric in
+// order of first appearance, NaN where a row lacks a metric.
+type metricLog struct {
+	steps []int
+	cols  map[string][]float64
+	names []string
+}
+
+// addRow starts a row for step.
+func (m *metricLog) addRow(step int) {
+	m.steps = append(m.steps, step)
+	for _, name := range m.names {
+		m.cols[name] = append(m.cols[name], math.NaN())
+	}
+}
+
+// set fills the last row with metrics, adding columns for new names.
+func (m *metricLog) set(metrics map[string]float64) {
+	if m.cols == nil {
+		m.cols = map[string][]float64{}
+	}
+	for _, name := range sortedNames(metrics) {
+		col, ok := m.cols[name]
+		if !ok {
+			col = nanSlice(len(m.steps))
+			m.names = append(m.names, name)
+		}
+		col[len(col)-1] = metrics[name]
+		m.cols[name] = col
+	}
+}
+
+// column returns a copy of a metric's values, all NaN if it was never set.
+func (m *metricLog) column(name string) []float64 {
+	if col, ok := m.cols[name]; ok {
+		return slices.Clone(col)
+	}
+	return nanSlice(len(m.steps))
+}
+
+// last puts the latest value of each metric into out, prefixed.
+func (m *metricLog) last(prefix string, out map[string]float64) {
+	for name, col := range m.cols {
+		for i := len(col) - 1; i >= 0; i-- {
+			if !math.IsNaN(col[i]) {
+				out[prefix+name] = col[i]
+				break
+			}
+		}
+	}
 }
 
 // NewTracker returns a tracker; nothing is shown until the first Log.
 func NewTracker(opt TrackerOptions) *Tracker {
-	t := &Tracker{opt: opt, series: map[string][]float64{}, evals: map[string][]float64{}}
+	t := &Tracker{opt: opt}
 	if !opt.NoProgress {
 		t.bar = progress.New(opt.Total)
 		t.bar.Description = firstNonEmpty(opt.Description, "training")
@@ -80,26 +128,15 @@ func NewTracker(opt TrackerOptions) *Tracker {
 // step below the last one logged is an error naming both.
 func (t *Tracker) Log(step int, metrics map[string]float64) error {
 	t.mu.Lock()
-	if n := len(t.steps); n > 0 && step < t.steps[n-1] {
-		last := t.steps[n-1]
+	steps := t.train.steps
+	if n := len(steps); n > 0 && step < steps[n-1] {
 		t.mu.Unlock()
-		return fmt.Errorf("viz.Tracker: step %d logged after step %d", step, last)
+		return fmt.Errorf("viz.Tracker: step %d logged after step %d", step, steps[n-1])
 	}
-	if n := len(t.steps); n == 0 || step > t.steps[n-1] {
-		t.steps = append(t.steps, step)
-		for _, name := range t.names {
-			t.series[name] = append(t.series[name], math.NaN())
-		}
+	if n := len(steps); n == 0 || step > steps[n-1] {
+		t.train.addRow(step)
 	}
-	for _, name := range sortedNames(metrics) {
-		col, ok := t.series[name]
-		if !ok {
-			col = nanSlice(len(t.steps))
-			t.names = append(t.names, name)
-		}
-		col[len(col)-1] = metrics[name]
-		t.series[name] = col
-	}
+	t.train.set(metrics)
 	t.mu.Unlock()
 	if t.bar != nil {
 		t.bar.SetMetrics(metrics)
@@ -112,19 +149,8 @@ func (t *Tracker) Log(step int, metrics map[string]float64) error {
 // LogEval records the metrics of an evaluation run after step.
 func (t *Tracker) LogEval(step int, metrics map[string]float64) {
 	t.mu.Lock()
-	t.evalSteps = append(t.evalSteps, step)
-	for _, name := range t.evalNames {
-		t.evals[name] = append(t.evals[name], math.NaN())
-	}
-	for _, name := range sortedNames(metrics) {
-		col, ok := t.evals[name]
-		if !ok {
-			col = nanSlice(len(t.evalSteps))
-			t.evalNames = append(t.evalNames, name)
-		}
-		col[len(col)-1] = metrics[name]
-		t.evals[name] = col
-	}
+	t.eval.addRow(step)
+	t.eval.set(metrics)
 	t.mu.Unlock()
 	if t.bar != nil {
 		for _, name := range sortedNames(metrics) {
@@ -185,7 +211,7 @@ func (t *Tracker) finish(err error) {
 func (t *Tracker) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.steps)
+	return len(t.train.steps)
 }
 
 // Redraws returns how many times the live figure has been drawn.
@@ -200,7 +226,7 @@ func (t *Tracker) Redraws() int {
 func (t *Tracker) Steps() []int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.steps)
+	return slices.Clone(t.train.steps)
 }
 
 // Series returns one value per logged step of a metric, NaN where a step
@@ -208,41 +234,35 @@ func (t *Tracker) Steps() []int {
 func (t *Tracker) Series(name string) []float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if col, ok := t.series[name]; ok {
-		return slices.Clone(col)
-	}
-	return nanSlice(len(t.steps))
+	return t.train.column(name)
 }
 
 // Names returns the metrics logged, in order of first appearance.
 func (t *Tracker) Names() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.names)
+	return slices.Clone(t.train.names)
 }
 
 // EvalSteps returns the steps after which evaluations were logged.
 func (t *Tracker) EvalSteps() []int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.evalSteps)
+	return slices.Clone(t.eval.steps)
 }
 
 // EvalSeries returns one value per logged evaluation of a metric.
 func (t *Tracker) EvalSeries(name string) []float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if col, ok := t.evals[name]; ok {
-		return slices.Clone(col)
-	}
-	return nanSlice(len(t.evalSteps))
+	return t.eval.column(name)
 }
 
 // EvalNames returns the evaluation metrics logged.
 func (t *Tracker) EvalNames() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.evalNames)
+	return slices.Clone(t.eval.names)
 }
 
 // EpochNumbers returns nil: a tracker knows steps, not epochs.
@@ -257,22 +277,8 @@ func (t *Tracker) Last() map[string]float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := map[string]float64{}
-	for name, col := range t.series {
-		for i := len(col) - 1; i >= 0; i-- {
-			if !math.IsNaN(col[i]) {
-				out[name] = col[i]
-				break
-			}
-		}
-	}
-	for name, col := range t.evals {
-		for i := len(col) - 1; i >= 0; i-- {
-			if !math.IsNaN(col[i]) {
-				out["eval_"+name] = col[i]
-				break
-			}
-		}
-	}
+	t.train.last("", out)
+	t.eval.last("eval_", out)
 	return out
 }
 
