@@ -40,8 +40,10 @@ func NewMultiheadAttention(dim, heads int, dropout float32, r tensor.Rand) *Mult
 	}
 }
 
-// splitHeads turns (N, L, D) into (N, H, L, D/H).
-func splitHeads(x *tensor.Tensor, heads int, op string) *tensor.Tensor {
+// SplitHeads turns (N, L, D) into (N, heads, L, D/heads), the layout
+// ScaledDotProductAttention takes; op names the caller in the panic message
+// when D is not divisible by heads.
+func SplitHeads(x *tensor.Tensor, heads int, op string) *tensor.Tensor {
 	s := x.Shape()
 	if len(s) != 3 || s[2]%heads != 0 {
 		panic(fmt.Sprintf("%s: input %s must be (batch, length, width) with width divisible by %d heads", op, tensor.FormatShape(s), heads))
@@ -60,12 +62,29 @@ func (m *MultiheadAttention) Forward(query, key, value, mask *tensor.Tensor) *te
 
 // ForwardWeights is Forward that also returns the attention weights (N, H, L, S).
 func (m *MultiheadAttention) ForwardWeights(query, key, value, mask *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor) {
-	q := splitHeads(m.QProj.Forward(query), m.Heads, "attention query")
-	k := splitHeads(m.KProj.Forward(key), m.Heads, "attention key")
-	v := splitHeads(m.VProj.Forward(value), m.Heads, "attention value")
+	q := SplitHeads(m.QProj.Forward(query), m.Heads, "attention query")
+	k := SplitHeads(m.KProj.Forward(key), m.Heads, "attention key")
+	v := SplitHeads(m.VProj.Forward(value), m.Heads, "attention value")
 	if q.Dim(0) != k.Dim(0) || k.Dim(2) != v.Dim(2) {
 		panic(fmt.Sprintf("attention: query %s, key %s and value %s disagree in batch or length", tensor.FormatShape(query.Shape()), tensor.FormatShape(key.Shape()), tensor.FormatShape(value.Shape())))
 	}
+	ctx, weights := ScaledDotProductAttention(q, k, v, mask, m.Dropout)
+	return m.OutProj.Forward(MergeHeads(ctx)), weights
+}
+
+// MergeHeads is the inverse of SplitHeads: (N, H, L, E) → (N, L, H·E).
+func MergeHeads(x *tensor.Tensor) *tensor.Tensor {
+	x = x.Permute(0, 2, 1, 3)
+	s := x.Shape()
+	return x.Reshape(s[0], s[1], s[2]*s[3])
+}
+
+// ScaledDotProductAttention computes softmax(q·kᵀ/√E + mask)·v for q (N, H, L, E)
+// and k, v (N, H, S, E), returning the context (N, H, L, E) and the attention
+// weights (N, H, L, S). mask, if not nil, is added to the scores and must
+// broadcast to (N, H, L, S); dropout, if not nil, is applied to the weights
+// used for the context (the returned weights are before dropout).
+func ScaledDotProductAttention(q, k, v, mask *tensor.Tensor, dropout *Dropout) (*tensor.Tensor, *tensor.Tensor) {
 	headDim := q.Dim(3)
 	scores := q.MatMulT(k, false, true).Scale(float32(1 / math.Sqrt(float64(headDim))))
 	if mask != nil {
@@ -73,12 +92,10 @@ func (m *MultiheadAttention) ForwardWeights(query, key, value, mask *tensor.Tens
 	}
 	weights := scores.Softmax(-1)
 	attn := weights
-	if m.Dropout != nil {
-		attn = m.Dropout.Forward(weights)
+	if dropout != nil {
+		attn = dropout.Forward(weights)
 	}
-	ctx := attn.MatMul(v).Permute(0, 2, 1, 3)
-	s := ctx.Shape()
-	return m.OutProj.Forward(ctx.Reshape(s[0], s[1], s[2]*s[3])), weights
+	return attn.MatMul(v), weights
 }
 
 // CausalMask returns the additive (L, L) mask that lets position i attend only

@@ -246,6 +246,8 @@ func Activate(fn string, x *tensor.Tensor, slope float32) *tensor.Tensor {
 		return x.GELU()
 	case "gelu_tanh", "gelu_new":
 		return x.GELUTanh()
+	case "quick_gelu":
+		return x.Mul(x.Scale(1.702).Sigmoid())
 	case "sigmoid":
 		return x.Sigmoid()
 	case "tanh":
@@ -257,7 +259,7 @@ func Activate(fn string, x *tensor.Tensor, slope float32) *tensor.Tensor {
 	case "identity", "linear", "":
 		return x
 	}
-	panic(fmt.Sprintf("nn: unknown activation %q (want relu, leaky_relu, gelu, gelu_tanh, sigmoid, tanh, softplus, silu or identity)", fn))
+	panic(fmt.Sprintf("nn: unknown activation %q (want relu, leaky_relu, gelu, gelu_tanh, quick_gelu, sigmoid, tanh, softplus, silu or identity)", fn))
 }
 
 // Sequential applies its layers in order; children are named "0", "1", … as in PyTorch.

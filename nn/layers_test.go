@@ -192,3 +192,14 @@ func TestConvNetShapesAndBatchNormModes(t *testing.T) {
 	}()
 	bn.Forward(tensor.Zeros(3, 6))
 }
+
+func TestQuickGELUValues(t *testing.T) {
+	// quick_gelu(x) = x·σ(1.702x): σ(1.702) = 0.845796, σ(−3.404) = 0.032171.
+	got := Activate("quick_gelu", tensor.New([]float32{0, 1, -2}, 3), 0).Data()
+	want := []float32{0, 0.845796, -2 * 0.032171}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+			t.Fatalf("quick_gelu[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+}
