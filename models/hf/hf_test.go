@@ -423,3 +423,27 @@ func TestWriteConfig(t *testing.T) {
 		t.Errorf("round trip gave %+v, want %+v", out, in)
 	}
 }
+
+func TestActivationName(t *testing.T) {
+	for in, want := range map[string]string{"gelu": "gelu", "gelu_new": "gelu_new", "gelu_pytorch_tanh": "gelu_new", "gelu_fast": "gelu_new", "swish": "silu", "quick_gelu": "quick_gelu", "linear": "identity"} {
+		if got, err := ActivationName(in); got != want || err != nil {
+			t.Errorf("ActivationName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ActivationName("mish"); err == nil || !strings.Contains(err.Error(), `"mish"`) {
+		t.Errorf("mish: got %v", err)
+	}
+}
+
+func TestPadIDs(t *testing.T) {
+	x, lengths, err := PadIDs([][]int{{5, 6, 7}, {8}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x.Shape(), []int{2, 3}) || !slices.Equal(x.Data(), []float32{5, 6, 7, 8, 0, 0}) || !slices.Equal(lengths, []int{3, 1}) {
+		t.Errorf("got %v %v %v", x.Shape(), x.Data(), lengths)
+	}
+	if _, _, err := PadIDs([][]int{{1}, {}}, 0); err == nil || !strings.Contains(err.Error(), "sequence 1 is empty") {
+		t.Errorf("empty sequence: got %v", err)
+	}
+}
