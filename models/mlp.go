@@ -1,0 +1,79 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/graftml/graft/nn"
+	"github.com/graftml/graft/tensor"
+)
+
+// MLPConfig describes a multilayer perceptron classifier.
+type MLPConfig struct {
+	Inputs     int     // input width (inputs with more axes are flattened after the batch axis)
+	Hidden     []int   // widths of the hidden layers, in order (none: a linear classifier)
+	Classes    int     // number of outputs
+	Activation string  // nonlinearity after each hidden layer (default "relu")
+	Dropout    float32 // dropout after each hidden activation (0: none)
+}
+
+// MLP is a multilayer perceptron: Linear layers with an activation (and
+// dropout) between them, named "0", "1", … as in PyTorch's nn.Sequential.
+// The last Linear layer is the head; Features is the last hidden activation.
+type MLP struct {
+	Layers     []nn.Layer `nn:",inline"`
+	featureDim int
+}
+
+// NewMLP returns the perceptron cfg describes, initialised as PyTorch's
+// nn.Linear layers from r.
+func NewMLP(cfg MLPConfig, r tensor.Rand) (*MLP, error) {
+	if cfg.Activation == "" {
+		cfg.Activation = "relu"
+	}
+	if err := checkActivation("models.NewMLP", cfg.Activation); err != nil {
+		return nil, err
+	}
+	sizes := append(append([]int{cfg.Inputs}, cfg.Hidden...), cfg.Classes)
+	for i, s := range sizes {
+		if s <= 0 {
+			return nil, fmt.Errorf("models.NewMLP: layer widths %v (inputs, hidden…, classes) must be positive; entry %d is %d", sizes, i, s)
+		}
+	}
+	if cfg.Dropout < 0 || cfg.Dropout >= 1 {
+		return nil, fmt.Errorf("models.NewMLP: dropout %g is outside [0, 1)", cfg.Dropout)
+	}
+	return &MLP{Layers: nn.NewMLP(sizes, cfg.Activation, cfg.Dropout, r).Layers, featureDim: sizes[len(sizes)-2]}, nil
+}
+
+// flat flattens x after the batch axis when it has more than two axes.
+func flat(x *tensor.Tensor) *tensor.Tensor {
+	if x.Dims() > 2 {
+		return x.Flatten(1, -1)
+	}
+	return x
+}
+
+// Features runs x (N, Inputs), or (N, …) flattened, through every layer but
+// the head.
+func (m *MLP) Features(x *tensor.Tensor) *tensor.Tensor {
+	x = flat(x)
+	for _, l := range m.Layers[:len(m.Layers)-1] {
+		x = l.Forward(x)
+	}
+	return x
+}
+
+// Classify applies the last Linear layer.
+func (m *MLP) Classify(features *tensor.Tensor) *tensor.Tensor {
+	return m.Head().Forward(features)
+}
+
+// Forward returns the logits of x.
+func (m *MLP) Forward(x *tensor.Tensor) *tensor.Tensor { return m.Classify(m.Features(x)) }
+
+// Head returns the last Linear layer.
+func (m *MLP) Head() nn.Layer { return m.Layers[len(m.Layers)-1] }
+
+// FeatureDim returns the width of the last hidden layer (the input width
+// without hidden layers).
+func (m *MLP) FeatureDim() int { return m.featureDim }
