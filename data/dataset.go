@@ -7,6 +7,10 @@ package data
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
 
 	"github.com/graftml/graft/nn/train"
 	"github.com/graftml/graft/tensor"
@@ -70,4 +74,162 @@ type DomainPair struct {
 	Name           string
 	Source, Target *Dataset
 	Shift          string // what differs, e.g. "target rotated by 30°"
+}
+
+// NumClasses returns the number of classes: len(Classes) when the classes
+// are named, otherwise one more than the largest label; 0 for an
+// unlabelled dataset.
+func (d *Dataset) NumClasses() int {
+	if d.Labels == nil {
+		return len(d.Classes)
+	}
+	k := len(d.Classes)
+	for _, l := range d.Labels {
+		k = max(k, l+1)
+	}
+	return k
+}
+
+// ClassCounts returns the number of examples of each class, indexed by
+// label (NumClasses long); nil for an unlabelled dataset.
+func (d *Dataset) ClassCounts() []int {
+	if d.Labels == nil {
+		return nil
+	}
+	counts := make([]int, d.NumClasses())
+	for _, l := range d.Labels {
+		counts[l]++
+	}
+	return counts
+}
+
+// ClassName returns the name of class k: Classes[k] when named, otherwise
+// the label as a number.
+func (d *Dataset) ClassName(k int) string {
+	if k >= 0 && k < len(d.Classes) {
+		return d.Classes[k]
+	}
+	return strconv.Itoa(k)
+}
+
+// Shuffle returns the dataset with its examples in a random order drawn
+// from seed.
+func (d *Dataset) Shuffle(seed uint64) *Dataset {
+	return d.Subset(tensor.NewRNG(seed).Perm(d.Len()))
+}
+
+// Split divides the dataset into a training part and a held-out part of
+// the fraction heldOut (in (0, 1)) of the examples, drawn at random from
+// seed. A labelled dataset is split within each class (stratified), so
+// both parts keep its class proportions: round(heldOut·N) examples are
+// held out in all, shared among the classes in proportion to their sizes
+// (largest remainders). Both parts keep the original order of their
+// examples. It is an error if either part would be empty.
+func (d *Dataset) Split(heldOut float64, seed uint64) (train, held *Dataset, err error) {
+	n := d.Len()
+	if !(heldOut > 0 && heldOut < 1) {
+		return nil, nil, fmt.Errorf("data: splitting %q: heldOut is %v, want a fraction in (0, 1)", d.Name, heldOut)
+	}
+	total := int(math.Round(heldOut * float64(n)))
+	if total == 0 || total == n {
+		return nil, nil, fmt.Errorf("data: splitting %q: holding out %v of %d examples leaves %d to train on and %d held out; both must be at least 1",
+			d.Name, heldOut, n, n-total, total)
+	}
+	rng := tensor.NewRNG(seed)
+	isHeld := make([]bool, n)
+	if d.Labels == nil {
+		for _, i := range rng.Perm(n)[:total] {
+			isHeld[i] = true
+		}
+	} else {
+		byClass := d.indicesByClass()
+		sizes := make([]int, len(byClass))
+		for k, idx := range byClass {
+			sizes[k] = len(idx)
+		}
+		take := apportion(total, sizes)
+		for k, idx := range byClass {
+			for _, j := range rng.Perm(len(idx))[:take[k]] {
+				isHeld[idx[j]] = true
+			}
+		}
+	}
+	var a, b []int
+	for i, h := range isHeld {
+		if h {
+			b = append(b, i)
+		} else {
+			a = append(a, i)
+		}
+	}
+	train, held = d.Subset(a), d.Subset(b)
+	train.Name, held.Name = d.Name+" (train)", d.Name+" (held out)"
+	return train, held, nil
+}
+
+// indicesByClass returns the indices of the examples of each class, in
+// order, indexed by label.
+func (d *Dataset) indicesByClass() [][]int {
+	byClass := make([][]int, d.NumClasses())
+	for i, l := range d.Labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	return byClass
+}
+
+// apportion shares total among groups in proportion to weights by largest
+// remainders (ties to the earlier group), so the shares sum to total.
+func apportion(total int, weights []int) []int {
+	sum := 0
+	for _, w := range weights {
+		sum += w
+	}
+	shares := make([]int, len(weights))
+	if sum == 0 {
+		return shares
+	}
+	type rem struct {
+		k int
+		r float64
+	}
+	rems := make([]rem, len(weights))
+	given := 0
+	for k, w := range weights {
+		exact := float64(total) * float64(w) / float64(sum)
+		shares[k] = int(math.Floor(exact))
+		given += shares[k]
+		rems[k] = rem{k, exact - float64(shares[k])}
+	}
+	sort.SliceStable(rems, func(i, j int) bool { return rems[i].r > rems[j].r })
+	for i := 0; given < total; i++ {
+		shares[rems[i%len(rems)].k]++
+		given++
+	}
+	return shares
+}
+
+// Map returns a dataset named name (the same name when empty) whose
+// inputs are f applied to all of X at once — an image transform such as
+// Rotate or BlendBackground, or any function of the whole batch — with
+// the same labels and classes. It is an error if f returns nil, changes the
+// number of examples, or panics (the panic's message is returned).
+func (d *Dataset) Map(name string, f func(x *tensor.Tensor) *tensor.Tensor) (out *Dataset, err error) {
+	if name == "" {
+		name = d.Name
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("data: mapping %q to %q: %v", d.Name, name, r)
+		}
+	}()
+	x := f(d.X.Detach())
+	if x == nil || x.Dims() == 0 || x.Dim(0) != d.Len() {
+		got := "nil"
+		if x != nil {
+			got = tensor.FormatShape(x.Shape())
+		}
+		return nil, fmt.Errorf("data: mapping %q to %q: the function turned inputs %s into %s; it must keep the %d rows",
+			d.Name, name, tensor.FormatShape(d.X.Shape()), got, d.Len())
+	}
+	return &Dataset{Name: name, X: x, Labels: slices.Clone(d.Labels), Classes: d.Classes}, nil
 }
