@@ -232,7 +232,7 @@ type ShapeMismatch struct {
 // checkpoint's name (and the renamed one when they differ).
 type MismatchError struct {
 	Dir        string
-	Shapes     []ShapeMismatch
+	Shapes     []ShapeMismatch // in the model's order
 	Missing    []string // model tensors the checkpoint lacks
 	Unexpected []string // checkpoint tensors the model does not have
 	Duplicates []string // model names that several checkpoint tensors map to
@@ -347,6 +347,11 @@ func loadInto(m nn.Module, w *Weights, opts LoadOptions) error {
 			e.Shapes = append(e.Shapes, ShapeMismatch{Name: target, Checkpoint: info.Shape, Model: t.Shape()})
 		}
 	}
+	pos := map[string]int{}
+	for i, n := range order {
+		pos[n] = i
+	}
+	sort.SliceStable(e.Shapes, func(i, j int) bool { return pos[e.Shapes[i].Name] < pos[e.Shapes[j].Name] })
 	for _, n := range order {
 		if _, ok := source[n]; !ok && !allowed(n, opts.AllowMissing) {
 			e.Missing = append(e.Missing, n)
