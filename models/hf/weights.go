@@ -233,10 +233,10 @@ type ShapeMismatch struct {
 type MismatchError struct {
 	Dir        string
 	Shapes     []ShapeMismatch // in the model's order
-	Missing    []string // model tensors the checkpoint lacks
-	Unexpected []string // checkpoint tensors the model does not have
-	Duplicates []string // model names that several checkpoint tensors map to
-	Hint       string   // a likely fix, when one is evident
+	Missing    []string        // model tensors the checkpoint lacks
+	Unexpected []string        // checkpoint tensors the model does not have
+	Duplicates []string        // model names that several checkpoint tensors map to
+	Hint       string          // a likely fix, when one is evident
 }
 
 // Error lists the counts of each kind of mismatch and the first few of them.
