@@ -86,8 +86,8 @@ func (e elemType) float64At(raw []byte, i int) float64 {
 	}
 }
 
-// toFloat32 converts the elements of raw to float32 (integers of more than
-// 24 bits may round).
+// toFloat32 converts the elements of raw to float32, each correctly rounded
+// (integers of more than 24 bits may round).
 func (e elemType) toFloat32(raw []byte) []float32 {
 	n := len(raw) / e.size
 	out := make([]float32, n)
@@ -101,6 +101,19 @@ func (e elemType) toFloat32(raw []byte) []float32 {
 	if e.kind == 'u' && e.size == 1 {
 		for i, b := range raw {
 			out[i] = float32(b)
+		}
+		return out
+	}
+	if e.size == 8 && e.kind != 'f' {
+		// Straight to float32: through float64 would round twice.
+		o := e.order()
+		for i := range out {
+			u := o.Uint64(raw[8*i:])
+			if e.kind == 'i' {
+				out[i] = float32(int64(u))
+			} else {
+				out[i] = float32(u)
+			}
 		}
 		return out
 	}

@@ -119,7 +119,7 @@ func DecodeIDXLabels(r io.Reader, name string) ([]int, error) {
 
 // decodeIDX parses the header and reads the data bytes of an IDX stream.
 func decodeIDX(r io.Reader, name string) (shape []int, et elemType, raw []byte, err error) {
-	c, closeGz, err := maybeGunzip(name, r)
+	c, closeGz, err := maybeGunzip(name, r, streamSize(r))
 	if err != nil {
 		return nil, et, nil, err
 	}

@@ -33,9 +33,16 @@ func errAt(name string, offset int64, format string, args ...any) error {
 // counter is a reader that knows how many bytes it has delivered, so that
 // errors can name the offset.
 type counter struct {
-	r   io.Reader
-	n   int64
-	ctx string // "" or a note such as "of the gunzipped data", for messages
+	r     io.Reader
+	n     int64
+	ctx   string // "" or a note such as "of the gunzipped data", for messages
+	limit int64  // the stream's total size when known in advance, else -1
+}
+
+// newCounter returns a counter over r, which holds limit bytes in all
+// (-1: unknown).
+func newCounter(r io.Reader, limit int64) *counter {
+	return &counter{r: r, limit: limit}
 }
 
 func (c *counter) Read(p []byte) (int, error) {
@@ -63,13 +70,24 @@ func (c *counter) header(name string, p []byte, what string) error {
 // bytes actually present.
 const maxChunk = 1 << 22
 
-// data reads exactly n bytes of array data. The buffer grows with the data
-// that actually arrives, so a header promising gigabytes over a short file
-// fails without allocating them.
+// data reads exactly n bytes of array data; see read.
 func (c *counter) data(name string, n int64) ([]byte, error) {
+	return c.read(name, n, "data")
+}
+
+// read reads exactly n bytes of what (data, a header). When the stream's
+// size is known, a request for more than it holds fails before reading;
+// otherwise the buffer grows with the bytes that actually arrive, so a
+// header promising gigabytes over a short file fails without allocating
+// them.
+func (c *counter) read(name string, n int64, what string) ([]byte, error) {
 	start := c.n
 	if n < 0 || n > math.MaxInt {
-		return nil, errAt(name, start, "%d bytes of data do not fit in memory", n)
+		return nil, errAt(name, start, "%d bytes of %s do not fit in memory", n, what)
+	}
+	if c.limit >= 0 && start+n > c.limit {
+		have := max(c.limit-start, 0)
+		return nil, &FormatError{File: name, Offset: c.limit, Msg: fmt.Sprintf("truncated at byte %d%s: want %d bytes of %s from byte %d, file has %d", c.limit, c.ctx, n, what, start, have)}
 	}
 	buf := make([]byte, 0, min(n, maxChunk))
 	for int64(len(buf)) < n {
@@ -83,10 +101,10 @@ func (c *counter) data(name string, n int64) ([]byte, error) {
 			break
 		}
 		if err == io.EOF {
-			return nil, &FormatError{File: name, Offset: c.n, Msg: fmt.Sprintf("truncated at byte %d%s: want %d bytes of data from byte %d, file has %d", c.n, c.ctx, n, start, len(buf))}
+			return nil, &FormatError{File: name, Offset: c.n, Msg: fmt.Sprintf("truncated at byte %d%s: want %d bytes of %s from byte %d, file has %d", c.n, c.ctx, n, what, start, len(buf))}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("dataio: %s: reading data at byte %d%s: %w", name, c.n, c.ctx, err)
+			return nil, fmt.Errorf("dataio: %s: reading %s at byte %d%s: %w", name, what, c.n, c.ctx, err)
 		}
 	}
 	return buf, nil
@@ -114,8 +132,9 @@ func (c *counter) end(name string) error {
 var gzipMagic = []byte{0x1f, 0x8b}
 
 // maybeGunzip returns a counter over r's contents, decompressed when they
-// start with the gzip magic bytes (whatever the file is called).
-func maybeGunzip(name string, r io.Reader) (*counter, func() error, error) {
+// start with the gzip magic bytes (whatever the file is called). size is
+// r's length when known, else -1.
+func maybeGunzip(name string, r io.Reader, size int64) (*counter, func() error, error) {
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(2)
 	if len(head) == 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1] {
@@ -123,9 +142,31 @@ func maybeGunzip(name string, r io.Reader) (*counter, func() error, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("dataio: %s: starts like a gzip file but its gzip header is bad: %w", name, err)
 		}
-		return &counter{r: zr, ctx: " of the gunzipped data"}, zr.Close, nil
+		c := newCounter(zr, -1)
+		c.ctx = " of the gunzipped data"
+		return c, zr.Close, nil
 	}
-	return &counter{r: br}, func() error { return nil }, nil
+	return newCounter(br, size), func() error { return nil }, nil
+}
+
+// streamSize returns the number of bytes left in r when r can tell (a file,
+// a bytes.Reader, a strings.Reader), else -1.
+func streamSize(r io.Reader) int64 {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len())
+	case *os.File:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return fi.Size() - pos
+	}
+	return -1
 }
 
 // openFile opens path for reading.
