@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/graftml/graft/data"
 	"github.com/graftml/graft/tensor"
 )
 
@@ -89,9 +90,16 @@ func uciCounts(img []float32, h, w int, thr float32, stretch bool, bitmap []floa
 		nh = max(1, int(math.Floor(float64(bh)*uciSide/float64(long)+0.5)))
 		nw = max(1, int(math.Floor(float64(bw)*uciSide/float64(long)+0.5)))
 	}
+	crop := make([]float32, 0, bh*bw)
+	for y := r0; y <= r1; y++ {
+		crop = append(crop, img[y*w+c0:y*w+c1+1]...)
+	}
+	scaled := data.Resize(tensor.New(crop, 1, 1, bh, bw), nh, nw).Data()
 	clear(bitmap)
 	oy, ox := (uciSide-nh)/2, (uciSide-nw)/2
-	resizeBilinear(img, w, r0, c0, bh, bw, bitmap, uciSide, oy, ox, nh, nw)
+	for y := range nh {
+		copy(bitmap[(oy+y)*uciSide+ox:], scaled[y*nw:(y+1)*nw])
+	}
 	for y := range uciSide {
 		for x := range uciSide {
 			if bitmap[y*uciSide+x] >= thr {
@@ -114,47 +122,6 @@ func inkBox(img []float32, h, w int, thr float32) (r0, r1, c0, c1 int) {
 		}
 	}
 	return r0, r1, c0, c1
-}
-
-// resizeBilinear resamples the bh×bw window at (r0, c0) of src (row stride
-// srcW) to nh×nw and writes it at (oy, ox) of dst (row stride dstW), with
-// PyTorch's bilinear rule for align_corners=False: output pixel d samples
-// source coordinate (d+0.5)·in/out − 0.5, clamped below at 0, between the two
-// nearest pixels (the last one repeated at the edge).
-func resizeBilinear(src []float32, srcW, r0, c0, bh, bw int, dst []float32, dstW, oy, ox, nh, nw int) {
-	ys, yl := bilinearTaps(bh, nh)
-	xs, xl := bilinearTaps(bw, nw)
-	for i := range nh {
-		y0, y1 := r0+ys[i], r0+min(ys[i]+1, bh-1)
-		ly1 := yl[i]
-		ly0 := 1 - ly1
-		row := dst[(oy+i)*dstW+ox:]
-		for j := range nw {
-			x0, x1 := c0+xs[j], c0+min(xs[j]+1, bw-1)
-			lx1 := xl[j]
-			lx0 := 1 - lx1
-			row[j] = ly0*(lx0*src[y0*srcW+x0]+lx1*src[y0*srcW+x1]) +
-				ly1*(lx0*src[y1*srcW+x0]+lx1*src[y1*srcW+x1])
-		}
-	}
-}
-
-// bilinearTaps returns, for each of out output positions, the index of the
-// lower source pixel (of in) and the weight of the upper one (the upper pixel
-// is the lower one repeated at the last pixel), computed in float32 as
-// PyTorch does for float images.
-func bilinearTaps(in, out int) (idx []int, frac []float32) {
-	idx, frac = make([]int, out), make([]float32, out)
-	scale := float32(in) / float32(out)
-	for d := range out {
-		s := scale*(float32(d)+0.5) - 0.5
-		if s < 0 {
-			s = 0
-		}
-		i := min(int(s), in-1)
-		idx[d], frac[d] = i, min(max(s-float32(i), 0), 1)
-	}
-	return idx, frac
 }
 
 // PoolTo8x8Plain averages grey images x — (N, 1, H, W) or (N, H, W) — down
