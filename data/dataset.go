@@ -177,12 +177,13 @@ func (d *Dataset) indicesByClass() [][]int {
 	return byClass
 }
 
-// apportion shares total among groups in proportion to weights by largest
-// remainders (ties to the earlier group), so the shares sum to total.
-func apportion(total int, weights []int) []int {
-	sum := 0
+// apportion shares total among groups in proportion to weights (non-
+// negative, not all 0) by largest remainders, ties going to the earlier
+// group, so the shares sum to total.
+func apportion[W int | float64](total int, weights []W) []int {
+	sum := 0.0
 	for _, w := range weights {
-		sum += w
+		sum += float64(w)
 	}
 	shares := make([]int, len(weights))
 	if sum == 0 {
@@ -195,7 +196,7 @@ func apportion(total int, weights []int) []int {
 	rems := make([]rem, len(weights))
 	given := 0
 	for k, w := range weights {
-		exact := float64(total) * float64(w) / float64(sum)
+		exact := float64(total) * float64(w) / sum
 		shares[k] = int(math.Floor(exact))
 		given += shares[k]
 		rems[k] = rem{k, exact - float64(shares[k])}

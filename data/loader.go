@@ -188,10 +188,6 @@ type PairLoader struct {
 	step           int
 }
 
-// targetSeed is mixed into the target side's seed so that the two sides
-// draw different orders from the same LoaderOptions.Seed.
-const targetSeed = 0x5851f42d4c957f2d
-
 // NewPairLoader returns a loader over source and target with the same
 // batch size, shuffling and drop-last settings. Balanced applies to the
 // source only: a target domain's labels are not used (in unsupervised
@@ -204,7 +200,7 @@ func NewPairLoader(source, target train.Dataset, opt LoaderOptions) (*PairLoader
 	}
 	topt := opt
 	topt.Balanced = false
-	topt.Seed = opt.Seed ^ targetSeed
+	topt.Seed = subSeed(opt.Seed, 1)
 	tgt, err := NewLoader(target, topt)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
