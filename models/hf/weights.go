@@ -307,11 +307,12 @@ func LoadWeights(m nn.Module, dir string, opts LoadOptions) error {
 		return err
 	}
 	defer w.Close()
-	return loadInto(m, w, opts)
+	return LoadWeightsFrom(m, w, opts)
 }
 
-// loadInto matches w's tensors to m's and copies them.
-func loadInto(m nn.Module, w *Weights, opts LoadOptions) error {
+// LoadWeightsFrom is LoadWeights from an opened checkpoint, for callers that
+// first look at its names (to decide which optional parts a model has).
+func LoadWeightsFrom(m nn.Module, w *Weights, opts LoadOptions) error {
 	own := map[string]*tensor.Tensor{}
 	var order []string
 	for _, nt := range nn.StateDict(m) {
