@@ -49,7 +49,7 @@ func TestTorchParity(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		torchref.Perturb(m, r)
+		torchref.Perturb(m, r, 0)
 		for _, b := range nn.NamedBuffers(m) {
 			switch {
 			case strings.HasSuffix(b.Name, ".running_mean"):

@@ -19,12 +19,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.environ["GRAFT_TORCHREF"])
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../internal/pyref"))
-from safetensors_read import load  # noqa: E402
-from safetensors_write import save  # noqa: E402
-
-ACT = {"relu": F.relu, "tanh": torch.tanh, "gelu": F.gelu}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../internal/torchref"))
+from torchref import ACT, load, save  # noqa: E402
 
 
 class MLP(nn.Sequential):

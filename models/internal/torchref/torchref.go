@@ -1,7 +1,7 @@
 // Package torchref runs the PyTorch reference scripts of graft's model tests
 // and compares graft's outputs with theirs. Graft writes a model's weights and
 // the inputs to safetensors files; a script (Debian's python3-torch, reading
-// the files with safetensors_read.py in this directory) builds the same
+// the files with torchref.py in this directory) builds the same
 // architecture in plain torch under the same parameter names, loads the
 // weights strictly, and writes its outputs back as safetensors.
 package torchref
@@ -10,8 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os/exec"
-	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/graftml/graft/internal/testenv"
@@ -23,22 +22,13 @@ import (
 // Tol is the largest absolute difference from PyTorch the model tests accept.
 const Tol = 1e-4
 
-// Dir returns the directory of this package's Python helpers, for scripts
-// that add it to sys.path.
-func Dir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file)
-}
-
 // Run runs script (a path relative to the test's package) with Debian's
 // Python and args, skipping (or failing under CI) when torch is missing.
-// The script finds safetensors_read.py through the environment variable
-// GRAFT_TORCHREF.
 func Run(t *testing.T, script string, args ...string) {
 	t.Helper()
 	python := testenv.RequirePython(t, "torch", "numpy")
 	cmd := exec.Command(python, append([]string{script}, args...)...)
-	cmd.Env = append(cmd.Environ(), "GRAFT_TORCHREF="+Dir(), "OMP_NUM_THREADS=2")
+	cmd.Env = append(cmd.Environ(), "OMP_NUM_THREADS=2")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", python, script, err, out)
 	}
@@ -125,15 +115,23 @@ func maxAbs(x *tensor.Tensor) float64 {
 }
 
 // Perturb gives every parameter of m generic values drawn from r, so that no
-// parameter sits at an initial value (1 or 0) that could hide a misplaced
-// one: 1-D parameters named "…weight" (norm scales) become 1 + 0.2·N(0,1),
-// other 1-D parameters and scalars 0.2·N(0,1), and matrices and kernels
-// keep their initialisation plus 0.02·N(0,1).
-func Perturb(m nn.Module, r tensor.Rand) {
+// parameter sits at an initial value (1 or 0) that could hide a misplaced one
+// and attention is far from uniform: 1-D parameters named "…weight" (norm
+// scales) become 1 + 0.2·N(0,1), other 1-D parameters and scalars 0.2·N(0,1),
+// and tensors of more dimensions get N(0, scale²/fan_in) added, fan_in being
+// the product of all but the first dimension (with scale 1, PyTorch's size
+// for a weight; 0 keeps them as initialised).
+func Perturb(m nn.Module, r tensor.Rand, scale float64) {
 	for _, p := range nn.NamedParameters(m) {
-		d := p.Tensor.Data()
-		oneD := p.Tensor.Dims() <= 1
-		norm := oneD && len(p.Name) >= 6 && p.Name[len(p.Name)-6:] == "weight"
+		d, s := p.Tensor.Data(), p.Tensor.Shape()
+		oneD := len(s) <= 1
+		norm := oneD && strings.HasSuffix(p.Name, "weight")
+		fanIn := 1
+		if !oneD {
+			for _, n := range s[1:] {
+				fanIn *= n
+			}
+		}
 		for i := range d {
 			g := float32(r.NormFloat64())
 			switch {
@@ -142,7 +140,7 @@ func Perturb(m nn.Module, r tensor.Rand) {
 			case oneD:
 				d[i] = 0.2 * g
 			default:
-				d[i] += 0.02 * g
+				d[i] += g * float32(scale/math.Sqrt(float64(fanIn)))
 			}
 		}
 	}
