@@ -190,3 +190,33 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("relative positions: got %v", err)
 	}
 }
+
+// TestBackward: a classification loss through the features reaches every
+// parameter.
+func TestBackward(t *testing.T) {
+	c := NewClassifier(tiny(), 3, tensor.NewRNG(5))
+	in, err := c.Input([][]int{{1, 2, 3, 4}, {5, 6}}, [][]int{{0, 0, 1, 1}, {0, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.CrossEntropy(c.Logits(in), []int{2, 0}).Backward()
+	for _, p := range nn.NamedParameters(c) {
+		g := p.Tensor.Grad()
+		if g == nil || slices.Equal(g.Data(), make([]float32, g.Len())) {
+			t.Errorf("%s got no gradient", p.Name)
+		}
+	}
+}
+
+func BenchmarkClassifierForward(b *testing.B) {
+	cfg := Base()
+	cfg.NumHiddenLayers = 2
+	c := NewClassifier(cfg, 2, tensor.NewRNG(1))
+	nn.Eval(c)
+	in := Input{IDs: tensor.Zeros(4, 64)}
+	restore := tensor.NoGrad()
+	defer restore()
+	for b.Loop() {
+		c.Logits(in)
+	}
+}

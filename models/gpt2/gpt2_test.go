@@ -199,3 +199,43 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("unknown activation: got %v", err)
 	}
 }
+
+// TestBackward: a next-token loss reaches every parameter, the tied wte
+// through both the embedding and the LM head.
+func TestBackward(t *testing.T) {
+	m := New(tiny(), tensor.NewRNG(6))
+	ids := []int{4, 8, 15, 16, 23, 42}
+	x := tensor.New([]float32{4, 8, 15, 16, 23}, 1, 5)
+	logits := m.ForwardLogits(x).Reshape(5, 50)
+	nn.CrossEntropy(logits, ids[1:]).Backward()
+	for _, p := range nn.NamedParameters(m) {
+		g := p.Tensor.Grad()
+		if g == nil || slices.Equal(g.Data(), make([]float32, g.Len())) {
+			t.Errorf("%s got no gradient", p.Name)
+		}
+	}
+	// Rows of wte for tokens neither input nor predicted still get a
+	// gradient from the softmax of the LM head.
+	if g := m.Wte.Weight.Grad().Data(); g[0] == 0 {
+		t.Error("wte row 0 got no gradient from the tied LM head")
+	}
+}
+
+func BenchmarkForward(b *testing.B) {
+	cfg := Small()
+	cfg.NLayer = 2
+	m := New(cfg, tensor.NewRNG(1))
+	nn.Eval(m)
+	x := tensor.Zeros(4, 64)
+	restore := tensor.NoGrad()
+	defer restore()
+	for b.Loop() {
+		m.Forward(x)
+	}
+}
+
+func BenchmarkNewSmall(b *testing.B) {
+	for b.Loop() {
+		New(Small(), tensor.NewRNG(1))
+	}
+}

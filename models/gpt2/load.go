@@ -7,6 +7,7 @@ import (
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/models/hf"
 	"github.com/graftml/graft/nn"
+	"github.com/graftml/graft/viz/table"
 )
 
 // checkpointName maps a name in a GPT-2 checkpoint to the Model's: the
@@ -60,21 +61,8 @@ func (m *Model) String() string {
 	total, _ := nn.CountParameters(m)
 	c := m.Config
 	return fmt.Sprintf("GPT-2 (%d layers, width %d, %d heads, vocabulary %d, context %d): %s parameters",
-		c.NLayer, c.NEmbd, c.NHead, c.VocabSize, c.NPositions, thousands(total))
+		c.NLayer, c.NEmbd, c.NHead, c.VocabSize, c.NPositions, table.GroupDigits(total))
 }
 
 // Display shows the model's parameter table (nn.Summary) in a notebook.
 func (m *Model) Display() display.Bundle { return m.Summary().Display() }
-
-// thousands formats n with comma separators.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
