@@ -96,8 +96,7 @@ func RotatedMoons(n int, noise, angleDeg float64, seed uint64) (DomainPair, erro
 	return DomainPair{
 		Name:   fmt.Sprintf("two moons, target rotated %g°", angleDeg),
 		Source: src, Target: tgt,
-		Shift: fmt.Sprintf("target rotated %g° counter-clockwise about the moons' centre (0.5, 0.25); same generator (%d points, noise %g), independent draws",
-			angleDeg, n, noise),
+		Shift: fmt.Sprintf("target rotated %g° counter-clockwise about the moons' centre (0.5, 0.25); same generator, new draws", angleDeg),
 	}, nil
 }
 
@@ -280,12 +279,12 @@ func CovariateShiftBlobs(n int, opt BlobOptions) (DomainPair, error) {
 	}
 	src := make1("source: blobs", make([]float64, opt.Dim), opt.Std, 0)
 	tgt := make1("target: shifted blobs", opt.Shift, opt.Std*opt.Scale, 1)
-	shift := fmt.Sprintf("covariate shift: target means moved by %s and std ×%g (%g → %g); both domains labelled by the nearest source class centre, so p(y|x) is shared",
-		formatVector(opt.Shift), opt.Scale, opt.Std, opt.Std*opt.Scale)
+	shift := fmt.Sprintf("covariate shift: target means moved by %s, std ×%g; both labelled by the nearest source centre",
+		formatVector(opt.Shift), opt.Scale)
 	name := "blobs with covariate shift"
 	if opt.ComponentLabels {
-		shift = fmt.Sprintf("class-conditional shift: every class's mean moved by %s and std ×%g (%g → %g) in the target; labels are the blob drawn from",
-			formatVector(opt.Shift), opt.Scale, opt.Std, opt.Std*opt.Scale)
+		shift = fmt.Sprintf("class-conditional shift: target class means moved by %s, std ×%g; labels are the blobs",
+			formatVector(opt.Shift), opt.Scale)
 		name = "blobs with shifted classes"
 	}
 	return DomainPair{Name: name, Source: src, Target: tgt, Shift: shift}, nil
@@ -417,8 +416,7 @@ func LabelShiftPair(ds *Dataset, source, target []float64, n int, seed uint64) (
 	return DomainPair{
 		Name:   ds.Name + " with label shift",
 		Source: src, Target: tgt,
-		Shift: fmt.Sprintf("label shift: class priors p(y) %s in the source, %s in the target; p(x|y) unchanged (disjoint halves of %q)",
-			formatPriors(source), formatPriors(target), ds.Name),
+		Shift: fmt.Sprintf("label shift: class priors p(y) %s → %s; p(x|y) unchanged", formatPriors(source), formatPriors(target)),
 	}, nil
 }
 

@@ -164,7 +164,7 @@ func TestCovariateShiftBlobs(t *testing.T) {
 	if s, g := p.Source.ClassCounts(), p.Target.ClassCounts(); g[0] <= s[0]+200 {
 		t.Fatalf("class counts source %v target %v: the shift should move mass to blob 0", s, g)
 	}
-	if !strings.Contains(p.Shift, "covariate shift: target means moved by (1.5, 0) and std ×1.5 (1 → 1.5)") {
+	if !strings.Contains(p.Shift, "covariate shift: target means moved by (1.5, 0), std ×1.5; both labelled by the nearest source centre") {
 		t.Fatalf("Shift %q", p.Shift)
 	}
 
@@ -271,7 +271,7 @@ func TestLabelShift(t *testing.T) {
 			t.Fatalf("row %d is in both domains", id)
 		}
 	}
-	if !strings.Contains(p.Shift, "label shift: class priors p(y) [0.50 0.50] in the source, [0.90 0.10] in the target") {
+	if !strings.Contains(p.Shift, "label shift: class priors p(y) [0.50 0.50] → [0.90 0.10]; p(x|y) unchanged") {
 		t.Fatalf("Shift %q", p.Shift)
 	}
 }
