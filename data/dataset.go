@@ -234,3 +234,28 @@ func (d *Dataset) Map(name string, f func(x *tensor.Tensor) *tensor.Tensor) (out
 	}
 	return &Dataset{Name: name, X: x, Labels: slices.Clone(d.Labels), Classes: d.Classes}, nil
 }
+
+// Standardize returns the pair with both domains' inputs standardised
+// feature by feature with the source's means and standard deviations (the
+// target's statistics are not used, as an adaptation method may not see
+// them). It is an error if the domains' examples differ in size.
+func (p DomainPair) Standardize() (DomainPair, error) {
+	if p.Source == nil || p.Target == nil {
+		return p, fmt.Errorf("data: standardising %q: the pair lacks a source or a target", p.Name)
+	}
+	if p.Source.Len() == 0 {
+		return p, fmt.Errorf("data: standardising %q: the source %q is empty", p.Name, p.Source.Name)
+	}
+	s := FitStandardizer(p.Source.X.Detach())
+	src, err := p.Source.Map("", s.Apply)
+	if err != nil {
+		return p, err
+	}
+	tgt, err := p.Target.Map("", s.Apply)
+	if err != nil {
+		return p, err
+	}
+	p.Source, p.Target = src, tgt
+	p.Shift = firstNonEmpty(p.Shift, "none stated") + "; standardised with the source's statistics"
+	return p, nil
+}

@@ -403,48 +403,80 @@ func ColourTextures(n, h, w int, seed uint64) *tensor.Tensor {
 	if n < 0 || h < 1 || w < 1 {
 		panic(fmt.Sprintf("data.ColourTextures: %d images of %dx%d: the count must not be negative and the size must be positive", n, h, w))
 	}
+	// Draw every image's grids first, in order, so that the result does
+	// not depend on how the pixels are then computed in parallel.
+	type octaves struct {
+		coarse, fine int
+		grids        [2][]float64 // 3 channels of g×g values each
+	}
 	rng := tensor.NewRNG(seed)
+	all := make([]octaves, n)
+	for i := range all {
+		o := &all[i]
+		o.coarse, o.fine = 2+int(rng.Uint64()%3), 6+int(rng.Uint64()%3)
+		o.grids[0], o.grids[1] = make([]float64, 3*o.coarse*o.coarse), make([]float64, 3*o.fine*o.fine)
+		for j := range o.grids[0] {
+			o.grids[0][j] = rng.Float64()
+		}
+		for j := range o.grids[1] {
+			o.grids[1][j] = (rng.Float64() - 0.5) * 2 / 3
+		}
+	}
+	// Interpolation positions along each axis for every grid size used.
+	rowsFor, colsFor := map[int][]gridPos{}, map[int][]gridPos{}
+	for g := 2; g <= 8; g++ {
+		rowsFor[g], colsFor[g] = gridPositions(h, g), gridPositions(w, g)
+	}
 	plane := h * w
 	out := make([]float32, n*3*plane)
-	for img := range n {
-		coarse, fine := 2+int(rng.Uint64()%3), 6+int(rng.Uint64()%3)
-		grids := [2][]float64{make([]float64, 3*coarse*coarse), make([]float64, 3*fine*fine)}
-		for i := range grids[0] {
-			grids[0][i] = rng.Float64()
-		}
-		for i := range grids[1] {
-			grids[1][i] = (rng.Float64() - 0.5) * 2 / 3
-		}
-		for ch := range 3 {
-			o := out[(img*3+ch)*plane : (img*3+ch+1)*plane]
-			for i := range h {
-				for j := range w {
-					v := valueNoise(grids[0][ch*coarse*coarse:], coarse, i, j, h, w) +
-						valueNoise(grids[1][ch*fine*fine:], fine, i, j, h, w)
-					o[i*w+j] = float32(math.Max(0, math.Min(1, v)))
+	forPlanes(n, 3*plane*8, func(lo, hi int) {
+		acc := make([]float64, plane)
+		for img := lo; img < hi; img++ {
+			o := all[img]
+			for ch := range 3 {
+				clear(acc)
+				for oct, g := range []int{o.coarse, o.fine} {
+					grid := o.grids[oct][ch*g*g : (ch+1)*g*g]
+					rows, cols := rowsFor[g], colsFor[g]
+					for i, r := range rows {
+						top, bottom := grid[r.k*g:], grid[(r.k+1)*g:]
+						for j, q := range cols {
+							v0 := (1-q.f)*top[q.k] + q.f*top[q.k+1]
+							v1 := (1-q.f)*bottom[q.k] + q.f*bottom[q.k+1]
+							acc[i*w+j] += (1-r.f)*v0 + r.f*v1
+						}
+					}
+				}
+				dst := out[(img*3+ch)*plane : (img*3+ch+1)*plane]
+				for p, v := range acc {
+					dst[p] = float32(math.Max(0, math.Min(1, v)))
 				}
 			}
 		}
-	}
+	})
 	return tensor.Wrap(out, n, 3, h, w)
 }
 
-// valueNoise interpolates a g×g grid of values (corners on the image's
-// corners) bilinearly at pixel (i, j) of an h×w image.
-func valueNoise(grid []float64, g, i, j, h, w int) float64 {
-	at := func(p, size int) (int, float64) {
-		if size == 1 {
-			return 0, 0
-		}
+// gridPos is where a pixel falls between the points of a value-noise
+// grid: between points k and k+1, a fraction f of the way.
+type gridPos struct {
+	k int
+	f float64
+}
+
+// gridPositions places the size pixels of an axis on a grid of g points
+// whose first and last points lie on the first and last pixels.
+func gridPositions(size, g int) []gridPos {
+	out := make([]gridPos, size)
+	if size == 1 {
+		return out
+	}
+	for p := range out {
 		s := float64(p) * float64(g-1) / float64(size-1)
 		k := min(int(s), g-2)
-		return k, s - float64(k)
+		out[p] = gridPos{k, s - float64(k)}
 	}
-	r, fr := at(i, h)
-	q, fq := at(j, w)
-	v00, v01 := grid[r*g+q], grid[r*g+q+1]
-	v10, v11 := grid[(r+1)*g+q], grid[(r+1)*g+q+1]
-	return (1-fr)*((1-fq)*v00+fq*v01) + fr*((1-fq)*v10+fq*v11)
+	return out
 }
 
 // BlendDifference returns images blended with backgrounds as MNIST-M was
@@ -598,4 +630,10 @@ func (s *Standardizer) Apply(x *tensor.Tensor) *tensor.Tensor {
 		out[k] = float32((float64(v) - s.Mean[j]) / s.Std[j])
 	}
 	return tensor.Wrap(out, x.Shape()...)
+}
+
+// Standardize returns x standardised feature by feature with the means
+// and standard deviations of fit (FitStandardizer(fit).Apply(x)).
+func Standardize(fit, x *tensor.Tensor) *tensor.Tensor {
+	return FitStandardizer(fit).Apply(x)
 }

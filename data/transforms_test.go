@@ -304,3 +304,44 @@ func writeF32(t *testing.T, path string, x *tensor.Tensor) {
 		t.Fatal(err)
 	}
 }
+
+func TestStandardizePair(t *testing.T) {
+	src, _ := New("s", tensor.New([]float32{1, 10, 3, 30}, 2, 2), []int{0, 1}, nil)
+	tgt, _ := New("t", tensor.New([]float32{5, 20}, 1, 2), []int{1}, nil)
+	p, err := DomainPair{Name: "p", Source: src, Target: tgt, Shift: "moved"}.Standardize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Source means (2, 20), stds (1, 10).
+	closeTo(t, "source", p.Source.X.Data(), []float64{-1, -1, 1, 1}, 1e-6)
+	closeTo(t, "target", p.Target.X.Data(), []float64{3, 0}, 1e-6)
+	closeTo(t, "Standardize", Standardize(src.X, tgt.X).Data(), []float64{3, 0}, 1e-6)
+	if p.Shift != "moved; standardised with the source's statistics" || src.X.At(0, 0) != 1 {
+		t.Fatalf("Shift %q; the original source changed to %v", p.Shift, src.X.At(0, 0))
+	}
+	bad, _ := New("b", tensor.Zeros(2, 3), nil, nil)
+	if _, err := (DomainPair{Name: "p", Source: src, Target: bad}).Standardize(); err == nil || !strings.Contains(err.Error(), "does not have 2 features per row") {
+		t.Fatalf("mismatched domains: error %v", err)
+	}
+}
+
+// BenchmarkTransforms times the transforms on 1,000 MNIST-sized images.
+func BenchmarkTransforms(b *testing.B) {
+	x := tensor.Uniform(tensor.NewRNG(1), 0, 1, 1000, 1, 28, 28)
+	for _, c := range []struct {
+		name string
+		f    func() *tensor.Tensor
+	}{
+		{"Rotate", func() *tensor.Tensor { return Rotate(x, 30) }},
+		{"GaussianBlur1", func() *tensor.Tensor { return GaussianBlur(x, 1) }},
+		{"ResizeArea32", func() *tensor.Tensor { return ResizeArea(x, 32, 32) }},
+		{"Resize32", func() *tensor.Tensor { return Resize(x, 32, 32) }},
+		{"BlendBackground", func() *tensor.Tensor { return BlendBackground(x, 1) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				c.f()
+			}
+		})
+	}
+}
