@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/graftml/graft/models"
+	"github.com/graftml/graft/models/hf"
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
@@ -281,5 +282,41 @@ func TestResNetTrains(t *testing.T) {
 	after := nn.CrossEntropy(m.Forward(x), labels)
 	if !(after.Item() < loss.Item()) {
 		t.Errorf("loss %g after a step, %g before", after.Item(), loss.Item())
+	}
+}
+
+// TestSaveLoad saves a ResNet (with its batch-norm statistics) through
+// hf.SaveWeights and loads it into a freshly initialised one: identical
+// outputs in evaluation mode. A checkpoint with projection shortcuts does not
+// load into a model with option A shortcuts, and the error names the
+// projection.
+func TestSaveLoad(t *testing.T) {
+	r := tensor.NewRNG(8)
+	cfg := models.ResNetConfig{Depth: 8, Widths: [3]int{4, 8, 16}, Classes: 3, Shortcut: "B"}
+	m, _ := models.NewResNet(cfg, r)
+	nn.Train(m)
+	m.Forward(tensor.Randn(r, 8, 3, 8, 8)) // moves the running statistics
+	nn.Eval(m)
+	dir := t.TempDir()
+	if err := hf.SaveWeights(m, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := models.NewResNet(cfg, tensor.NewRNG(9))
+	if err := hf.LoadWeights(back, dir, hf.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	nn.Eval(back)
+	x := tensor.Randn(r, 2, 3, 8, 8)
+	want, got := m.Forward(x).Data(), back.Forward(x).Data()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("logits after the round trip %v, want %v", got, want)
+		}
+	}
+	cfg.Shortcut = "A"
+	a, _ := models.NewResNet(cfg, r)
+	err := hf.LoadWeights(a, dir, hf.LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "layer2.0.downsample.0.weight") {
+		t.Errorf("a B checkpoint into an A model: error %v", err)
 	}
 }
