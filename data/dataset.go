@@ -3,6 +3,14 @@
 // class-balanced sampling), held-out splits, transforms, and synthetic pairs
 // of domains — a source and a target that differ in a known way — for domain
 // adaptation experiments.
+//
+// Images are (N, C, H, W) tensors. The image transforms (Rotate, AddNoise,
+// GaussianBlur, Resize, ResizeArea, ToRGB, BlendBackground, Normalize, …)
+// take and return such tensors and, like tensor operations, panic on a shape
+// they cannot handle; Dataset.Map applies one to a dataset and returns such a
+// panic as an error. A *Dataset and a DomainPair show themselves in a
+// notebook as a summary and a figure (Plot): sample images per class, or the
+// points coloured by class, source and target side by side.
 package data
 
 import (
