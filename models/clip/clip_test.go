@@ -419,3 +419,44 @@ func TestLearnedContext(t *testing.T) {
 		}
 	}
 }
+
+// TestReadConfig reads configs in the shapes transformers has written them:
+// nested keys missing (Hugging Face's defaults fill them), *_config_dict
+// null, and *_config_dict overriding text_config and vision_config.
+func TestReadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, json string
+		check      func(c clip.Config) bool
+	}{
+		{"defaults", `{"projection_dim": 512, "text_config": {}, "vision_config": {"patch_size": 16},
+			"text_config_dict": null, "vision_config_dict": null, "unknown_key": [1, 2]}`,
+			func(c clip.Config) bool {
+				return c.TextConfig.VocabSize == 49408 && c.TextConfig.EosTokenID == 49407 && c.VisionConfig.PatchSize == 16 &&
+					c.VisionConfig.HiddenSize == 768 && c.LogitScaleInitValue == 2.6592
+			}},
+		{"legacy dicts", `{"projection_dim": 768, "text_config": {"hidden_size": 512, "eos_token_id": 2},
+			"text_config_dict": {"hidden_size": 768, "num_attention_heads": 12},
+			"vision_config": {}, "vision_config_dict": {"hidden_size": 1024, "num_attention_heads": 16, "patch_size": 14}}`,
+			func(c clip.Config) bool {
+				return c.TextConfig.HiddenSize == 768 && c.TextConfig.NumAttentionHeads == 12 && c.TextConfig.EosTokenID == 2 &&
+					c.VisionConfig.HiddenSize == 1024 && c.VisionConfig.PatchSize == 14 && c.ProjectionDim == 768
+			}},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".json")
+		os.WriteFile(path, []byte(c.json), 0o644)
+		cfg, err := clip.ReadConfig(path)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if !c.check(cfg) {
+			t.Errorf("%s: read %+v", c.name, cfg)
+		}
+	}
+	path := filepath.Join(dir, "bad.json")
+	os.WriteFile(path, []byte(`{"projection_dim": 512, "text_config": {}, "vision_config": {}, "text_config_dict": {"hidden_size": "wide"}}`), 0o644)
+	if _, err := clip.ReadConfig(path); err == nil || !strings.Contains(err.Error(), "text_config_dict") {
+		t.Errorf("a string hidden_size in text_config_dict: error %v", err)
+	}
+}

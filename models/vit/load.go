@@ -10,15 +10,26 @@ import (
 	"github.com/graftml/graft/tensor"
 )
 
-// readCheckpoint reads the config of the checkpoint in dir (defaults:
-// Base16's) and lists its tensor names.
-func readCheckpoint(dir string) (Config, map[string]bool, error) {
+// ReadConfig reads a ViT config.json (path: the file or its directory):
+// hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
+// image_size and patch_size are required; other keys default to Base16's.
+func ReadConfig(path string) (Config, error) {
 	cfg := Base16()
-	if err := hf.ReadConfig(dir, &cfg, requiredKeys...); err != nil {
-		return cfg, nil, err
+	if err := hf.ReadConfig(path, &cfg, requiredKeys...); err != nil {
+		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, nil, fmt.Errorf("%w (in %s)", err, dir)
+		return cfg, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return cfg, nil
+}
+
+// readCheckpoint reads the config of the checkpoint in dir and lists its
+// tensor names.
+func readCheckpoint(dir string) (Config, map[string]bool, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return cfg, nil, err
 	}
 	w, err := hf.OpenWeights(dir)
 	if err != nil {
@@ -39,9 +50,8 @@ func skipped(name string) bool {
 }
 
 // Load reads a ViT checkpoint in the Hugging Face layout from dir — config.json
-// (hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
-// image_size and patch_size are required; other keys default to Base16's) and
-// model.safetensors or its shards — as a ViTForImageClassification. Both
+// (see ReadConfig) and model.safetensors or its shards — as a
+// ViTForImageClassification. Both
 // layouts load: a classification checkpoint (names under "vit." and a
 // classifier) and a ViTModel backbone (names without the prefix, its pooler
 // ignored), whose classifier is then left at zero (every class equally
