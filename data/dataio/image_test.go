@@ -336,3 +336,29 @@ func compareTensors(t *testing.T, a, b *tensor.Tensor) (maxDiff, meanDiff float6
 	}
 	return maxDiff, meanDiff / float64(len(ad))
 }
+
+func TestWriteImage(t *testing.T) {
+	dir := t.TempDir()
+	// Values outside [0, 1] (and NaN) are clamped; the rest round to 8 bits.
+	rgb := tensor.New([]float32{0, 0.5, 1, -3, 7, float32(math.NaN()), 0.2, 0.4, 0.6, 0.8, 1.0 / 255, 254.4 / 255}, 3, 2, 2)
+	p := filepath.Join(dir, "rgb.png")
+	if err := WriteImage(p, rgb); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadImage(p, ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTensor(t, got, []int{3, 2, 2}, []float32{0, 128.0 / 255, 1, 0, 1, 0, 51.0 / 255, 102.0 / 255, 153.0 / 255, 204.0 / 255, 1.0 / 255, 254.0 / 255})
+	gray := tensor.New([]float32{0.2, 0.6, 1}, 1, 1, 3)
+	p = filepath.Join(dir, "g.png")
+	if err := WriteImage(p, gray); err != nil {
+		t.Fatal(err)
+	}
+	got, err = ReadImage(p, ImageOptions{Gray: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTensor(t, got, []int{1, 1, 3}, []float32{0.2, 0.6, 1})
+	checkErrorContains(t, WriteImage(filepath.Join(dir, "x.png"), tensor.Zeros(2, 4, 4)), "x.png", "1 or 3 channels", "(2,4,4)")
+}
