@@ -319,18 +319,20 @@ func loadIDXSet(s *idxSource, opts MNISTOptions) (*data.Dataset, error) {
 			return nil, fmt.Errorf("digits: %s: label %d of item %d is outside [0, %d)", lblPath, l, i, len(s.classes))
 		}
 	}
-	src := x.Data()
-	pix := make([]float32, n*h*w)
-	for i := range pix {
-		v := src[i]
+	// Scale in place: the decoded file is not used otherwise.
+	pix := x.Data()[:n*h*w]
+	for i, v := range pix {
 		if !(v >= 0 && v <= 255) {
 			return nil, fmt.Errorf("digits: %s: pixel %d of image %d is %v, want a grey level 0..255", imgPath, i%(h*w), i/(h*w), v)
 		}
 		pix[i] = v / 255
 	}
+	if n < shape[0] { // do not keep the rest of the file alive
+		pix = append([]float32(nil), pix...)
+	}
 	split := "test"
 	if opts.Train {
 		split = "train"
 	}
-	return data.New(s.name+"-"+split, tensor.New(pix, n, 1, h, w), labels, s.classes)
+	return data.New(s.name+"-"+split, tensor.Wrap(pix, n, 1, h, w), labels, s.classes)
 }

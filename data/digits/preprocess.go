@@ -69,7 +69,7 @@ func UCIStyle(x *tensor.Tensor, opts UCIStyleOptions) (*tensor.Tensor, error) {
 			out[i*64+j] = float32(c) * scale
 		}
 	}
-	return tensor.New(out, n, 1, 8, 8), nil
+	return tensor.Wrap(out, n, 1, 8, 8), nil
 }
 
 // uciSide is the side of the normalised bitmap UCI counted blocks of.
@@ -94,7 +94,7 @@ func uciCounts(img []float32, h, w int, thr float32, stretch bool, bitmap []floa
 	for y := r0; y <= r1; y++ {
 		crop = append(crop, img[y*w+c0:y*w+c1+1]...)
 	}
-	scaled := data.Resize(tensor.New(crop, 1, 1, bh, bw), nh, nw).Data()
+	scaled := data.Resize(tensor.Wrap(crop, 1, 1, bh, bw), nh, nw).Data()
 	clear(bitmap)
 	oy, ox := (uciSide-nh)/2, (uciSide-nw)/2
 	for y := range nh {

@@ -57,7 +57,7 @@ func uci(scale float32) (*data.Dataset, error) {
 	for i, c := range counts {
 		x[i] = float32(c) * scale
 	}
-	return data.New("uci", tensor.New(x, len(labels), 1, 8, 8), labels, DigitClasses)
+	return data.New("uci", tensor.Wrap(x, len(labels), 1, 8, 8), labels, DigitClasses)
 }
 
 // parseUCI reads the gzipped CSV: 65 integers a line, the first 64 pixel
