@@ -2,18 +2,23 @@ package models_test
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/graftml/graft/models"
-	"github.com/graftml/graft/models/internal/torchref"
+	"github.com/graftml/graft/models/hf"
+	"github.com/graftml/graft/models/internal/reftest"
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
 
-// parityCase is one model for TestTorchParity: the script's case name, the
-// configuration it rebuilds the model from, and the input batch.
+// parityTol is the largest absolute difference from PyTorch accepted.
+const parityTol = 1e-4
+
+// parityCase is one model for TestTorchParity: the reference script's case
+// name, the configuration it rebuilds the model from, and the input batch.
 type parityCase struct {
 	name, kind string
 	cfg        any
@@ -21,11 +26,12 @@ type parityCase struct {
 	x          *tensor.Tensor
 }
 
-// TestTorchParity builds each model with random weights in graft, hands the
-// weights and an input batch to testdata/torch_models.py, which rebuilds the
-// architecture in plain PyTorch under the same parameter names and loads them
-// strictly, and compares features, logits and the parameter count. Models with
-// batch norm run in evaluation mode with non-trivial running statistics.
+// TestTorchParity builds each model with random weights in graft, saves them
+// with hf.SaveWeights next to its configuration and an input batch, and has
+// testdata/torch_models.py rebuild the architecture in plain PyTorch under
+// the same parameter names, load the weights strictly and run it; features,
+// logits and the parameter count must agree. Models with batch norm run in
+// evaluation mode with non-trivial running statistics.
 func TestTorchParity(t *testing.T) {
 	r := tensor.NewRNG(11)
 	mlp := models.MLPConfig{Inputs: 64, Hidden: []int{32, 16}, Classes: 10, Activation: "relu"}
@@ -41,15 +47,15 @@ func TestTorchParity(t *testing.T) {
 		{"resnet20_A", "resnet", resnet("A"), func(r tensor.Rand) (models.Classifier, error) { return models.NewResNet(resnet("A"), r) }, tensor.Randn(r, 3, 3, 16, 16)},
 		{"resnet20_B", "resnet", resnet("B"), func(r tensor.Rand) (models.Classifier, error) { return models.NewResNet(resnet("B"), r) }, tensor.Randn(r, 3, 3, 16, 16)},
 	}
-	dir := t.TempDir()
-	var args []string
+	root := t.TempDir()
+	var dirs []string
 	built := make([]models.Classifier, len(cases))
 	for i, c := range cases {
 		m, err := c.make(r)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		torchref.Perturb(m, r, 0)
+		reftest.Perturb(m, r, 0.2)
 		for _, b := range nn.NamedBuffers(m) {
 			switch {
 			case strings.HasSuffix(b.Name, ".running_mean"):
@@ -59,19 +65,24 @@ func TestTorchParity(t *testing.T) {
 			}
 		}
 		nn.Eval(m)
-		cfg, _ := json.Marshal(c.cfg)
-		in := filepath.Join(dir, c.name+".in.safetensors")
-		torchref.SaveModel(t, in, m, map[string]*tensor.Tensor{"x": c.x}, map[string]string{"case": c.kind, "config": string(cfg)})
-		args = append(args, in, filepath.Join(dir, c.name+".out.safetensors"))
-		built[i] = m
+		dir := filepath.Join(root, c.name)
+		if err := hf.SaveWeights(m, dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := json.Marshal(map[string]any{"graft_case": c.kind, "config": c.cfg})
+		if err := os.WriteFile(filepath.Join(dir, hf.ConfigFile), cfg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reftest.Write(t, filepath.Join(dir, "inputs.safetensors"), map[string]*tensor.Tensor{"x": c.x})
+		dirs, built[i] = append(dirs, dir), m
 	}
-	torchref.Run(t, filepath.Join("testdata", "torch_models.py"), args...)
+	reftest.RunPython(t, filepath.Join("testdata", "torch_models.py"), dirs...)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, ref := built[i], torchref.Load(t, filepath.Join(dir, c.name+".out.safetensors"))
+			m, ref := built[i], reftest.Read(t, filepath.Join(dirs[i], "outputs.safetensors"))
 			f := m.Features(c.x)
-			torchref.Compare(t, "features", f, ref["features"], torchref.Tol)
-			torchref.Compare(t, "logits", m.Classify(f), ref["logits"], torchref.Tol)
+			reftest.Check(t, "features", f, ref["features"], parityTol)
+			reftest.Check(t, "logits", m.Classify(f), ref["logits"], parityTol)
 			total, _ := nn.CountParameters(m)
 			if want := int(ref["count"].Item()); total != want {
 				t.Errorf("graft counts %d parameters, torch %d", total, want)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/graftml/graft/models/clip"
 	"github.com/graftml/graft/models/hf"
-	"github.com/graftml/graft/models/internal/torchref"
+	"github.com/graftml/graft/models/internal/reftest"
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/safetensors"
 	"github.com/graftml/graft/tensor"
@@ -155,21 +155,28 @@ func idsTensor(rows [][]int) *tensor.Tensor {
 	return tensor.New(data, len(rows), len(rows[0]))
 }
 
+// parityTol is the largest absolute difference from PyTorch accepted.
+const parityTol = 1e-4
+
 // TestTorchParity saves random CLIP models with Save and compares graft's
 // hidden states, pooled outputs, embeddings and logits with those of
-// testdata/torch_clip.py, which builds CLIPModel in plain PyTorch under
-// Hugging Face's names and loads the saved weights strictly. The second case
-// uses the legacy eos_token_id 2 (end-of-text is the largest id) and GELU.
+// ../testdata/torch_models.py, which builds CLIPModel in plain PyTorch under
+// Hugging Face's names, loads the saved weights strictly and finds the
+// end-of-text positions itself. The second case uses the legacy eos_token_id
+// 2 (end-of-text is the largest id) and GELU. Weights are drawn with
+// initializer_factor 3 so that attention is far from uniform.
 func TestTorchParity(t *testing.T) {
 	r := tensor.NewRNG(2)
-	legacy := small()
+	base := small()
+	base.InitializerFactor = 3
+	legacy := base
 	legacy.TextConfig.EosTokenID, legacy.TextConfig.HiddenAct, legacy.VisionConfig.HiddenAct = 2, "gelu", "gelu"
 	cases := []struct {
 		name  string
 		cfg   clip.Config
 		texts [][]int
 	}{
-		{"quick_gelu", small(), texts},
+		{"quick_gelu", base, texts},
 		{"legacy_eos_gelu", legacy, [][]int{{0, 7, 49, 3}, {0, 45, 12, 30, 49, 1}}},
 	}
 	root := t.TempDir()
@@ -181,7 +188,7 @@ func TestTorchParity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		torchref.Perturb(m, r, 1)
+		reftest.Perturb(m, r, 0.2)
 		m.LogitScale.Data()[0] = 2.3
 		nn.Eval(m)
 		dir := filepath.Join(root, c.name)
@@ -189,17 +196,16 @@ func TestTorchParity(t *testing.T) {
 			t.Fatal(err)
 		}
 		x := tensor.Randn(r, 2, 3, 16, 16)
-		torchref.SaveModel(t, filepath.Join(dir, "inputs.safetensors"), &struct{}{}, map[string]*tensor.Tensor{
-			"images": x, "ids": idsTensor(padded(c.texts, c.cfg.TextConfig.PadTokenID))}, nil)
+		reftest.Write(t, filepath.Join(dir, "inputs.safetensors"), map[string]*tensor.Tensor{
+			"images": x, "ids": idsTensor(padded(c.texts, c.cfg.TextConfig.PadTokenID))})
 		dirs, built, images = append(dirs, dir), append(built, m), append(images, x)
 	}
-	torchref.Run(t, filepath.Join("testdata", "torch_clip.py"), dirs...)
+	reftest.RunPython(t, filepath.Join("..", "testdata", "torch_models.py"), dirs...)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ref := torchref.Load(t, filepath.Join(dirs[i], "outputs.safetensors"))
+			ref := reftest.Read(t, filepath.Join(dirs[i], "outputs.safetensors"))
 			m, x := built[i], images[i]
-			rows := padded(c.texts, c.cfg.TextConfig.PadTokenID)
-			embeds, err := m.TokenEmbeddings(rows)
+			embeds, err := m.TokenEmbeddings(padded(c.texts, c.cfg.TextConfig.PadTokenID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,9 +226,12 @@ func TestTorchParity(t *testing.T) {
 				"text_embeds":              text,
 				"logits_per_image":         logits,
 			} {
-				torchref.Compare(t, name, got, ref[name], torchref.Tol)
+				if ref[name] == nil {
+					t.Fatalf("torch gives no %s", name)
+				}
+				reftest.Check(t, name, got, ref[name], parityTol)
 			}
-			torchref.Compare(t, "text_embeds via EncodeTextEmbeddings", m.EncodeTextEmbeddings(embeds, eot), ref["text_embeds"], torchref.Tol)
+			reftest.Check(t, "text_embeds via EncodeTextEmbeddings", m.EncodeTextEmbeddings(embeds, eot), ref["text_embeds"], parityTol)
 		})
 	}
 }
@@ -233,7 +242,7 @@ func TestTorchParity(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	r := tensor.NewRNG(3)
 	m, _ := clip.New(small(), r)
-	torchref.Perturb(m, r, 1)
+	reftest.Perturb(m, r, 0.2)
 	nn.Eval(m)
 	x := tensor.Randn(r, 2, 3, 16, 16)
 	want, err := m.Forward(x, texts)
@@ -249,8 +258,8 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := back.Forward(x, texts)
-	if d, err := torchref.MaxAbsDiff(got, want); err != nil || d != 0 {
-		t.Errorf("logits after the round trip differ by %g (%v)", d, err)
+	if d := reftest.MaxAbsDiff(t, "logits", got, want); d != 0 {
+		t.Errorf("logits after the round trip differ by %g", d)
 	}
 	if back.Config.TextConfig.EosTokenID != 49 || back.Config.VisionConfig.PatchSize != 4 {
 		t.Errorf("config after the round trip: %+v", back.Config)
@@ -271,7 +280,7 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatalf("a checkpoint with position_ids: %v", err)
 	}
 	got, _ = withIDs.Forward(x, texts)
-	if d, _ := torchref.MaxAbsDiff(got, want); d != 0 {
+	if d := reftest.MaxAbsDiff(t, "logits", got, want); d != 0 {
 		t.Errorf("logits differ by %g after loading a checkpoint with position_ids", d)
 	}
 }
@@ -336,7 +345,7 @@ func TestTextInputErrors(t *testing.T) {
 func TestCausalText(t *testing.T) {
 	r := tensor.NewRNG(6)
 	m, _ := clip.New(small(), r)
-	torchref.Perturb(m, r, 1)
+	reftest.Perturb(m, r, 0.2)
 	batch, err := m.EncodeText(texts)
 	if err != nil {
 		t.Fatal(err)
@@ -347,7 +356,7 @@ func TestCausalText(t *testing.T) {
 		trailing, _ := m.EncodeText([][]int{junk})
 		row := batch.Slice(0, i, i+1)
 		for what, x := range map[string]*tensor.Tensor{"alone": alone, "with tokens after end-of-text": trailing} {
-			if d, _ := torchref.MaxAbsDiff(x, row); d > 1e-6 {
+			if d := reftest.MaxAbsDiff(t, what, x, row); d > 1e-6 {
 				t.Errorf("text %d %s differs from its row in the batch by %g", i, what, d)
 			}
 		}
@@ -355,7 +364,7 @@ func TestCausalText(t *testing.T) {
 	// A token before end-of-text does matter.
 	changed := [][]int{{48, 6, 17, 49}}
 	a, _ := m.EncodeText(changed)
-	if d, _ := torchref.MaxAbsDiff(a, batch.Slice(0, 0, 1)); d < 1e-3 {
+	if d := reftest.MaxAbsDiff(t, "changed token", a, batch.Slice(0, 0, 1)); d < 1e-3 {
 		t.Errorf("changing token 1 moved the embedding by only %g", d)
 	}
 }
@@ -392,7 +401,7 @@ func TestLogits(t *testing.T) {
 func TestLearnedContext(t *testing.T) {
 	r := tensor.NewRNG(8)
 	m, _ := clip.New(small(), r)
-	torchref.Perturb(m, r, 1)
+	reftest.Perturb(m, r, 0.2)
 	nn.Freeze(m)
 	// "[SOS] X X X class [EOT]" for two classes; X are placeholders.
 	prompts := [][]int{{48, 3, 3, 3, 10, 49}, {48, 3, 3, 3, 11, 49}}
