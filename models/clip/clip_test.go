@@ -40,7 +40,7 @@ func count(c clip.Config) int {
 // tokens and 12 positions (end-of-text 49) and a 2-layer image encoder on
 // 16×16 images in 4×4 patches.
 func small() clip.Config {
-	c := clip.BaseConfig()
+	c := clip.ViTB32()
 	c.TextConfig = clip.TextConfig{VocabSize: 50, HiddenSize: 32, IntermediateSize: 64, ProjectionDim: 16, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, MaxPositionEmbeddings: 12, HiddenAct: "quick_gelu", LayerNormEps: 1e-5, InitializerRange: 0.02,
 		InitializerFactor: 1, PadTokenID: 1, BosTokenID: 48, EosTokenID: 49}
@@ -52,7 +52,7 @@ func small() clip.Config {
 }
 
 func TestParameterCounts(t *testing.T) {
-	base := clip.BaseConfig()
+	base := clip.ViTB32()
 	if got := count(base); got != 151277313 {
 		t.Fatalf("the formula gives %d for CLIP ViT-B/32", got)
 	}

@@ -70,15 +70,15 @@ type Config struct {
 
 // requiredKeys are the config.json keys Load insists on; the keys inside
 // them default to Hugging Face's CLIPTextConfig and CLIPVisionConfig
-// defaults (see BaseConfig), as Hugging Face fills them.
+// defaults (see ViTB32), as Hugging Face fills them.
 var requiredKeys = []string{"text_config", "vision_config", "projection_dim"}
 
-// BaseConfig returns Hugging Face's CLIPConfig defaults, the architecture of
+// ViTB32 returns Hugging Face's CLIPConfig defaults, the architecture of
 // OpenAI's ViT-B/32 CLIP: a 12-layer, width-512, 8-head text encoder over a
 // 49,408-token vocabulary and 77 positions; a 12-layer, width-768, 12-head
 // image encoder on 224×224 images in 32×32 patches; quick GELU; a shared
 // 512-wide embedding space; logit scale initialised to log(1/0.07).
-func BaseConfig() Config {
+func ViTB32() Config {
 	return Config{
 		TextConfig: TextConfig{
 			VocabSize: 49408, HiddenSize: 512, IntermediateSize: 2048, ProjectionDim: 512,

@@ -20,12 +20,12 @@ func checkpointName(name string) string {
 
 // ReadConfig reads a CLIP config.json (path: the file or its directory):
 // text_config, vision_config and projection_dim are required, and keys
-// missing inside them take Hugging Face's defaults (see BaseConfig). Keys
+// missing inside them take Hugging Face's defaults (see ViTB32). Keys
 // in text_config_dict and vision_config_dict, which configs written by early
 // versions of transformers carry, override those of text_config and
 // vision_config, as Hugging Face's loader does.
 func ReadConfig(path string) (Config, error) {
-	cfg := BaseConfig()
+	cfg := ViTB32()
 	if err := hf.ReadConfig(path, &cfg, requiredKeys...); err != nil {
 		return cfg, err
 	}
