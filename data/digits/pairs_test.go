@@ -11,7 +11,7 @@ import (
 	"github.com/graftml/graft/tensor"
 )
 
-// sourceOnly trains an MLP (one hidden layer of 128 ReLU units) on 80% of
+// sourceOnly trains an MLP (one hidden layer of 64 ReLU units) on 80% of
 // the pair's source and returns its accuracy on the other 20% (source) and
 // on the whole target.
 func sourceOnly(t *testing.T, p data.DomainPair, epochs int, seed uint64) (srcAcc, tgtAcc float64) {
@@ -25,7 +25,7 @@ func sourceOnly(t *testing.T, p data.DomainPair, epochs int, seed uint64) (srcAc
 		t.Fatalf("%s: source rows have %d values, target rows %d", p.Name, dim, tdim)
 	}
 	rng := tensor.NewRNG(seed)
-	model := nn.NewMLP([]int{dim, 128, 10}, "relu", 0, rng)
+	model := nn.NewMLP([]int{dim, 64, 10}, "relu", 0, rng)
 	opt, err := optim.NewAdam(nn.TrainableParameters(model), optim.AdamConfig{LR: 1e-3})
 	if err != nil {
 		t.Fatal(err)
@@ -56,27 +56,27 @@ func sourceOnly(t *testing.T, p data.DomainPair, epochs int, seed uint64) (srcAc
 // that the shift is real: high accuracy on held-out source data, clearly
 // lower on the target.
 func TestSourceOnlyGap(t *testing.T) {
+	t.Parallel() // overlaps with the other slow tests (Python start-up, training)
 	requireFiles(t, MNISTFiles)
 	opts := PairOptions{SourceLimit: 5000, TargetLimit: 2000, Seed: 7}
 	cases := []struct {
-		make    func() (data.DomainPair, error)
-		epochs  int
-		minSrc  float64 // source accuracy at least
-		minGap  float64 // source − target accuracy at least (fraction)
-		minTgt  float64 // a sanity floor: the target is still digits
-		comment string
+		make   func() (data.DomainPair, error)
+		epochs int
+		minSrc float64 // source accuracy at least
+		minGap float64 // source − target accuracy at least (fraction)
+		minTgt float64 // a sanity floor: the target is still digits
 	}{
-		{func() (data.DomainPair, error) { return MNISTToUCI(opts) }, 30, 0.9, 0.05, 0.5, "UCI-style 8×8"},
-		{func() (data.DomainPair, error) { return MNISTPlainPooledToUCI(opts) }, 30, 0.85, 0.3, 0, "plain pooling"},
-		{func() (data.DomainPair, error) { return UCIToMNIST(opts) }, 60, 0.93, 0.05, 0.4, "UCI-style 8×8"},
-		{func() (data.DomainPair, error) { return MNISTToRotated(opts, 45) }, 5, 0.9, 0.05, 0.2, ""},
-		{func() (data.DomainPair, error) { return MNISTToNoisy(opts, 0.5) }, 5, 0.9, 0.05, 0.2, ""},
-		{func() (data.DomainPair, error) { return MNISTToBlurred(opts, 2.5) }, 5, 0.9, 0.05, 0.2, ""},
-		{func() (data.DomainPair, error) { return MNISTToLowRes(opts, 7) }, 5, 0.9, 0.05, 0.2, ""},
-		{func() (data.DomainPair, error) { return MNISTToMNISTM(opts) }, 3, 0.9, 0.05, 0, ""},
+		{func() (data.DomainPair, error) { return MNISTToUCI(opts) }, 30, 0.9, 0.05, 0.5},
+		{func() (data.DomainPair, error) { return MNISTPlainPooledToUCI(opts) }, 30, 0.85, 0.3, 0},
+		{func() (data.DomainPair, error) { return UCIToMNIST(opts) }, 60, 0.93, 0.05, 0.4},
+		{func() (data.DomainPair, error) { return MNISTToRotated(opts, 45) }, 5, 0.85, 0.05, 0.2},
+		{func() (data.DomainPair, error) { return MNISTToNoisy(opts, 0.5) }, 5, 0.85, 0.05, 0.2},
+		{func() (data.DomainPair, error) { return MNISTToBlurred(opts, 2.5) }, 5, 0.85, 0.05, 0.2},
+		{func() (data.DomainPair, error) { return MNISTToLowRes(opts, 7) }, 5, 0.85, 0.05, 0.2},
+		{func() (data.DomainPair, error) { return MNISTToMNISTM(opts) }, 3, 0.85, 0.05, 0},
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "source-only MLP (hidden 128), source 80/20 split of %d, target %d (UCI: all 1,797)\n", opts.SourceLimit, opts.TargetLimit)
+	fmt.Fprintf(&table, "source-only MLP (hidden 64), source 80/20 split of %d, target %d (UCI: all 1,797)\n", opts.SourceLimit, opts.TargetLimit)
 	fmt.Fprintf(&table, "%-22s %8s %8s %8s  %s\n", "pair", "source", "target", "gap", "shift")
 	results := map[string][2]float64{}
 	for _, c := range cases {

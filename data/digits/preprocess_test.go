@@ -210,3 +210,22 @@ func TestPoolTo8x8Plain(t *testing.T) {
 		t.Errorf("shape %v", s)
 	}
 }
+
+// BenchmarkUCIStyle prepares 1,000 synthetic 28×28 digits (ink boxes of
+// varying size).
+func BenchmarkUCIStyle(b *testing.B) {
+	const n = 1000
+	pix := make([]float32, 0, n*784)
+	for i := range n {
+		pix = append(pix, canvas(28, 28, 0, func(y, x int) bool {
+			return y >= 4+i%5 && y < 24 && x >= 6+i%7 && x < 12+i%11
+		})...)
+	}
+	x := tensor.New(pix, n, 1, 28, 28)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := UCIStyle(x, UCIStyleOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -46,6 +46,7 @@ for variant in sys.argv[3:]:
 // TestUCIStyleMatchesPyTorch compares UCIStyle with the PyTorch reference
 // on real MNIST test images, for the default threshold and two variants.
 func TestUCIStyleMatchesPyTorch(t *testing.T) {
+	t.Parallel() // overlaps with the other slow tests (Python start-up, training)
 	requireFiles(t, MNISTFiles)
 	py := testenv.RequirePython(t, "torch", "numpy")
 	const n = 500

@@ -65,6 +65,7 @@ func TestUCIKnownValues(t *testing.T) {
 // TestUCIMatchesSklearn compares every pixel and label with scikit-learn's
 // load_digits.
 func TestUCIMatchesSklearn(t *testing.T) {
+	t.Parallel() // overlaps with the other slow tests (Python start-up, training)
 	py := testenv.RequirePython(t, "sklearn", "numpy")
 	script := `
 import sys, numpy as np
