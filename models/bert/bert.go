@@ -131,11 +131,11 @@ func newInitializer(cfg Config, r tensor.Rand) initializer {
 // linear and embedding weights from N(0, initializer_range²), the padding
 // token's embedding row, biases and layer-norm shifts 0, layer-norm scales 1.
 // With r nil the weights stay zero (for a model about to be loaded) and
-// dropout generators get fixed seeds. It panics if cfg is invalid (see
-// Config.Validate). Set Pooler to nil for a model without one.
-func New(cfg Config, r tensor.Rand) *Model {
+// dropout generators get fixed seeds. It returns cfg's error if cfg is
+// invalid (see Config.Validate). Set Pooler to nil for a model without one.
+func New(cfg Config, r tensor.Rand) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
-		panic(err.Error())
+		return nil, err
 	}
 	in := newInitializer(cfg, r)
 	act, _ := hf.ActivationName(cfg.HiddenAct)
@@ -165,7 +165,7 @@ func New(cfg Config, r tensor.Rand) *Model {
 		})
 	}
 	m.Pooler = &Pooler{Dense: in.linear(h, h)}
-	return m
+	return m, nil
 }
 
 // Input is a batch for BERT: token ids, segment ids and the number of real
@@ -331,11 +331,15 @@ type Classifier struct {
 // NewClassifier builds a classifier over numLabels classes (0: the config's
 // NumLabels), initialised as New does, the head from N(0, initializer_range²)
 // with zero bias.
-func NewClassifier(cfg Config, numLabels int, r tensor.Rand) *Classifier {
+func NewClassifier(cfg Config, numLabels int, r tensor.Rand) (*Classifier, error) {
 	if numLabels <= 0 {
 		numLabels = cfg.NumLabels()
 	}
-	c := &Classifier{Bert: New(cfg, r), NumLabels: numLabels}
+	bert, err := New(cfg, r)
+	if err != nil {
+		return nil, err
+	}
+	c := &Classifier{Bert: bert, NumLabels: numLabels}
 	in := newInitializer(cfg, r)
 	p := cfg.HiddenDropoutProb
 	if cfg.ClassifierDropout != nil {
@@ -343,7 +347,7 @@ func NewClassifier(cfg Config, numLabels int, r tensor.Rand) *Classifier {
 	}
 	c.Dropout = nn.NewDropout(float32(p), in.seed())
 	c.Classifier = in.linear(cfg.HiddenSize, numLabels)
-	return c
+	return c, nil
 }
 
 // Features returns the pooled representation (N, hidden) the head

@@ -22,7 +22,7 @@ func tiny() Config {
 }
 
 func TestBaseParameterCount(t *testing.T) {
-	m := New(Base(), tensor.NewRNG(1))
+	m := mustNew(t, Base(), tensor.NewRNG(1))
 	total, trainable := nn.CountParameters(m)
 	if total != 109482240 || trainable != total {
 		t.Errorf("BERT-base has %d parameters (%d trainable), want 109,482,240 (all trainable)", total, trainable)
@@ -47,7 +47,7 @@ func TestBaseParameterCount(t *testing.T) {
 }
 
 func TestParameterNames(t *testing.T) {
-	c := NewClassifier(tiny(), 3, nil)
+	c := mustNewClassifier(t, tiny(), 3, nil)
 	var names []string
 	for _, p := range nn.NamedParameters(c) {
 		names = append(names, p.Name)
@@ -70,7 +70,7 @@ func TestParameterNames(t *testing.T) {
 // and the same pooled features and logits, as when run alone; segment ids
 // change the result.
 func TestPadding(t *testing.T) {
-	c := NewClassifier(tiny(), 2, tensor.NewRNG(2))
+	c := mustNewClassifier(t, tiny(), 2, tensor.NewRNG(2))
 	nn.Eval(c)
 	short := []int{2, 7, 11}
 	long := []int{5, 6, 7, 8, 9, 10, 11}
@@ -122,7 +122,7 @@ func near(t *testing.T, what string, got, want []float32) {
 
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
-	c := NewClassifier(tiny(), 4, tensor.NewRNG(3))
+	c := mustNewClassifier(t, tiny(), 4, tensor.NewRNG(3))
 	if err := c.Save(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestSaveLoad(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	if err := New(tiny(), tensor.NewRNG(4)).Save(dir); err != nil {
+	if err := mustNew(t, tiny(), tensor.NewRNG(4)).Save(dir); err != nil {
 		t.Fatal(err)
 	}
 	cfg := tiny()
@@ -194,7 +194,7 @@ func TestLoadErrors(t *testing.T) {
 // TestBackward: a classification loss through the features reaches every
 // parameter.
 func TestBackward(t *testing.T) {
-	c := NewClassifier(tiny(), 3, tensor.NewRNG(5))
+	c := mustNewClassifier(t, tiny(), 3, tensor.NewRNG(5))
 	in, err := c.Input([][]int{{1, 2, 3, 4}, {5, 6}}, [][]int{{0, 0, 1, 1}, {0, 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestBackward(t *testing.T) {
 func BenchmarkClassifierForward(b *testing.B) {
 	cfg := Base()
 	cfg.NumHiddenLayers = 2
-	c := NewClassifier(cfg, 2, tensor.NewRNG(1))
+	c := mustNewClassifier(b, cfg, 2, tensor.NewRNG(1))
 	nn.Eval(c)
 	in := Input{IDs: tensor.Zeros(4, 64)}
 	restore := tensor.NoGrad()
@@ -219,4 +219,24 @@ func BenchmarkClassifierForward(b *testing.B) {
 	for b.Loop() {
 		c.Logits(in)
 	}
+}
+
+// mustNew builds a model or fails the test.
+func mustNew(tb testing.TB, cfg Config, r tensor.Rand) *Model {
+	tb.Helper()
+	m, err := New(cfg, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// mustNewClassifier builds a classifier or fails the test.
+func mustNewClassifier(tb testing.TB, cfg Config, labels int, r tensor.Rand) *Classifier {
+	tb.Helper()
+	c, err := NewClassifier(cfg, labels, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }

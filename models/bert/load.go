@@ -86,7 +86,10 @@ func Load(dir string) (*Model, error) {
 		return nil, err
 	}
 	defer w.Close()
-	m := New(cfg, nil)
+	m, err := New(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
 	if !hasPrefix(w.Names(), baseName, "pooler.") {
 		m.Pooler = nil
 	}
@@ -113,7 +116,10 @@ func LoadClassifier(dir string, numLabels int, r tensor.Rand) (*Classifier, erro
 		return nil, err
 	}
 	defer w.Close()
-	c := NewClassifier(cfg, numLabels, nil)
+	c, err := NewClassifier(cfg, numLabels, nil)
+	if err != nil {
+		return nil, err
+	}
 	in := newInitializer(cfg, r)
 	if r != nil {
 		c.Dropout.RNG = tensor.NewRNG(r.Uint64())

@@ -49,7 +49,7 @@ func TestTorchParity(t *testing.T) {
 	var dirs []string
 	for i, pc := range parityCases {
 		r := tensor.NewRNG(uint64(200 + i))
-		c := NewClassifier(pc.cfg(), pc.labels, r)
+		c := mustNewClassifier(t, pc.cfg(), pc.labels, r)
 		reftest.Perturb(c, r, 0.1)
 		nn.Eval(c)
 		dir := filepath.Join(root, pc.name)

@@ -99,10 +99,10 @@ type MLP struct {
 // weights of each block from N(0, initializer_range²/(2·n_layer)), biases 0,
 // layer norms 1 and 0. With r nil the weights stay zero (quicker, for a model
 // that is about to be loaded) and dropout generators get fixed seeds.
-// It panics if cfg is invalid (see Config.Validate).
-func New(cfg Config, r tensor.Rand) *Model {
+// It returns cfg's error if cfg is invalid (see Config.Validate).
+func New(cfg Config, r tensor.Rand) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
-		panic(err.Error())
+		return nil, err
 	}
 	act, _ := hf.ActivationName(cfg.ActivationFunction)
 	std := cfg.InitializerRange
@@ -159,7 +159,7 @@ func New(cfg Config, r tensor.Rand) *Model {
 		})
 	}
 	m.LnF = norm()
-	return m
+	return m, nil
 }
 
 // embedding returns a (n, d) table from N(0, std²), or zeros for r nil.

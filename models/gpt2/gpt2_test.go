@@ -22,7 +22,7 @@ func tiny() Config {
 }
 
 func TestSmallParameterCount(t *testing.T) {
-	m := New(Small(), tensor.NewRNG(1))
+	m := mustNew(t, Small(), tensor.NewRNG(1))
 	total, trainable := nn.CountParameters(m)
 	if total != 124439808 || trainable != total {
 		t.Errorf("GPT-2 small has %d parameters (%d trainable), want 124,439,808 (all trainable)", total, trainable)
@@ -62,7 +62,7 @@ func moments(d []float32) (mean, sd float64) {
 }
 
 func TestParameterNames(t *testing.T) {
-	m := New(tiny(), nil)
+	m := mustNew(t, tiny(), nil)
 	var names []string
 	for _, p := range nn.NamedParameters(m) {
 		names = append(names, p.Name)
@@ -99,7 +99,7 @@ func TestConv1D(t *testing.T) {
 // alone, and a padded sequence gives the same states at its real positions
 // as when run alone.
 func TestCausalAndPadding(t *testing.T) {
-	m := New(tiny(), tensor.NewRNG(3))
+	m := mustNew(t, tiny(), tensor.NewRNG(3))
 	nn.Eval(m)
 	a := []int{3, 14, 15, 9, 2, 6}
 	b := slices.Clone(a)
@@ -142,7 +142,7 @@ func TestCausalAndPadding(t *testing.T) {
 
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
-	m := New(tiny(), tensor.NewRNG(4))
+	m := mustNew(t, tiny(), tensor.NewRNG(4))
 	if err := m.Save(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSaveLoad(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	m := New(tiny(), tensor.NewRNG(5))
+	m := mustNew(t, tiny(), tensor.NewRNG(5))
 	if err := m.Save(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestLoadErrors(t *testing.T) {
 // TestBackward: a next-token loss reaches every parameter, the tied wte
 // through both the embedding and the LM head.
 func TestBackward(t *testing.T) {
-	m := New(tiny(), tensor.NewRNG(6))
+	m := mustNew(t, tiny(), tensor.NewRNG(6))
 	ids := []int{4, 8, 15, 16, 23, 42}
 	x := tensor.New([]float32{4, 8, 15, 16, 23}, 1, 5)
 	logits := m.ForwardLogits(x).Reshape(5, 50)
@@ -224,7 +224,7 @@ func TestBackward(t *testing.T) {
 func BenchmarkForward(b *testing.B) {
 	cfg := Small()
 	cfg.NLayer = 2
-	m := New(cfg, tensor.NewRNG(1))
+	m := mustNew(b, cfg, tensor.NewRNG(1))
 	nn.Eval(m)
 	x := tensor.Zeros(4, 64)
 	restore := tensor.NoGrad()
@@ -236,6 +236,24 @@ func BenchmarkForward(b *testing.B) {
 
 func BenchmarkNewSmall(b *testing.B) {
 	for b.Loop() {
-		New(Small(), tensor.NewRNG(1))
+		mustNew(b, Small(), tensor.NewRNG(1))
+	}
+}
+
+// mustNew builds a model or fails the test.
+func mustNew(tb testing.TB, cfg Config, r tensor.Rand) *Model {
+	tb.Helper()
+	m, err := New(cfg, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	cfg := tiny()
+	cfg.NHead = 5
+	if _, err := New(cfg, nil); err == nil || !strings.Contains(err.Error(), "not divisible by n_head = 5") {
+		t.Fatalf("New with n_head 5: err = %v, want one naming n_embd and n_head", err)
 	}
 }

@@ -38,7 +38,10 @@ func Load(dir string) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}
-	m := New(cfg, nil)
+	m, err := New(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
 	if err := hf.LoadWeights(m, dir, hf.LoadOptions{Rename: checkpointName}); err != nil {
 		return nil, err
 	}

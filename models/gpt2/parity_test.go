@@ -46,7 +46,7 @@ func TestTorchParity(t *testing.T) {
 	var dirs []string
 	for i, pc := range parityCases {
 		r := tensor.NewRNG(uint64(100 + i))
-		m := New(pc.cfg(), r)
+		m := mustNew(t, pc.cfg(), r)
 		reftest.Perturb(m, r, 0.1)
 		nn.Eval(m)
 		dir := filepath.Join(root, pc.name)
