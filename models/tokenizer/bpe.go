@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // bpe is a byte-pair-encoding model: a piece starts as its characters and
@@ -90,23 +91,37 @@ func (m *bpe) tokenize(piece ntext, out []token) []token {
 	if len(piece.runes) == 0 {
 		return out
 	}
-	key := piece.String()
+	var kb [128]byte
+	key := appendRunes(kb[:0], piece.runes)
 	m.mu.RLock()
-	toks, hit := m.cache[key]
+	toks, hit := m.cache[string(key)] // no allocation for the lookup
 	m.mu.RUnlock()
 	if !hit {
-		toks = m.word(key, piece.runes)
+		s := string(key)
+		toks = m.word(s, piece.runes)
 		m.mu.Lock()
 		if len(m.cache) >= cacheLimit {
 			clear(m.cache)
 		}
-		m.cache[key] = toks
+		m.cache[s] = toks
 		m.mu.Unlock()
 	}
 	for _, t := range toks {
-		out = append(out, token{id: t.id, value: m.vocab.toks[t.id], offsets: piece.span(t.start, t.end)})
+		out = append(out, token{id: t.id, offsets: piece.span(t.start, t.end)})
 	}
 	return out
+}
+
+// appendRunes appends the UTF-8 form of rs (escaped bytes as themselves).
+func appendRunes(b []byte, rs []rune) []byte {
+	for _, r := range rs {
+		if isEscaped(r) {
+			b = append(b, byte(r-escapeBase))
+		} else {
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return b
 }
 
 // symbol is a part of a word during merging; dead once merged into its left
@@ -140,17 +155,17 @@ func (m *bpe) word(s string, rs []rune) []cachedTok {
 			pendingUnk = -1
 		}
 	}
-	var sb strings.Builder
+	buf := make([]byte, 0, 32)
 	for i, r := range rs {
-		sb.Reset()
+		buf = buf[:0]
 		if i > 0 {
-			sb.WriteString(m.contPrefix)
+			buf = append(buf, m.contPrefix...)
 		}
-		sb.WriteRune(r)
+		buf = appendRunes(buf, rs[i:i+1])
 		if i == len(rs)-1 {
-			sb.WriteString(m.eowSuffix)
+			buf = append(buf, m.eowSuffix...)
 		}
-		if id, ok := m.vocab.id(sb.String()); ok {
+		if id, ok := m.vocab.ids[string(buf)]; ok { // no allocation for the lookup
 			flushUnk(i)
 			add(id, i, i+1)
 			continue

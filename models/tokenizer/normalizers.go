@@ -150,7 +150,7 @@ func nfd(t ntext, form norm.Form) ntext {
 // keep their spans when the piece keeps its length, or all take the piece's
 // whole span when it does not.
 func nfc(t ntext, form norm.Form) ntext {
-	u := ntext{runes: make([]rune, 0, len(t.runes)), spans: make([][2]int, 0, len(t.runes))}
+	u := ntext{runes: make([]rune, 0, len(t.runes)), spans: make([]span, 0, len(t.runes))}
 	start := 0
 	flush := func(end int) {
 		if start >= end {
@@ -163,7 +163,7 @@ func nfc(t ntext, form norm.Form) ntext {
 				u.push(r, seg.spans[k])
 			}
 		} else {
-			sp := seg.span(0, len(seg.runes))
+			sp := span{seg.spans[0][0], seg.spans[len(seg.spans)-1][1]}
 			for _, r := range out {
 				u.push(r, sp)
 			}

@@ -78,6 +78,12 @@ func (t *Tokenizer) SetTruncation(tr *Truncation) error {
 		return fmt.Errorf("tokenizer: SetTruncation: %w", err)
 	}
 	c := *tr
+	if c.Strategy == "" {
+		c.Strategy = "LongestFirst"
+	}
+	if c.Direction == "" {
+		c.Direction = "Right"
+	}
 	t.truncation = &c
 	return nil
 }
@@ -102,6 +108,9 @@ func (t *Tokenizer) SetPadding(p *Padding) error {
 		return fmt.Errorf("tokenizer: SetPadding: %w", err)
 	}
 	c := *p
+	if c.Direction == "" {
+		c.Direction = "Right"
+	}
 	t.padding = &c
 	return nil
 }

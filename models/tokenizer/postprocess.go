@@ -82,7 +82,11 @@ func (p *templateProcessing) process(encs []*Encoding, _ []string, addSpecial bo
 	if len(encs) > 1 {
 		tpl = p.pair
 	}
-	out := &Encoding{}
+	n := p.added(len(encs) > 1)
+	for _, e := range encs {
+		n += e.Len()
+	}
+	out := newEncoding(n)
 	for _, it := range tpl {
 		if it.special != "" {
 			if !addSpecial {

@@ -35,21 +35,38 @@ func (p *byteLevel) split(pieces []ntext) []ntext {
 			continue
 		}
 		if p.AddPrefixSpace && t.runes[0] != ' ' {
-			u := ntext{runes: make([]rune, 0, len(t.runes)+1), spans: make([][2]int, 0, len(t.runes)+1)}
-			u.push(' ', [2]int{t.spans[0][0], t.spans[0][0]})
+			u := ntext{runes: make([]rune, 0, len(t.runes)+1), spans: make([]span, 0, len(t.runes)+1)}
+			u.push(' ', span{t.spans[0][0], t.spans[0][0]})
 			u.runes = append(u.runes, t.runes...)
 			u.spans = append(u.spans, t.spans...)
 			t = u
 		}
+		bl := toByteLevel(t)
 		if !p.UseRegex {
-			out = append(out, toByteLevel(t))
+			out = append(out, bl)
 			continue
 		}
+		// Cut the byte-level text where the pattern cuts the runes: a rune
+		// of n UTF-8 bytes is n byte-level characters.
+		pos := 0
 		for _, r := range splitGPT2(t.runes) {
-			out = append(out, toByteLevel(t.slice(r[0], r[1])))
+			n := 0
+			for _, c := range t.runes[r[0]:r[1]] {
+				n += byteLen(c)
+			}
+			out = append(out, bl.slice(pos, pos+n))
+			pos += n
 		}
 	}
 	return out
+}
+
+// byteLen is the number of bytes rune r stands for.
+func byteLen(r rune) int {
+	if isEscaped(r) {
+		return 1
+	}
+	return utf8.RuneLen(r)
 }
 
 // toByteLevel rewrites t's UTF-8 bytes as byte-level characters. Each byte
@@ -57,7 +74,11 @@ func (p *byteLevel) split(pieces []ntext) []ntext {
 // (so a character split across tokens gives each token its own bytes), and
 // the rune's whole span otherwise.
 func toByteLevel(t ntext) ntext {
-	u := ntext{runes: make([]rune, 0, len(t.runes)), spans: make([][2]int, 0, len(t.runes))}
+	n := 0
+	for _, r := range t.runes {
+		n += byteLen(r)
+	}
+	u := ntext{runes: make([]rune, 0, n), spans: make([]span, 0, n)}
 	var buf [4]byte
 	for i, r := range t.runes {
 		sp := t.spans[i]
@@ -68,11 +89,11 @@ func toByteLevel(t ntext) ntext {
 		} else {
 			bs = buf[:utf8.EncodeRune(buf[:], r)]
 		}
-		exact := sp[1]-sp[0] == len(bs)
+		exact := int(sp[1]-sp[0]) == len(bs)
 		for k, b := range bs {
 			s := sp
 			if exact {
-				s = [2]int{sp[0] + k, sp[0] + k + 1}
+				s = span{sp[0] + int32(k), sp[0] + int32(k) + 1}
 			}
 			u.push(byteToRune[b], s)
 		}

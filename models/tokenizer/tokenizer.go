@@ -55,6 +55,12 @@ type Encoding struct {
 // Len returns the number of tokens.
 func (e *Encoding) Len() int { return len(e.IDs) }
 
+// newEncoding returns an empty encoding with room for n tokens.
+func newEncoding(n int) *Encoding {
+	return &Encoding{IDs: make([]int, 0, n), Tokens: make([]string, 0, n), Offsets: make([][2]int, 0, n),
+		AttentionMask: make([]int, 0, n), TypeIDs: make([]int, 0, n)}
+}
+
 func (e *Encoding) push(id int, tok string, off [2]int, typeID int) {
 	e.IDs = append(e.IDs, id)
 	e.Tokens = append(e.Tokens, tok)
@@ -174,23 +180,20 @@ func (t *Tokenizer) encode(texts []string, addSpecial bool) *Encoding {
 // encodeSeq runs one text through added-token matching, normalisation,
 // pre-tokenization and the model.
 func (t *Tokenizer) encodeSeq(text string, typeID int) *Encoding {
-	var toks []token
+	toks := make([]token, 0, len(text)/3+4)
 	raw := newNText(text, 0)
 	prev := 0
 	for _, m := range t.raw.find(raw.runes) {
 		toks = t.encodeSpan(raw.slice(prev, m.start), toks)
 		a := t.raw.tokens[m.tok]
-		toks = append(toks, token{id: a.ID, value: a.Content, offsets: raw.span(m.start, m.end)})
+		toks = append(toks, token{id: a.ID, offsets: raw.span(m.start, m.end)})
 		prev = m.end
 	}
 	toks = t.encodeSpan(raw.slice(prev, len(raw.runes)), toks)
-	e := &Encoding{
-		IDs: make([]int, len(toks)), Tokens: make([]string, len(toks)), Offsets: make([][2]int, len(toks)),
-		AttentionMask: make([]int, len(toks)), TypeIDs: make([]int, len(toks)),
-	}
-	for i, tk := range toks {
-		e.IDs[i], e.Tokens[i], e.Offsets[i] = tk.id, tk.value, tk.offsets
-		e.AttentionMask[i], e.TypeIDs[i] = 1, typeID
+	e := newEncoding(len(toks))
+	for _, tk := range toks {
+		s, _ := t.IDToToken(tk.id)
+		e.push(tk.id, s, tk.offsets, typeID)
 	}
 	return e
 }
@@ -208,7 +211,7 @@ func (t *Tokenizer) encodeSpan(s ntext, out []token) []token {
 	for _, m := range t.nrm.find(s.runes) {
 		out = t.tokenizePieces(s.slice(prev, m.start), out)
 		a := t.nrm.tokens[m.tok]
-		out = append(out, token{id: a.ID, value: a.Content, offsets: s.span(m.start, m.end)})
+		out = append(out, token{id: a.ID, offsets: s.span(m.start, m.end)})
 		prev = m.end
 	}
 	return t.tokenizePieces(s.slice(prev, len(s.runes)), out)

@@ -6,11 +6,11 @@ import (
 	"fmt"
 )
 
-// token is one output of a model: its id, its string and the byte range of
-// the caller's text it covers.
+// token is one output of a model or an added token: its id and the byte
+// range of the caller's text it covers. (It holds no pointer, so the garbage
+// collector does not scan slices of them.)
 type token struct {
 	id      int
-	value   string
 	offsets [2]int
 }
 

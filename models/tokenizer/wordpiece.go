@@ -32,7 +32,7 @@ func (m *wordPiece) tokenize(piece ntext, out []token) []token {
 	if n == 0 {
 		return out
 	}
-	unk := token{id: m.unkID, value: m.unk, offsets: piece.span(0, n)}
+	unk := token{id: m.unkID, offsets: piece.span(0, n)}
 	if n > m.maxChars {
 		return append(out, unk)
 	}
@@ -60,7 +60,7 @@ func (m *wordPiece) tokenize(piece ntext, out []token) []token {
 			}
 			buf = append(buf, s[at[start]:at[end]]...)
 			if id, ok := m.vocab.ids[string(buf)]; ok {
-				out = append(out, token{id: id, value: m.vocab.toks[id], offsets: piece.span(start, end)})
+				out = append(out, token{id: id, offsets: piece.span(start, end)})
 				start = end
 				found = true
 				break
