@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"fmt"
 	"strings"
 	"sync"
@@ -220,12 +219,11 @@ func (m *bpe) merge(syms []symbol) {
 	q := make(mergeQueue, 0, len(syms))
 	for i := 0; i+1 < len(syms); i++ {
 		if r, ok := m.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
-			q = append(q, mergeItem{rank: r.rank, pos: i, newID: r.newID})
+			q.push(mergeItem{rank: r.rank, pos: i, newID: r.newID})
 		}
 	}
-	heap.Init(&q)
-	for q.Len() > 0 {
-		top := heap.Pop(&q).(mergeItem)
+	for len(q) > 0 {
+		top := q.pop()
 		cur := &syms[top.pos]
 		if cur.dead || cur.next < 0 {
 			continue
@@ -243,12 +241,12 @@ func (m *bpe) merge(syms []symbol) {
 		}
 		if cur.prev >= 0 {
 			if r, ok := m.merges[pairKey(syms[cur.prev].id, cur.id)]; ok {
-				heap.Push(&q, mergeItem{rank: r.rank, pos: cur.prev, newID: r.newID})
+				q.push(mergeItem{rank: r.rank, pos: cur.prev, newID: r.newID})
 			}
 		}
 		if cur.next >= 0 {
 			if r, ok := m.merges[pairKey(cur.id, syms[cur.next].id)]; ok {
-				heap.Push(&q, mergeItem{rank: r.rank, pos: top.pos, newID: r.newID})
+				q.push(mergeItem{rank: r.rank, pos: top.pos, newID: r.newID})
 			}
 		}
 	}
@@ -258,23 +256,53 @@ type mergeItem struct {
 	rank, pos, newID int
 }
 
-// mergeQueue is a min-heap on (rank, pos).
+// before orders merges: lower rank first, then leftmost.
+func (a mergeItem) before(b mergeItem) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	return a.pos < b.pos
+}
+
+// mergeQueue is a binary min-heap of merges (container/heap would box each
+// item in an interface).
 type mergeQueue []mergeItem
 
-func (q mergeQueue) Len() int { return len(q) }
-func (q mergeQueue) Less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
+func (q *mergeQueue) push(x mergeItem) {
+	h := append(*q, x)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h[i].before(h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
 	}
-	return q[i].pos < q[j].pos
+	*q = h
 }
-func (q mergeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *mergeQueue) Push(x any)   { *q = append(*q, x.(mergeItem)) }
-func (q *mergeQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+
+func (q *mergeQueue) pop() mergeItem {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h[l].before(h[m]) {
+			m = l
+		}
+		if r < n && h[r].before(h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
 }
 
 // bpeJSON is the BPE model as tokenizer.json writes it.

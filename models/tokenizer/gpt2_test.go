@@ -60,6 +60,12 @@ func TestGPT2KnownEncodings(t *testing.T) {
 	if got := tk.Decode([]int{15496, 50256, 995}, false); got != "Hello<|endoftext|> world" {
 		t.Errorf("Decode keeping special = %q", got)
 	}
+	// Bytes that are not UTF-8 are encoded as the bytes they are (0xFF is
+	// 'ÿ' in GPT-2's byte table) and decode to U+FFFD.
+	e = tk.Encode("a\xffb")
+	if want := []string{"a", "ÿ", "b"}; !reflect.DeepEqual(e.Tokens, want) || tk.Decode(e.IDs, false) != "a\uFFFDb" {
+		t.Errorf(`Encode("a\xffb") = %q, decoded %q; want %q`, e.Tokens, tk.Decode(e.IDs, false), want)
+	}
 	if err := tk.SetAddPrefixSpace(true); err != nil {
 		t.Fatal(err)
 	}
@@ -174,5 +180,30 @@ func TestGPT2SaveLoadRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(string(j1), `"merges": [`) || !strings.Contains(string(j1), `"Ġ t",`) {
 		t.Errorf("merges not saved as \"a b\" strings")
+	}
+}
+
+// TestGPT2Batch encodes the corpus as one padded batch (in parallel, sharing
+// the model's cache) and checks each row against Encode.
+func TestGPT2Batch(t *testing.T) {
+	tk := gpt2(t)
+	texts := loadCorpus(t).Texts
+	b := tk.EncodeBatch(texts, true)
+	width := len(b.IDs[0])
+	for i, text := range texts {
+		one := tk.Encode(text)
+		row := b.IDs[i]
+		if len(row) != width {
+			t.Fatalf("row %d has %d ids, row 0 has %d", i, len(row), width)
+		}
+		if !reflect.DeepEqual(row[:one.Len()], nonNil(one.IDs)) {
+			t.Errorf("row %d differs from Encode(%q)", i, text)
+		}
+		for k := one.Len(); k < width; k++ {
+			if row[k] != 50256 || b.AttentionMask[i][k] != 0 {
+				t.Errorf("row %d position %d: id %d mask %d, want GPT-2's padding 50256 with mask 0", i, k, row[k], b.AttentionMask[i][k])
+				break
+			}
+		}
 	}
 }

@@ -459,3 +459,22 @@ func TestClassicFileErrors(t *testing.T) {
 		t.Errorf("map vocabulary without [CLS]/[SEP]: %v", e.IDs)
 	}
 }
+
+func TestDisplay(t *testing.T) {
+	tk := tinyBert(t, true)
+	e := tk.Encode("hello <world>")
+	if got := e.String(); got != "[CLS](2) hello(5) [UNK](1) world(6) [UNK](1) [SEP](3)" {
+		t.Errorf("String = %q", got)
+	}
+	b := e.Display()
+	if txt := b.Text(); !strings.Contains(txt, "Encoding (6 tokens)") || !strings.Contains(txt, `"hello"`) || !strings.Contains(txt, "[6, 7)") {
+		t.Errorf("text/plain:\n%s", txt)
+	}
+	h, _ := b.Data["text/html"].(string)
+	if !strings.Contains(h, "<td><code>[UNK]</code></td><td>1</td><td>[6, 7)</td>") {
+		t.Errorf("text/html: %s", h)
+	}
+	if got := tk.Display().Text(); !strings.Contains(got, "WordPiece") || !strings.Contains(got, "22 ids") {
+		t.Errorf("tokenizer display %q", got)
+	}
+}

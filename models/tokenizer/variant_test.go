@@ -31,8 +31,12 @@ func gpt2Variant(t *testing.T) string {
 	}}
 	f["pre_tokenizer"] = map[string]any{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}
 	eot := map[string]any{"id": "<|endoftext|>", "ids": []int{50256}, "tokens": []string{"<|endoftext|>"}}
-	sp := func(typ int) any { return map[string]any{"SpecialToken": map[string]any{"id": "<|endoftext|>", "type_id": typ}} }
-	sq := func(id string, typ int) any { return map[string]any{"Sequence": map[string]any{"id": id, "type_id": typ}} }
+	sp := func(typ int) any {
+		return map[string]any{"SpecialToken": map[string]any{"id": "<|endoftext|>", "type_id": typ}}
+	}
+	sq := func(id string, typ int) any {
+		return map[string]any{"Sequence": map[string]any{"id": id, "type_id": typ}}
+	}
 	f["post_processor"] = map[string]any{"type": "Sequence", "processors": []any{
 		map[string]any{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
 		map[string]any{"type": "TemplateProcessing",
