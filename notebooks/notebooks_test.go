@@ -75,6 +75,32 @@ var checks = map[string]func(t *testing.T, text string){
 			"Monte Carlo π  2000/2000  100%",
 		)
 	},
+	"data-and-models.ipynb": func(t *testing.T, text string) {
+		// Every domain pair drawn (moons, blobs, label shift, MNIST→UCI,
+		// plain pooling, rotation, MNIST-M, resolution): eight figures.
+		if n := strings.Count(text, "[png "); n < 8 {
+			t.Errorf("%d PNG figures shown, want at least 8", n)
+		}
+		m := regexp.MustCompile(`source accuracy ([0-9.]+), target accuracy ([0-9.]+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the notebook did not report the source-only accuracies")
+		}
+		src, _ := strconv.ParseFloat(m[1], 64)
+		tgt, _ := strconv.ParseFloat(m[2], 64)
+		if src < 0.9 || tgt > src-0.1 {
+			t.Errorf("MNIST→UCI source-only: source %v, target %v; want source ≥ 0.9 and a gap of at least 10 points", src, tgt)
+		}
+		wantAll(t, text,
+			"source class counts [100 100 100] target class counts [210 60 30]",
+			"restored model: target accuracy "+m[2],
+			"does not fit the model (3 shape mismatches)",
+			"0.weight: checkpoint (64,64), model expects (32,64)",
+			"GPT-2 small parameters: 124,439,808", "BERT-base parameters: 109,482,240",
+			"h.0.attn.c_attn.weight", "config.json", "model.safetensors",
+			"largest logit difference after the round trip: 0\n",
+			"logits per image [2 2]", "vision_model.pre_layrnorm.weight",
+		)
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,
