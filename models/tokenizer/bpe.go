@@ -314,7 +314,7 @@ type bpeJSON struct {
 	EndOfWordSuffix         *string  `json:"end_of_word_suffix"`
 	FuseUnk                 bool     `json:"fuse_unk"`
 	ByteFallback            bool     `json:"byte_fallback"`
-	IgnoreMerges            bool     `json:"ignore_merges"`
+	IgnoreMerges            bool     `json:"ignore_merges,omitempty"` // left out when false, for older readers
 	Vocab                   *vocab   `json:"vocab"`
 	Merges                  any      `json:"merges"`
 }

@@ -176,6 +176,7 @@ type orderedSpecials struct {
 	m     map[string]templateSpecial
 }
 
+// MarshalJSON writes the special tokens as an object, keys in order.
 func (o orderedSpecials) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('{')

@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 )
 
-// Save writes the tokenizer as a tokenizer.json that the Hugging Face
-// tokenizers library (Python, Rust) and its JavaScript port read. A path that
-// is a directory gets tokenizer.json inside it.
+// Save writes the tokenizer as a tokenizer.json in the format of the Hugging
+// Face tokenizers library (the tests check that its JavaScript port reads it
+// and encodes alike). A path that is a directory gets tokenizer.json inside
+// it.
 func (t *Tokenizer) Save(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, FileName)

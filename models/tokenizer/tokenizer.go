@@ -2,8 +2,8 @@
 // and back, with the tokenizers of GPT-2 (byte-level BPE) and BERT
 // (WordPiece). It loads Hugging Face tokenizer.json files — normaliser,
 // pre-tokenizer, model, post-processor, decoder, added tokens, truncation and
-// padding — and writes them back, so the same file works here, in the
-// Python and Rust tokenizers library and in its JavaScript port. It also
+// padding — and writes them back in the same format (the tests load graft's
+// files with the JavaScript port of the tokenizers library). It also
 // builds tokenizers from the files the classic models shipped: GPT-2's
 // encoder.json and vocab.bpe (NewGPT2) and BERT's vocab.txt (NewWordPiece).
 //
