@@ -59,15 +59,7 @@ func (d *Dataset) Len() int { return d.X.Dim(0) }
 // Batch returns the examples at indices as copies detached from any graph,
 // with their labels; it makes *Dataset a train.Dataset.
 func (d *Dataset) Batch(indices []int) train.Batch {
-	b := train.Batch{Indices: append([]int(nil), indices...)}
-	b.X = d.X.Detach().IndexSelect(0, indices)
-	if d.Labels != nil {
-		b.Labels = make([]int, len(indices))
-		for i, j := range indices {
-			b.Labels[i] = d.Labels[j]
-		}
-	}
-	return b
+	return (&train.TensorDataset{X: d.X, Labels: d.Labels}).Batch(indices)
 }
 
 // Subset returns the dataset of the examples at indices, in that order.

@@ -35,12 +35,9 @@ func Load(dir string) (*Model, error) {
 	if err := hf.ReadConfig(dir, &cfg, requiredKeys...); err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, dir)
-	}
 	m, err := New(cfg, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (in %s)", err, dir)
 	}
 	if err := hf.LoadWeights(m, dir, hf.LoadOptions{Rename: checkpointName}); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -344,7 +345,7 @@ func LoadWeightsFrom(m nn.Module, w *Weights, opts LoadOptions) error {
 		}
 		source[target] = name
 		info, _ := w.Info(name)
-		if !sameShape(info.Shape, t.Shape()) {
+		if !slices.Equal(info.Shape, t.Shape()) {
 			e.Shapes = append(e.Shapes, ShapeMismatch{Name: target, Checkpoint: info.Shape, Model: t.Shape()})
 		}
 	}
@@ -397,18 +398,6 @@ func prefixHint(missing, names []string, rename func(string) string) string {
 		}
 	}
 	return ""
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // defaultMetadata returns metadata with "format": "pt" added when absent:
