@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// benchText is the corpus joined into one text of about 4 KB, mostly
+// benchText is the corpus joined into one text of about 2 KB, mostly
 // English with code, numbers and other scripts.
 func benchText(b *testing.B) string {
 	return strings.Join(loadCorpus(b).Texts, "\n")

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -36,29 +37,63 @@ func (n *bertNormalizer) normalize(t ntext) ntext {
 	if n.StripAccents != nil {
 		strip = *n.StripAccents
 	}
-	if n.CleanText || n.HandleChineseChars {
-		t = t.mapRunes(func(r rune, out []rune) []rune {
-			if n.CleanText {
-				switch {
-				case r == 0 || r == 0xFFFD || isEscaped(r) || isControl(r):
-					return out
-				case isBertWhitespace(r):
-					r = ' '
+	// One pass, in the reference's order for each character: clean, pad
+	// CJK, decompose and drop nonspacing marks, lowercase.
+	u := ntext{runes: make([]rune, 0, len(t.runes)+8), spans: make([]span, 0, len(t.runes)+8)}
+	var dec []rune
+	reorder := false
+	for i, r := range t.runes {
+		sp := t.spans[i]
+		if n.CleanText {
+			switch {
+			case r == 0 || r == 0xFFFD || isEscaped(r) || isControl(r):
+				continue
+			case isBertWhitespace(r):
+				r = ' '
+			}
+		}
+		cjk := n.HandleChineseChars && isChineseChar(r)
+		if cjk {
+			u.push(' ', sp)
+		}
+		switch {
+		case r < 0x80:
+			if n.Lowercase && r >= 'A' && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			u.push(r, sp)
+		case strip:
+			dec = appendNFD(dec[:0], r, norm.NFD)
+			for _, q := range dec {
+				if unicode.Is(unicode.Mn, q) {
+					continue
 				}
+				if q >= 0x300 && combiningClass(q) != 0 {
+					reorder = true
+				}
+				if n.Lowercase {
+					q = unicode.ToLower(q)
+				}
+				u.push(q, sp)
 			}
-			if n.HandleChineseChars && isChineseChar(r) {
-				return append(out, ' ', r, ' ')
+		case n.Lowercase:
+			if r == 0x130 {
+				u.push('i', sp)
+				u.push(0x307, sp)
+			} else {
+				u.push(unicode.ToLower(r), sp)
 			}
-			return append(out, r)
-		})
+		default:
+			u.push(r, sp)
+		}
+		if cjk {
+			u.push(' ', sp)
+		}
 	}
-	if strip {
-		t = stripAccents(nfd(t, norm.NFD), unicode.Mn)
+	if reorder {
+		canonicalOrder(u)
 	}
-	if n.Lowercase {
-		t = lowercase(t)
-	}
-	return t
+	return u
 }
 
 // isBertWhitespace is BERT's whitespace: tab, newline, carriage return and
@@ -111,30 +146,66 @@ func stripAccents(t ntext, marks *unicode.RangeTable) ntext {
 // on its own, then runs of combining marks are put in canonical order, so the
 // result is the form's text with each rune tied to the rune it came from.
 func nfd(t ntext, form norm.Form) ntext {
-	u := t.mapRunes(func(r rune, out []rune) []rune {
-		if r < 0x80 || isEscaped(r) {
-			return append(out, r)
-		}
-		for _, q := range form.String(string(r)) {
-			out = append(out, q)
+	u := t.mapRunes(func(r rune, out []rune) []rune { return appendNFD(out, r, form) })
+	canonicalOrder(u)
+	return u
+}
+
+// Hangul syllables decompose by arithmetic (Unicode §3.12).
+const (
+	hangulBase  = 0xAC00
+	hangulCount = 11172
+	jamoL       = 0x1100
+	jamoV       = 0x1161
+	jamoT       = 0x11A7
+	jamoVCount  = 21
+	jamoTCount  = 28
+)
+
+// appendNFD appends the full decomposition of r under form.
+func appendNFD(out []rune, r rune, form norm.Form) []rune {
+	if r < 0xC0 && form == norm.NFD || r < 0x80 || isEscaped(r) {
+		return append(out, r)
+	}
+	if s := r - hangulBase; s >= 0 && s < hangulCount {
+		out = append(out, jamoL+s/(jamoVCount*jamoTCount), jamoV+s%(jamoVCount*jamoTCount)/jamoTCount)
+		if t := s % jamoTCount; t != 0 {
+			out = append(out, jamoT+t)
 		}
 		return out
-	})
-	// Canonical ordering: a stable sort by combining class of each run of
-	// runes whose class is not zero.
-	ccc := func(r rune) uint8 {
-		if r < 0x300 || isEscaped(r) {
-			return 0
-		}
-		return norm.NFD.PropertiesString(string(r)).CCC()
 	}
+	var b [utf8.UTFMax]byte
+	d := form.Properties(b[:utf8.EncodeRune(b[:], r)]).Decomposition()
+	if d == nil {
+		return append(out, r)
+	}
+	for len(d) > 0 {
+		q, n := utf8.DecodeRune(d)
+		out = append(out, q)
+		d = d[n:]
+	}
+	return out
+}
+
+// combiningClass is the canonical combining class of r.
+func combiningClass(r rune) uint8 {
+	if r < 0x300 || isEscaped(r) {
+		return 0
+	}
+	var b [utf8.UTFMax]byte
+	return norm.NFD.Properties(b[:utf8.EncodeRune(b[:], r)]).CCC()
+}
+
+// canonicalOrder sorts, stably and in place, each run of runes whose
+// combining class is not zero by that class (spans move with their runes).
+func canonicalOrder(u ntext) {
 	for i := 1; i < len(u.runes); i++ {
-		c := ccc(u.runes[i])
+		c := combiningClass(u.runes[i])
 		if c == 0 {
 			continue
 		}
 		for j := i; j > 0; j-- {
-			p := ccc(u.runes[j-1])
+			p := combiningClass(u.runes[j-1])
 			if p == 0 || p <= c {
 				break
 			}
@@ -142,7 +213,6 @@ func nfd(t ntext, form norm.Form) ntext {
 			u.spans[j], u.spans[j-1] = u.spans[j-1], u.spans[j]
 		}
 	}
-	return u
 }
 
 // nfc composes t with form (norm.NFC or norm.NFKC). Text is cut where the

@@ -478,3 +478,28 @@ func TestDisplay(t *testing.T) {
 		t.Errorf("tokenizer display %q", got)
 	}
 }
+
+func TestAppendNFD(t *testing.T) {
+	for _, tc := range []struct {
+		in   rune
+		form norm.Form
+		want string
+	}{
+		{'a', norm.NFD, "a"},
+		{'é', norm.NFD, "e\u0301"},
+		{'ǖ', norm.NFD, "u\u0308\u0304"}, // decomposed fully, not one level
+		{'한', norm.NFD, "\u1112\u1161\u11ab"},
+		{'가', norm.NFD, "\u1100\u1161"},
+		{'\uF900', norm.NFD, "\u8C48"}, // a CJK compatibility ideograph
+		{'ﬁ', norm.NFD, "ﬁ"},
+		{'ﬁ', norm.NFKD, "fi"},
+		{'²', norm.NFKD, "2"},
+	} {
+		if got := string(appendNFD(nil, tc.in, tc.form)); got != tc.want {
+			t.Errorf("appendNFD(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if want := tc.form.String(string(tc.in)); string(appendNFD(nil, tc.in, tc.form)) != want {
+			t.Errorf("appendNFD(%q) differs from the norm package's %q", tc.in, want)
+		}
+	}
+}
