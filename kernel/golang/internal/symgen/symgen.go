@@ -57,6 +57,7 @@ var Graft = Set{
 		Module + "/models/clip",
 		Module + "/models/gpt2",
 		Module + "/models/hf",
+		Module + "/models/tokenizer",
 		Module + "/models/vit",
 		Module + "/nn",
 		Module + "/nn/optim",
