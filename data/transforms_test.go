@@ -256,7 +256,9 @@ func TestBlendBackground(t *testing.T) {
 	mustPanic(t, "do not match", func() { BlendDifference(x, tensor.Zeros(2, 3, 1, 2)) })
 
 	img := tensor.Zeros(4, 1, 16, 12)
-	closeTo(t, "blank paper shows the texture", BlendBackground(img, 3).Data(), tex.Float64s(), 0)
+	closeTo(t, "blank paper shows the darkened texture", BlendBackground(img, 3).Data(), tex.Scale(TextureBrightness).Float64s(), 0)
+	ink := tensor.Ones(4, 1, 16, 12)
+	closeTo(t, "ink shows the inverted texture", BlendBackground(ink, 3).Data(), tensor.OnesLike(tex).Sub(tex.Scale(TextureBrightness)).Float64s(), 1e-6)
 }
 
 // TestTransformsTorchParity checks Rotate, Resize, ResizeArea and

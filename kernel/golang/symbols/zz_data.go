@@ -4,6 +4,8 @@ package symbols
 
 import (
 	"github.com/graftml/graft/data"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
@@ -32,6 +34,7 @@ func init() {
 		"RotatedMoons":        reflect.ValueOf(data.RotatedMoons),
 		"Spirals":             reflect.ValueOf(data.Spirals),
 		"Standardize":         reflect.ValueOf(data.Standardize),
+		"TextureBrightness":   reflect.ValueOf(constant.MakeFromLiteral("0.4499999999999999999891579782751449556599254719913005828857421875", token.FLOAT, 0)),
 		"ToGray":              reflect.ValueOf(data.ToGray),
 		"ToRGB":               reflect.ValueOf(data.ToRGB),
 		"TwoMoons":            reflect.ValueOf(data.TwoMoons),
