@@ -97,7 +97,7 @@ var checks = map[string]func(t *testing.T, text string){
 			"0.weight: checkpoint (64,64), model expects (32,64)",
 			"GPT-2 small parameters: 124,439,808", "BERT-base parameters: 109,482,240",
 			"h.0.attn.c_attn.weight", "config.json", "model.safetensors",
-			"largest logit difference after the round trip: 0\n",
+			"largest logit difference after the round trip: 0\n", "auto.Load gave a *gpt2.Model",
 			"logits per image [2 2]", "vision_model.pre_layrnorm.weight",
 			"[2 5 6 7 11 8 9 1 1 10 12 3]", `"##ation"`, // WordPiece: ids, and the encoding's table
 			"read back [1797 1 8 8] identical: true", "broken.npy: truncated at byte 8",

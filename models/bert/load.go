@@ -143,9 +143,12 @@ func LoadClassifier(dir string, numLabels int, r tensor.Rand) (*Classifier, erro
 }
 
 // Save writes the model to dir in the Hugging Face layout: config.json and
-// model.safetensors with BertModel's names.
+// model.safetensors with BertModel's names (model_type "bert",
+// architectures BertModel).
 func (m *Model) Save(dir string) error {
-	if err := hf.WriteConfig(dir, m.Config); err != nil {
+	cfg := m.Config
+	cfg.ModelType, cfg.Architectures = "bert", []string{"BertModel"}
+	if err := hf.WriteConfig(dir, cfg); err != nil {
 		return err
 	}
 	return hf.SaveWeights(m, dir, nil)
@@ -163,7 +166,7 @@ func (c *Classifier) Save(dir string) error {
 			cfg.ID2Label[fmt.Sprint(i)], cfg.Label2ID[name] = name, i
 		}
 	}
-	cfg.Architectures = []string{"BertForSequenceClassification"}
+	cfg.ModelType, cfg.Architectures = "bert", []string{"BertForSequenceClassification"}
 	if err := hf.WriteConfig(dir, cfg); err != nil {
 		return err
 	}

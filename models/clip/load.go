@@ -79,7 +79,7 @@ func Load(dir string) (*Model, error) {
 // (architectures CLIPModel) and model.safetensors.
 func (m *Model) Save(dir string) error {
 	cfg := m.Config
-	cfg.Architectures = []string{"CLIPModel"}
+	cfg.ModelType, cfg.Architectures = "clip", []string{"CLIPModel"}
 	if err := hf.WriteConfig(dir, cfg); err != nil {
 		return err
 	}

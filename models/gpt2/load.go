@@ -50,7 +50,9 @@ func Load(dir string) (*Model, error) {
 // model.safetensors with GPT2Model's names, which Load (and Hugging Face's
 // GPT2Model.from_pretrained) reads back.
 func (m *Model) Save(dir string) error {
-	if err := hf.WriteConfig(dir, m.Config); err != nil {
+	cfg := m.Config
+	cfg.ModelType = "gpt2"
+	if err := hf.WriteConfig(dir, cfg); err != nil {
 		return err
 	}
 	return hf.SaveWeights(m, dir, nil)

@@ -116,7 +116,7 @@ func LoadModel(dir string) (*Model, error) {
 // (architectures ViTModel) and model.safetensors.
 func (m *Model) Save(dir string) error {
 	cfg := m.Config
-	cfg.Architectures = []string{"ViTModel"}
+	cfg.ModelType, cfg.Architectures = "vit", []string{"ViTModel"}
 	if err := hf.WriteConfig(dir, cfg); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (m *Model) Save(dir string) error {
 // class) and model.safetensors with names under "vit." and "classifier.".
 func (c *ForImageClassification) Save(dir string) error {
 	cfg := c.ViT.Config
-	cfg.Architectures = []string{"ViTForImageClassification"}
+	cfg.ModelType, cfg.Architectures = "vit", []string{"ViTForImageClassification"}
 	names := cfg.LabelNames()
 	cfg.NumLabels, cfg.ID2Label, cfg.Label2ID = 0, map[string]string{}, map[string]int{}
 	for i, n := range names {

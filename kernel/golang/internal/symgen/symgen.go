@@ -53,6 +53,7 @@ var Graft = Set{
 		Module + "/display",
 		Module + "/kernel/comm",
 		Module + "/models",
+		Module + "/models/auto",
 		Module + "/models/bert",
 		Module + "/models/clip",
 		Module + "/models/gpt2",
