@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +106,24 @@ type refEncoding struct {
 	TypeIDs     []int    `json:"type_ids"`
 	Decoded     string   `json:"decoded"`
 	DecodedSkip string   `json:"decoded_skip"`
+}
+
+// compareWithHF reports where graft's encoding e of a text, and its
+// decodings by tk, differ from @huggingface/tokenizers' ref.
+func compareWithHF(t *testing.T, tk *Tokenizer, what string, e *Encoding, ref refEncoding) {
+	t.Helper()
+	if !reflect.DeepEqual(e.IDs, ref.IDs) {
+		t.Errorf("%s:\n graft %v %q\n hf    %v %q", what, e.IDs, e.Tokens, ref.IDs, ref.Tokens)
+	}
+	if ref.TypeIDs != nil && !reflect.DeepEqual(e.TypeIDs, ref.TypeIDs) {
+		t.Errorf("%s: type ids graft %v, hf %v", what, e.TypeIDs, ref.TypeIDs)
+	}
+	if got := tk.Decode(e.IDs, false); got != ref.Decoded {
+		t.Errorf("%s: decode graft %q, hf %q", what, got, ref.Decoded)
+	}
+	if got := tk.Decode(e.IDs, true); got != ref.DecodedSkip {
+		t.Errorf("%s: decode skipping special graft %q, hf %q", what, got, ref.DecodedSkip)
+	}
 }
 
 type refResult struct {

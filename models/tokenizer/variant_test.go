@@ -87,18 +87,7 @@ func TestGPT2VariantMatchesReference(t *testing.T) {
 	}
 	check := func(what string, e *Encoding, ref refEncoding) {
 		t.Helper()
-		if !reflect.DeepEqual(e.IDs, ref.IDs) {
-			t.Errorf("%s:\n graft %v %q\n hf    %v %q", what, e.IDs, e.Tokens, ref.IDs, ref.Tokens)
-		}
-		if ref.TypeIDs != nil && !reflect.DeepEqual(e.TypeIDs, ref.TypeIDs) {
-			t.Errorf("%s: type ids graft %v, hf %v", what, e.TypeIDs, ref.TypeIDs)
-		}
-		if got := tk.Decode(e.IDs, false); got != ref.Decoded {
-			t.Errorf("%s: decode graft %q, hf %q", what, got, ref.Decoded)
-		}
-		if got := tk.Decode(e.IDs, true); got != ref.DecodedSkip {
-			t.Errorf("%s: decode skipping special graft %q, hf %q", what, got, ref.DecodedSkip)
-		}
+		compareWithHF(t, tk, what, e, ref)
 	}
 	for i, text := range texts {
 		check(text, tk.Encode(text), res.HF[i])
