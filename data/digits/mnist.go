@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -294,6 +295,66 @@ func loadIDXSet(s *idxSource, opts MNISTOptions) (*data.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	set, err := readIDXSet(imgPath, lblPath, len(s.classes))
+	if err != nil {
+		return nil, err
+	}
+	n, h, w := set.n, set.h, set.w
+	if opts.Limit > 0 && opts.Limit < n {
+		n = opts.Limit
+	}
+	pix := make([]float32, n*h*w)
+	for i, v := range set.grey[:len(pix)] {
+		pix[i] = float32(v) / 255
+	}
+	split := "test"
+	if opts.Train {
+		split = "train"
+	}
+	return data.New(s.name+"-"+split, tensor.Wrap(pix, n, 1, h, w), append([]int(nil), set.labels[:n]...), s.classes)
+}
+
+// idxSet is a decoded, validated pair of IDX files: n images of h×w grey
+// levels 0..255, one label each.
+type idxSet struct {
+	grey    []uint8
+	labels  []int
+	n, h, w int
+}
+
+// idxKey names a pair of files as they were when decoded.
+type idxKey struct {
+	images, labels       string
+	imageSize, labelSize int64
+	imageTime, labelTime time.Time
+}
+
+// decoded keeps the IDX pairs already read in this process, as bytes (47 MB
+// for MNIST's training images), so building several domain pairs from the
+// same files decodes them once.
+var decoded struct {
+	sync.Mutex
+	sets map[idxKey]*idxSet
+}
+
+// readIDXSet returns the images and labels of an IDX pair, decoding and
+// validating them on first use: images (N, H, W) of grey levels 0..255 and N
+// labels in [0, classes).
+func readIDXSet(imgPath, lblPath string, classes int) (*idxSet, error) {
+	img, err := os.Stat(imgPath)
+	if err != nil {
+		return nil, err
+	}
+	lbl, err := os.Stat(lblPath)
+	if err != nil {
+		return nil, err
+	}
+	key := idxKey{imgPath, lblPath, img.Size(), lbl.Size(), img.ModTime(), lbl.ModTime()}
+	decoded.Lock()
+	defer decoded.Unlock()
+	if set, ok := decoded.sets[key]; ok {
+		return set, nil
+	}
 	x, err := dataio.ReadIDX(imgPath)
 	if err != nil {
 		return nil, err
@@ -306,33 +367,26 @@ func loadIDXSet(s *idxSource, opts MNISTOptions) (*data.Dataset, error) {
 	if len(shape) != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
 		return nil, fmt.Errorf("digits: %s: images %s, want (N, H, W)", imgPath, tensor.FormatShape(shape))
 	}
-	n, h, w := shape[0], shape[1], shape[2]
-	if len(labels) != n {
-		return nil, fmt.Errorf("digits: %s holds %d images but %s %d labels", imgPath, n, lblPath, len(labels))
-	}
-	if opts.Limit > 0 && opts.Limit < n {
-		n = opts.Limit
-		labels = labels[:n]
+	set := &idxSet{labels: labels, n: shape[0], h: shape[1], w: shape[2]}
+	if len(labels) != set.n {
+		return nil, fmt.Errorf("digits: %s holds %d images but %s %d labels", imgPath, set.n, lblPath, len(labels))
 	}
 	for i, l := range labels {
-		if l < 0 || l >= len(s.classes) {
-			return nil, fmt.Errorf("digits: %s: label %d of item %d is outside [0, %d)", lblPath, l, i, len(s.classes))
+		if l < 0 || l >= classes {
+			return nil, fmt.Errorf("digits: %s: label %d of item %d is outside [0, %d)", lblPath, l, i, classes)
 		}
 	}
-	// Scale in place: the decoded file is not used otherwise.
-	pix := x.Data()[:n*h*w]
-	for i, v := range pix {
-		if !(v >= 0 && v <= 255) {
-			return nil, fmt.Errorf("digits: %s: pixel %d of image %d is %v, want a grey level 0..255", imgPath, i%(h*w), i/(h*w), v)
+	plane := set.h * set.w
+	set.grey = make([]uint8, len(x.Data()))
+	for i, v := range x.Data() {
+		if !(v >= 0 && v <= 255) || v != float32(int(v)) {
+			return nil, fmt.Errorf("digits: %s: pixel %d of image %d is %v, want an integer grey level 0..255", imgPath, i%plane, i/plane, v)
 		}
-		pix[i] = v / 255
+		set.grey[i] = uint8(v)
 	}
-	if n < shape[0] { // do not keep the rest of the file alive
-		pix = append([]float32(nil), pix...)
+	if decoded.sets == nil {
+		decoded.sets = map[idxKey]*idxSet{}
 	}
-	split := "test"
-	if opts.Train {
-		split = "train"
-	}
-	return data.New(s.name+"-"+split, tensor.Wrap(pix, n, 1, h, w), labels, s.classes)
+	decoded.sets[key] = set
+	return set, nil
 }

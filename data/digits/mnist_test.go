@@ -303,3 +303,35 @@ func TestModuleVersionMatchesGoMod(t *testing.T) {
 	}
 	t.Fatalf("go.mod does not require %s", MNISTModule)
 }
+
+// TestDecodedFilesAreReused checks the in-process cache of decoded files:
+// a second load gives the same values in new memory (so changing one
+// dataset leaves the next load intact), and a rewritten file is read again.
+func TestDecodedFilesAreReused(t *testing.T) {
+	dir := t.TempDir()
+	writeSet(t, dir, false, false, []int{2, 7, 1})
+	first, err := MNIST(MNISTOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.X.Data()[1] = 9
+	first.Labels[0] = 5
+	second, err := MNIST(MNISTOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := second.X.Data()[1]; v != 0.2 || second.Labels[0] != 2 {
+		t.Fatalf("second load: pixel 1 = %v, label 0 = %d; want 0.2 and 2, untouched by changes to the first", v, second.Labels[0])
+	}
+	if len(decoded.sets) == 0 {
+		t.Fatal("nothing was kept in the cache")
+	}
+	img, _ := splitFiles(false)
+	x := tensor.New([]float32{255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 2, 2, 3)
+	if err := dataio.WriteIDX(filepath.Join(dir, img), x, dataio.IDXUint8); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MNIST(MNISTOptions{Dir: dir}); err == nil || !strings.Contains(err.Error(), "2 images but") {
+		t.Fatalf("after rewriting the images with 2 of them: err = %v, want the count mismatch (the file read again)", err)
+	}
+}
