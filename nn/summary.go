@@ -135,8 +135,10 @@ func (s *ModelSummary) Modules(depth int) []ModuleCount {
 	return out
 }
 
-// caption writes the totals as PEFT's print_trainable_parameters does.
-func (s *ModelSummary) caption() string {
+// TrainableLine returns the totals as Hugging Face PEFT's
+// print_trainable_parameters prints them:
+// "trainable params: N || all params: M || trainable%: P".
+func (s *ModelSummary) TrainableLine() string {
 	return fmt.Sprintf("trainable params: %s || all params: %s || trainable%%: %.4f",
 		table.GroupDigits(s.Trainable), table.GroupDigits(s.Total), s.TrainablePercent())
 }
@@ -155,7 +157,7 @@ func (s *ModelSummary) Table() *table.Table {
 	}
 	t := table.New(cols...)
 	t.Thousands = true
-	t.Caption = s.caption()
+	t.Caption = s.TrainableLine()
 	for _, p := range s.Params {
 		row := []any{p.Name, tensor.FormatShape(p.Shape), p.Size, yesNo(p.Trainable)}
 		if hasAdapter {
@@ -176,7 +178,7 @@ func (s *ModelSummary) Table() *table.Table {
 func (s *ModelSummary) ModuleTable(depth int) *table.Table {
 	t := table.New("module", "params", "trainable", "frozen")
 	t.Thousands = true
-	t.Caption = s.caption()
+	t.Caption = s.TrainableLine()
 	for _, mc := range s.Modules(depth) {
 		name := mc.Name
 		if name == "" {

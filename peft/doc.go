@@ -1,0 +1,22 @@
+// Package peft adapts graft models with parameter-efficient fine-tuning
+// methods the way Hugging Face PEFT does: a method's configuration names the
+// modules to adapt (by dotted name, dotted suffix, regular expression or
+// "all-linear"), Inject wraps each of them in a layer that keeps the frozen
+// base layer and adds the method's trainable parameters, and the returned
+// Model manages several named adapters on the one model — add, activate,
+// disable, delete, merge into the base weights, unload — and saves them in
+// PEFT's layout (adapter_config.json and adapter_model.safetensors), so
+// Python's PEFT reads graft's adapters and graft reads PEFT's.
+//
+// In-memory parameter names follow PEFT's: a LoRA-wrapped layer
+// "h.0.attn.c_attn" holds "h.0.attn.c_attn.base_layer.weight",
+// "h.0.attn.c_attn.lora_A.default.weight" and
+// "h.0.attn.c_attn.lora_B.default.weight". nn.Summary of an adapted model
+// attributes each parameter to its adapter and prints the trainable-parameter
+// line as PEFT's print_trainable_parameters does.
+//
+// Methods plug in through two interfaces: a Method (a configuration: its
+// peft_type, its targets, how to wrap one layer) and the Tuner it produces
+// (the wrapping layer: forward, activation, merge, unmerge). LoRA
+// (LoraConfig, LoraLayer) is the first.
+package peft
