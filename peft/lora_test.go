@@ -97,7 +97,6 @@ func TestLoraNames(t *testing.T) {
 	}
 }
 
-
 // TestLoraGradients checks the gradients of A and B by finite differences,
 // through a Linear and a Conv1D, with rsLoRA scaling.
 func TestLoraGradients(t *testing.T) {
