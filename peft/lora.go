@@ -396,3 +396,9 @@ func (l *LoraLayer) AdapterTensors(adapter string) []nn.NamedTensor {
 	}
 	return []nn.NamedTensor{{Name: "lora_A.weight", Tensor: a.Weight}, {Name: "lora_B.weight", Tensor: l.LoraB[adapter].Weight}}
 }
+
+// InFeatures returns the base layer's input width.
+func (l *LoraLayer) InFeatures() int { return l.aff.in }
+
+// OutFeatures returns the base layer's output width.
+func (l *LoraLayer) OutFeatures() int { return l.aff.out }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/nn"
+	"github.com/graftml/graft/tensor"
 )
 
 // DefaultAdapter is the name PEFT gives the first adapter.
@@ -92,6 +93,9 @@ func (m *Model) plan(adapter string, method Method) ([]plannedModule, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := m.canWrap(name, layer); err != nil {
+			return nil, err
+		}
 		out = append(out, plannedModule{name: name, plan: p})
 	}
 	saved := method.SavedModules()
@@ -112,6 +116,9 @@ func (m *Model) plan(adapter string, method Method) ([]plannedModule, error) {
 				if err != nil {
 					return nil, err
 				}
+				if err := m.canWrap(c.name, c.owner); err != nil {
+					return nil, err
+				}
 				out = append(out, plannedModule{name: c.name, plan: p, saved: true})
 			}
 		}
@@ -126,6 +133,27 @@ func (m *Model) plan(adapter string, method Method) ([]plannedModule, error) {
 		}
 	}
 	return out, nil
+}
+
+// probe is a stand-in wrapper: canWrap checks that a module's slot can hold
+// one.
+type probe struct{}
+
+func (*probe) Forward(x *tensor.Tensor) *tensor.Tensor { return x }
+
+// canWrap checks that the slot holding the module called name (current) can
+// hold a wrapper, by putting a stand-in there and current back.
+func (m *Model) canWrap(name string, current nn.Module) error {
+	if _, ok := current.(Tuner); ok {
+		return nil
+	}
+	if err := nn.Replace(m.model, name, &probe{}); err != nil {
+		return fmt.Errorf("peft: module %q cannot be wrapped: %v", name, err)
+	}
+	if err := nn.Replace(m.model, name, current); err != nil {
+		panic(fmt.Sprintf("peft: putting %q back: %v", name, err))
+	}
+	return nil
 }
 
 // add plans and applies an adapter; check, if not nil, vets the plan first.

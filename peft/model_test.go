@@ -315,3 +315,22 @@ func TestLoraPlus(t *testing.T) {
 		t.Error("ratio 0 accepted")
 	}
 }
+
+// fixed holds its layer in a concrete-typed field, which cannot take a wrapper.
+type fixed struct {
+	A  nn.Layer
+	Fc *nn.Linear
+}
+
+func TestUnwrappableField(t *testing.T) {
+	model := &fixed{A: nn.NewLinear(3, 3, false, tensor.NewRNG(1)), Fc: nn.NewLinear(3, 3, false, tensor.NewRNG(2))}
+	before := snap(model)
+	_, err := Inject(model, "", NewLoraConfig(1, 1, AllLinear))
+	if err == nil || !strings.Contains(err.Error(), `"fc" cannot be wrapped`) {
+		t.Fatalf("error %v", err)
+	}
+	before.same(t, model)
+	if _, ok := model.A.(*nn.Linear); !ok {
+		t.Error("a was wrapped although fc failed")
+	}
+}
