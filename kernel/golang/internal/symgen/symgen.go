@@ -63,6 +63,7 @@ var Graft = Set{
 		Module + "/nn",
 		Module + "/nn/optim",
 		Module + "/nn/train",
+		Module + "/peft",
 		Module + "/safetensors",
 		Module + "/tensor",
 		Module + "/tensor/gemm",
