@@ -381,28 +381,48 @@ func Replace(m Module, name string, replacement Module) error {
 	return nil
 }
 
-// suggest returns ", did you mean …" with the closest names, or a list of
-// names when there are few.
+// suggest returns "; closest names: …" with the names nearest to name.
 func suggest(name string, names []string) string {
 	if len(names) == 0 {
 		return " (the module has no sub-modules)"
 	}
-	type scored struct {
-		n string
-		d int
-	}
-	var s []scored
-	for _, n := range names {
-		s = append(s, scored{n, editDistance(name, n)})
-	}
-	sort.SliceStable(s, func(i, j int) bool { return s[i].d < s[j].d })
-	var picks []string
-	for i := 0; i < len(s) && i < 3; i++ {
-		picks = append(picks, strconv.Quote(s[i].n))
-	}
-	return "; closest names: " + strings.Join(picks, ", ")
+	return "; closest names: " + quoteAll(ClosestNames(name, names, 3))
 }
 
+// quoteAll joins the names quoted, separated by commas.
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// ClosestNames returns up to n of candidates nearest to name by edit
+// (Levenshtein) distance, nearest first, ties in candidates' order, each
+// name once: the "did you mean" of error messages about module names.
+func ClosestNames(name string, candidates []string, n int) []string {
+	type scored struct {
+		name string
+		d    int
+	}
+	seen := map[string]bool{}
+	var s []scored
+	for _, c := range candidates {
+		if !seen[c] {
+			seen[c] = true
+			s = append(s, scored{c, editDistance(name, c)})
+		}
+	}
+	sort.SliceStable(s, func(i, j int) bool { return s[i].d < s[j].d })
+	out := make([]string, 0, min(n, len(s)))
+	for i := 0; i < len(s) && i < n; i++ {
+		out = append(out, s[i].name)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -195,4 +196,16 @@ func equalData(a, b *tensor.Tensor) bool {
 		}
 	}
 	return true
+}
+
+func TestClosestNames(t *testing.T) {
+	names := []string{"q_proj", "k_proj", "v_proj", "out_proj", "q_proj", "fc1"}
+	// q_prj: distance 1 to q_proj, 2 to k_proj and v_proj (ties keep order), 3 to out_proj.
+	got := ClosestNames("q_prj", names, 3)
+	if want := []string{"q_proj", "k_proj", "v_proj"}; !slices.Equal(got, want) {
+		t.Fatalf("ClosestNames(q_prj) = %v, want %v", got, want)
+	}
+	if got := ClosestNames("x", names, 10); len(got) != 5 {
+		t.Fatalf("ClosestNames with n beyond the candidates = %v, want the 5 distinct names", got)
+	}
 }

@@ -170,52 +170,16 @@ func nearMisses(key string, names []string) string {
 	if len(names) == 0 {
 		return " (the model has no sub-modules)"
 	}
-	type scored struct {
-		name string
-		d    int
-	}
-	seen := map[string]bool{}
-	var s []scored
-	add := func(n string, d int) {
-		if !seen[n] {
-			seen[n] = true
-			s = append(s, scored{n, d})
-		}
-	}
+	candidates := make([]string, 0, 2*len(names))
 	for _, n := range names {
-		last := n[strings.LastIndex(n, ".")+1:]
-		add(last, editDistance(key, last))
+		candidates = append(candidates, n[strings.LastIndex(n, ".")+1:])
 	}
-	for _, n := range names {
-		add(n, editDistance(key, n))
+	candidates = append(candidates, names...)
+	closest := nn.ClosestNames(key, candidates, 5)
+	for i, n := range closest {
+		closest[i] = strconv.Quote(n)
 	}
-	sort.SliceStable(s, func(i, j int) bool { return s[i].d < s[j].d })
-	var picks []string
-	for i := 0; i < len(s) && i < 5; i++ {
-		picks = append(picks, strconv.Quote(s[i].name))
-	}
-	return "; closest names: " + strings.Join(picks, ", ")
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return "; closest names: " + strings.Join(closest, ", ")
 }
 
 // patternKey returns the key of a rank_pattern/alpha_pattern map that applies

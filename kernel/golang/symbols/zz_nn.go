@@ -17,6 +17,7 @@ func init() {
 		"BatchMean":                  reflect.ValueOf(nn.BatchMean),
 		"CausalMask":                 reflect.ValueOf(nn.CausalMask),
 		"Children":                   reflect.ValueOf(nn.Children),
+		"ClosestNames":               reflect.ValueOf(nn.ClosestNames),
 		"ConstantInit":               reflect.ValueOf(nn.ConstantInit),
 		"CountParameters":            reflect.ValueOf(nn.CountParameters),
 		"CrossEntropy":               reflect.ValueOf(nn.CrossEntropy),
