@@ -30,8 +30,13 @@ type LoraConfig struct {
 	// the whole name. Exactly one is set.
 	TargetModules []string
 	TargetRegex   string
-	UseRSLoRA     bool   // s = Alpha/√R instead of Alpha/R
-	Init          string // InitKaiming (""), InitGaussian or InitPiSSA
+	UseRSLoRA     bool // s = Alpha/√R instead of Alpha/R
+	// UseDoRA adds DoRA's magnitude vector (see LoraLayer.Magnitude).
+	UseDoRA bool
+	// UseMixer makes the adapter MoSLoRA's: ΔW = s·B·M·A with a trainable
+	// r×r mixer M between the factors (see LoraLayer.Mixer).
+	UseMixer bool
+	Init     string // InitKaiming (""), InitGaussian or InitPiSSA
 	// RankPattern and AlphaPattern override R and Alpha for modules whose
 	// name (or a dotted suffix of it) a key, read as a regular expression,
 	// matches; the longest matching key wins.
@@ -166,8 +171,15 @@ func (c LoraConfig) Prepare(name string, current nn.Layer, adapter string, index
 		}
 	}
 	seed := c.Seed*1_000_003 + uint64(index)
+	shapes := map[string][]int{"lora_A.weight": {r, aff.in}, "lora_B.weight": {aff.out, r}}
+	if c.UseMixer {
+		shapes[mixerKey] = []int{r, r}
+	}
+	if c.UseDoRA {
+		shapes[magnitudeKey] = []int{aff.out}
+	}
 	return &Plan{
-		Shapes: map[string][]int{"lora_A.weight": {r, aff.in}, "lora_B.weight": {aff.out, r}},
+		Shapes: shapes,
 		Apply: func() nn.Layer {
 			l := existing
 			if l == nil {
@@ -193,6 +205,12 @@ func (c LoraConfig) Prepare(name string, current nn.Layer, adapter string, index
 				l.LoraDropout[adapter] = nn.NewDropout(float32(c.Dropout), seed+1)
 			}
 			l.Scaling[adapter] = s
+			if c.UseMixer {
+				l.Mixer[adapter] = newMixer(r, rng)
+			}
+			if c.UseDoRA {
+				l.initMagnitude(adapter)
+			}
 			l.order = append(l.order, adapter)
 			return l
 		},
@@ -251,12 +269,21 @@ func lowRank(a, b []float64, out, in, r int, s float64) []float64 {
 // Forward returns base(x) + Σ s·B·A·dropout(x) over the active, unmerged
 // adapters. Its parameters are named as PEFT's: base_layer.weight,
 // lora_A.<adapter>.weight, lora_B.<adapter>.weight.
+//
+// A MoSLoRA adapter (LoraConfig.UseMixer) adds the r×r mixer
+// lora_AB.<adapter>.weight: its term is s·B·M·A·dropout(x). A DoRA adapter
+// (LoraConfig.UseDoRA) adds lora_magnitude_vector.<adapter>.weight, m: its
+// term makes the output b + g⊙(W + ΔW)·x, g = m/‖W + ΔW‖ per output
+// feature with the norm detached (see doraTerm).
 type LoraLayer struct {
-	Base        nn.Layer               `nn:"base_layer"`
-	LoraDropout map[string]*nn.Dropout `nn:"lora_dropout"`
-	LoraA       map[string]*nn.Linear  `nn:"lora_A"`
-	LoraB       map[string]*nn.Linear  `nn:"lora_B"`
-	Scaling     map[string]float64     `nn:"-"` // s per adapter
+	Base        nn.Layer                  `nn:"base_layer"`
+	LoraDropout map[string]*nn.Dropout    `nn:"lora_dropout"`
+	LoraA       map[string]*nn.Linear     `nn:"lora_A"`
+	LoraB       map[string]*nn.Linear     `nn:"lora_B"`
+	Mixer       map[string]*nn.Linear     `nn:"lora_AB"`               // MoSLoRA's M (r, r)
+	Magnitude   map[string]*DoraMagnitude `nn:"lora_magnitude_vector"` // DoRA's m
+	Scaling     map[string]float64        `nn:"-"`                     // s per adapter
+	doraNorms   map[string][]float64      // ‖W + ΔW‖ of merged DoRA adapters
 
 	aff      affine
 	order    []string // adapters in the order added
@@ -267,7 +294,8 @@ type LoraLayer struct {
 
 func newLoraLayer(base nn.Layer, aff affine) *LoraLayer {
 	return &LoraLayer{Base: base, LoraDropout: map[string]*nn.Dropout{}, LoraA: map[string]*nn.Linear{},
-		LoraB: map[string]*nn.Linear{}, Scaling: map[string]float64{}, aff: aff}
+		LoraB: map[string]*nn.Linear{}, Mixer: map[string]*nn.Linear{}, Magnitude: map[string]*DoraMagnitude{},
+		Scaling: map[string]float64{}, doraNorms: map[string][]float64{}, aff: aff}
 }
 
 // Forward applies the base layer and the active adapters that are not merged.
@@ -284,7 +312,16 @@ func (l *LoraLayer) Forward(x *tensor.Tensor) *tensor.Tensor {
 		if d := l.LoraDropout[name]; d != nil {
 			h = d.Forward(h)
 		}
-		y = y.Add(l.LoraB[name].Forward(l.LoraA[name].Forward(h)).Scale(float32(l.Scaling[name])))
+		z := l.LoraA[name].Forward(h)
+		if mx := l.Mixer[name]; mx != nil {
+			z = mx.Forward(z)
+		}
+		z = l.LoraB[name].Forward(z)
+		if l.Magnitude[name] != nil {
+			y = y.Add(l.doraTerm(name, h, z))
+			continue
+		}
+		y = y.Add(z.Scale(float32(l.Scaling[name])))
 	}
 	return y
 }
@@ -307,8 +344,9 @@ func (l *LoraLayer) SetActive(names []string) {
 		if on {
 			l.active = append(l.active, n)
 		}
-		l.LoraA[n].Weight.SetRequiresGrad(on)
-		l.LoraB[n].Weight.SetRequiresGrad(on)
+		for _, t := range l.AdapterTensors(n) {
+			t.Tensor.SetRequiresGrad(on)
+		}
 	}
 }
 
@@ -320,6 +358,8 @@ func (l *LoraLayer) DeleteAdapter(name string) bool {
 	delete(l.LoraA, name)
 	delete(l.LoraB, name)
 	delete(l.LoraDropout, name)
+	delete(l.Mixer, name)
+	delete(l.Magnitude, name)
 	delete(l.Scaling, name)
 	l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
 	l.active = slices.DeleteFunc(l.active, func(n string) bool { return n == name })
@@ -330,11 +370,17 @@ func (l *LoraLayer) DeleteAdapter(name string) bool {
 func (l *LoraLayer) delta(name string) []float64 {
 	a, b := l.LoraA[name].Weight, l.LoraB[name].Weight
 	r := a.Dim(0)
-	return lowRank(toF64(a.Data()), toF64(b.Data()), l.aff.out, l.aff.in, r, l.Scaling[name])
+	bm := toF64(b.Data())
+	if mx := l.Mixer[name]; mx != nil {
+		bm = mixed(bm, toF64(mx.Weight.Data()), l.aff.out, r)
+	}
+	return lowRank(toF64(a.Data()), bm, l.aff.out, l.aff.in, r, l.Scaling[name])
 }
 
-// DeltaWeight returns the named adapter's update s·B·A in the base weight's
-// layout ((out, in), or (in, out) for fan_in_fan_out layers).
+// DeltaWeight returns the named adapter's update s·B·A (s·B·M·A for
+// MoSLoRA; for DoRA the low-rank part, before the magnitude's rescaling) in
+// the base weight's layout ((out, in), or (in, out) for fan_in_fan_out
+// layers).
 func (l *LoraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
 	if _, ok := l.LoraA[name]; !ok {
 		return nil, fmt.Errorf("peft: the layer holds no adapter %q (it holds %q)", name, l.order)
@@ -358,7 +404,11 @@ func (l *LoraLayer) Merge(names []string) error {
 		if _, ok := l.LoraA[n]; !ok || slices.Contains(l.merged, n) {
 			continue
 		}
-		l.aff.addDelta(l.delta(n), 1)
+		if l.Magnitude[n] != nil {
+			l.doraMerge(n)
+		} else {
+			l.aff.addDelta(l.delta(n), 1)
+		}
 		l.merged = append(l.merged, n)
 	}
 	return nil
@@ -368,7 +418,11 @@ func (l *LoraLayer) Merge(names []string) error {
 func (l *LoraLayer) Unmerge() error {
 	for len(l.merged) > 0 {
 		n := l.merged[len(l.merged)-1]
-		l.aff.addDelta(l.delta(n), -1)
+		if l.Magnitude[n] != nil {
+			l.doraUnmerge(n)
+		} else {
+			l.aff.addDelta(l.delta(n), -1)
+		}
 		l.merged = l.merged[:len(l.merged)-1]
 	}
 	return nil
@@ -388,13 +442,22 @@ func (l *LoraLayer) Unwrap(merge bool) (nn.Layer, error) {
 	return l.Base, nil
 }
 
-// AdapterTensors returns lora_A.weight and lora_B.weight of the adapter.
+// AdapterTensors returns lora_A.weight and lora_B.weight of the adapter,
+// and lora_AB.weight (MoSLoRA) and lora_magnitude_vector (DoRA) where it has
+// them.
 func (l *LoraLayer) AdapterTensors(adapter string) []nn.NamedTensor {
 	a, ok := l.LoraA[adapter]
 	if !ok {
 		return nil
 	}
-	return []nn.NamedTensor{{Name: "lora_A.weight", Tensor: a.Weight}, {Name: "lora_B.weight", Tensor: l.LoraB[adapter].Weight}}
+	ts := []nn.NamedTensor{{Name: "lora_A.weight", Tensor: a.Weight}, {Name: "lora_B.weight", Tensor: l.LoraB[adapter].Weight}}
+	if mx := l.Mixer[adapter]; mx != nil {
+		ts = append(ts, nn.NamedTensor{Name: mixerKey, Tensor: mx.Weight})
+	}
+	if mg := l.Magnitude[adapter]; mg != nil {
+		ts = append(ts, nn.NamedTensor{Name: magnitudeKey, Tensor: mg.Weight})
+	}
+	return ts
 }
 
 // InFeatures returns the base layer's input width.

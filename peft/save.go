@@ -36,6 +36,7 @@ type loraJSON struct {
 	FanInFanOut         bool               `json:"fan_in_fan_out"`
 	UseRSLoRA           bool               `json:"use_rslora"`
 	UseDoRA             bool               `json:"use_dora"`
+	UseMixer            bool               `json:"use_mixer,omitempty"` // graft's MoSLoRA
 	ModulesToSave       []string           `json:"modules_to_save"`
 	InitLoraWeights     json.RawMessage    `json:"init_lora_weights"`
 	RankPattern         map[string]int     `json:"rank_pattern"`
@@ -77,7 +78,7 @@ func (c LoraConfig) MarshalJSON() ([]byte, error) {
 	}
 	j := loraJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
 		R: c.R, LoraAlpha: c.Alpha, LoraDropout: c.Dropout, TargetModules: tj, Bias: bias, UseRSLoRA: c.UseRSLoRA,
-		ModulesToSave: c.ModulesToSave, InitLoraWeights: ij, RankPattern: c.RankPattern, AlphaPattern: c.AlphaPattern}
+		UseDoRA: c.UseDoRA, UseMixer: c.UseMixer, ModulesToSave: c.ModulesToSave, InitLoraWeights: ij, RankPattern: c.RankPattern, AlphaPattern: c.AlphaPattern}
 	if j.RankPattern == nil {
 		j.RankPattern = map[string]int{}
 	}
@@ -108,10 +109,8 @@ func parseLora(data []byte) (LoraConfig, error) {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return LoraConfig{}, fmt.Errorf("peft: adapter config: %v", err)
 	}
-	if j.UseDoRA {
-		return LoraConfig{}, fmt.Errorf("peft: adapter config: use_dora is not supported yet")
-	}
 	c := LoraConfig{R: j.R, Alpha: j.LoraAlpha, Dropout: j.LoraDropout, Bias: j.Bias, UseRSLoRA: j.UseRSLoRA,
+		UseDoRA: j.UseDoRA, UseMixer: j.UseMixer,
 		ModulesToSave: j.ModulesToSave, RankPattern: j.RankPattern, AlphaPattern: j.AlphaPattern}
 	if j.TaskType != nil {
 		c.TaskType = *j.TaskType
