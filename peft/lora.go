@@ -385,9 +385,7 @@ func (l *LoraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
 	if _, ok := l.LoraA[name]; !ok {
 		return nil, fmt.Errorf("peft: the layer holds no adapter %q (it holds %q)", name, l.order)
 	}
-	t := tensor.Zeros(l.aff.weight.Shape()...)
-	affine{weight: t, in: l.aff.in, out: l.aff.out, fanInFanOut: l.aff.fanInFanOut}.addDelta(l.delta(name), 1)
-	return t, nil
+	return l.aff.deltaTensor(l.delta(name)), nil
 }
 
 func toF64(x []float32) []float64 {

@@ -100,6 +100,8 @@ func ParseConfig(data []byte) (Method, error) {
 	switch head.PeftType {
 	case "LORA":
 		return parseLora(data)
+	case "HYDRA":
+		return parseHydra(data)
 	}
 	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
 }
