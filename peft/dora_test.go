@@ -2,12 +2,16 @@ package peft
 
 import (
 	"math"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/graftml/graft/internal/testenv"
 	"github.com/graftml/graft/models/gpt2"
 	"github.com/graftml/graft/nn"
+	"github.com/graftml/graft/safetensors"
 	"github.com/graftml/graft/tensor"
 )
 
@@ -200,5 +204,75 @@ func TestDoraMergeSaveLoad(t *testing.T) {
 	}
 	if model.Layers[0].Query.(*LoraLayer).Magnitude["default"].Weight.RequiresGrad() {
 		t.Error("inactive DoRA magnitude still trainable")
+	}
+}
+
+// TestTorchDora compares graft's DoRA forward and the gradients of A, B and
+// m with PEFT's DoraLinearLayer formula written in torch (testdata/dora_ref.py,
+// which reads graft's saved adapter), on a Linear and a Conv1D. The base
+// weights go to torch in (out, in) layout: the toy mixes both layouts, and
+// the saved fan_in_fan_out is one flag for the whole adapter.
+func TestTorchDora(t *testing.T) {
+	python := testenv.RequirePython(t, "torch")
+	dir := t.TempDir()
+	cfg := LoraConfig{R: 2, Alpha: 3, UseDoRA: true, TargetModules: []string{"query", "c_proj"}}
+	m, err := Inject(newToy(1), "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perturbAdapter(t, m, DefaultAdapter, 5)
+	if err := m.SaveAdapter(filepath.Join(dir, "adapter"), DefaultAdapter); err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.Randn(tensor.NewRNG(9), 3, toyDim)
+	c := tensor.Randn(tensor.NewRNG(10), 3, toyDim)
+	in := []safetensors.Entry{{Name: "x", Shape: x.Shape(), Data: x.Data()}, {Name: "c", Shape: c.Shape(), Data: c.Data()}}
+	ours := map[string]*tensor.Tensor{}
+	for _, nm := range m.Tuners() {
+		l := nm.Module.(*LoraLayer)
+		w := make([]float32, l.aff.out*l.aff.in)
+		copy64(w, l.aff.weightOutIn())
+		in = append(in, safetensors.Entry{Name: nm.Name + ".weight", Shape: []int{l.aff.out, l.aff.in}, Data: w})
+		for _, p := range nn.NamedParameters(l.Base) {
+			if p.Name == "bias" {
+				in = append(in, safetensors.Entry{Name: nm.Name + ".bias", Shape: p.Tensor.Shape(), Data: p.Tensor.Data()})
+			}
+		}
+		a, b, mag := l.LoraA["default"].Weight, l.LoraB["default"].Weight, l.Magnitude["default"].Weight
+		a.ZeroGrad()
+		b.ZeroGrad()
+		mag.ZeroGrad()
+		y := l.Forward(x)
+		y.Mul(c).Sum().Backward()
+		ours[nm.Name+".y"] = y
+		ours[nm.Name+".grad_A"] = tensor.New(a.GradData(), a.Shape()...)
+		ours[nm.Name+".grad_B"] = tensor.New(b.GradData(), b.Shape()...)
+		ours[nm.Name+".grad_m"] = tensor.New(mag.GradData(), mag.Shape()...)
+	}
+	if err := safetensors.Save(filepath.Join(dir, "in.safetensors"), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, filepath.Join("testdata", "dora_ref.py"), filepath.Join(dir, "adapter"),
+		filepath.Join(dir, "in.safetensors"), filepath.Join(dir, "out.safetensors"))
+	cmd.Env = append(cmd.Environ(), "OMP_NUM_THREADS=2", "PYTHONPATH="+filepath.Join("..", "models", "internal", "reftest"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ref, _, err := safetensors.Load(filepath.Join(dir, "out.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ref) != len(ours) {
+		t.Fatalf("torch computed %d tensors, graft %d", len(ref), len(ours))
+	}
+	for _, e := range ref {
+		got := ours[e.Name]
+		if got == nil {
+			t.Fatalf("torch computed unknown tensor %q", e.Name)
+		}
+		if d := relDiff(got, tensor.New(e.Data, e.Shape...)); d > 1e-5 {
+			t.Errorf("%s: graft and torch differ by %v relative", e.Name, d)
+		}
 	}
 }
