@@ -19,4 +19,10 @@
 // peft_type, its targets, how to wrap one layer) and the Tuner it produces
 // (the wrapping layer: forward, activation, merge, unmerge). LoRA
 // (LoraConfig, LoraLayer) is the first.
+//
+// LoRA's variants: DoRA (LoraConfig.UseDoRA: a magnitude vector per output
+// feature, saved as PEFT saves it), MoSLoRA (LoraConfig.UseMixer: an r×r
+// mixer between B and A, saved with the graft-specific use_mixer) and Hydra
+// (HydraConfig, HydraLayer: a parallel and a sequential low-rank branch,
+// saved with graft's peft_type "HYDRA").
 package peft
