@@ -99,6 +99,8 @@ func ParseConfig(data []byte) (Method, error) {
 	switch head.PeftType {
 	case "LORA":
 		return parseLora(data)
+	case "VERA":
+		return parseVera(data)
 	}
 	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
 }
@@ -164,6 +166,9 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 		if l, ok := t.(*LoraLayer); ok && l.LoraA[adapter] != nil && l.aff.fanInFanOut {
 			fanInFanOut = true
 		}
+	}
+	for _, nt := range sharedEntries(m.Tuners(), adapter) {
+		entries = append(entries, safetensors.Entry{Name: SharedKeyPrefix + nt.Name, Shape: nt.Tensor.Shape(), Data: nt.Tensor.Data()})
 	}
 	cj, err := json.Marshal(method)
 	if err != nil {
@@ -269,6 +274,21 @@ func (m *Model) load(dir, adapter string, activate bool) error {
 						p.name, k, tensor.FormatShape(e.Shape), tensor.FormatShape(p.plan.Shapes[k])))
 				}
 			}
+			for _, k := range mapKeys(p.plan.Shared) {
+				key := SharedKeyPrefix + k
+				if expected[key] {
+					continue
+				}
+				expected[key] = true
+				e, ok := byName[key]
+				switch {
+				case !ok:
+					problems = append(problems, fmt.Sprintf("%s (shared by the adapted modules) is missing", key))
+				case !slices.Equal(e.Shape, p.plan.Shared[k]):
+					problems = append(problems, fmt.Sprintf("%s has shape %s in the file, the model needs %s",
+						key, tensor.FormatShape(e.Shape), tensor.FormatShape(p.plan.Shared[k])))
+				}
+			}
 		}
 		for _, e := range entries {
 			if !expected[e.Name] {
@@ -290,6 +310,9 @@ func (m *Model) load(dir, adapter string, activate bool) error {
 		for _, nt := range nm.Module.(Tuner).AdapterTensors(adapter) {
 			copy(nt.Tensor.Data(), byName[KeyPrefix+nm.Name+"."+nt.Name].Data)
 		}
+	}
+	for _, nt := range sharedEntries(m.Tuners(), adapter) {
+		copy(nt.Tensor.Data(), byName[SharedKeyPrefix+nt.Name].Data)
 	}
 	return nil
 }
