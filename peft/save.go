@@ -101,6 +101,8 @@ func ParseConfig(data []byte) (Method, error) {
 		return parseLora(data)
 	case "VERA":
 		return parseVera(data)
+	case "HRA":
+		return parseHRA(data)
 	}
 	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
 }
