@@ -1,7 +1,9 @@
 package peft
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -112,4 +114,23 @@ func trainable(m *Model) int { return m.Summary().Trainable }
 
 func randomise(ts map[string]*tensor.Tensor, adapter string, seed uint64) {
 	nn.NormalInit(ts[adapter], tensor.NewRNG(seed), 0, 0.7)
+}
+
+// checkConfig reads the adapter_config.json in dir back and checks that it
+// is the configuration want (compared in its JSON form), of want's type.
+func checkConfig(t *testing.T, dir string, want Method) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseConfig(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if string(gj) != string(wj) {
+		t.Fatalf("configuration read back:\n%s\nwant\n%s", gj, wj)
+	}
 }

@@ -143,7 +143,7 @@ func TestHRAGradients(t *testing.T) {
 func TestHRAMergeAndSave(t *testing.T) {
 	m, _, _ := hraModel(t, 3, true)
 	x := raggedInput()
-	checkRoundTrip(t, m, newRagged(1), x)
+	checkConfig(t, checkRoundTrip(t, m, newRagged(1), x), m.Method("default"))
 	checkMerge(t, m, x)
 	// A second adapter merged on top of the first: unmerging undoes both.
 	c := NewHRAConfig(2, "up", "down")

@@ -103,8 +103,10 @@ func ParseConfig(data []byte) (Method, error) {
 		return parseVera(data)
 	case "HRA":
 		return parseHRA(data)
+	case "TIED_LORA":
+		return parseTiedLora(data)
 	}
-	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
+	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA, VERA, HRA, TIED_LORA)", head.PeftType)
 }
 
 func parseLora(data []byte) (LoraConfig, error) {

@@ -111,6 +111,7 @@ func TestVeraMergeAndSave(t *testing.T) {
 	m, _, _ := veraModel(t, 3)
 	x := raggedInput()
 	dir := checkRoundTrip(t, m, newRagged(1), x)
+	checkConfig(t, dir, m.Method("default"))
 	checkMerge(t, m, x)
 	entries, _, err := safetensors.Load(filepath.Join(dir, WeightsFile))
 	if err != nil {
