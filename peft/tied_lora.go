@@ -54,7 +54,9 @@ func NewTiedLoraConfig(r int, alpha float64, targets ...string) TiedLoraConfig {
 func (c TiedLoraConfig) PeftType() string { return "TIED_LORA" }
 
 // Targets returns the modules the adapter targets.
-func (c TiedLoraConfig) Targets() Target { return Target{Modules: c.TargetModules, Regex: c.TargetRegex} }
+func (c TiedLoraConfig) Targets() Target {
+	return Target{Modules: c.TargetModules, Regex: c.TargetRegex}
+}
 
 // SavedModules returns ModulesToSave.
 func (c TiedLoraConfig) SavedModules() []string { return c.ModulesToSave }
