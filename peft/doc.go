@@ -18,5 +18,10 @@
 // Methods plug in through two interfaces: a Method (a configuration: its
 // peft_type, its targets, how to wrap one layer) and the Tuner it produces
 // (the wrapping layer: forward, activation, merge, unmerge). LoRA
-// (LoraConfig, LoraLayer) is the first.
+// (LoraConfig, LoraLayer) is the first. VeRA (VeraConfig) and Tied-LoRA
+// (TiedLoraConfig, graft's peft_type "TIED_LORA") share matrices across the
+// layers they adapt: every layer references the same tensors, so a model
+// lists and counts them once, and they are saved once under
+// "base_model.<name>" (PEFT's "base_model.vera_A"). HRA (HRAConfig) rotates
+// the input space by Householder reflections.
 package peft
