@@ -92,7 +92,7 @@ func (l *bankLayer) Unmerge() error {
 	return nil
 }
 
-// DeltaWeight returns the named adapter's update in (out, in) layout.
+// deltaWeight returns the named adapter's update in (out, in) layout.
 func (l *bankLayer) deltaWeight(name string) (*tensor.Tensor, bool) {
 	k, ok := l.bank(name)
 	if !ok {

@@ -18,7 +18,11 @@ func TestSharedMethodsAgainstTorch(t *testing.T) {
 	python := testenv.RequirePython(t, "torch")
 	hra := NewHRAConfig(3, "up", "down")
 	hra.RandomInit = true
-	for _, method := range []Method{NewVeraConfig(3, "up", "down"), hra} {
+	methods := []Method{NewVeraConfig(3, "up", "down"), hra}
+	dir := t.TempDir()
+	var args []string
+	ours := map[string]map[string]*tensor.Tensor{}
+	for _, method := range methods {
 		m, err := Inject(newRagged(1), "", method)
 		if err != nil {
 			t.Fatal(err)
@@ -29,17 +33,17 @@ func TestSharedMethodsAgainstTorch(t *testing.T) {
 				randomise(l.LambdaD, "default", 4)
 			}
 		}
-		dir := t.TempDir()
-		if err := m.SaveAdapter(filepath.Join(dir, "adapter"), "default"); err != nil {
+		kind := method.PeftType()
+		sub := filepath.Join(dir, kind)
+		if err := m.SaveAdapter(filepath.Join(sub, "adapter"), "default"); err != nil {
 			t.Fatal(err)
 		}
 		var in []safetensors.Entry
-		ours := map[string]*tensor.Tensor{}
+		ours[kind] = map[string]*tensor.Tensor{}
 		for i, nm := range m.Tuners() {
 			l := nm.Module.(interface {
 				nn.Layer
 				InFeatures() int
-				OutFeatures() int
 				BaseLayer() nn.Layer
 			})
 			x := tensor.Randn(tensor.NewRNG(uint64(20+i)), 3, l.InFeatures())
@@ -57,28 +61,30 @@ func TestSharedMethodsAgainstTorch(t *testing.T) {
 			in = append(in, safetensors.Entry{Name: nm.Name + ".x", Shape: x.Shape(), Data: x.Data()},
 				safetensors.Entry{Name: nm.Name + ".weight", Shape: w.Shape(), Data: w.Data()},
 				safetensors.Entry{Name: nm.Name + ".bias", Shape: bias.Shape(), Data: bias.Data()})
-			ours[nm.Name] = l.Forward(x)
+			ours[kind][nm.Name] = l.Forward(x)
 		}
-		if err := safetensors.Save(filepath.Join(dir, "in.safetensors"), in, nil); err != nil {
+		if err := safetensors.Save(filepath.Join(sub, "in.safetensors"), in, nil); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(python, filepath.Join("testdata", "shared_ref.py"), filepath.Join(dir, "adapter"),
-			filepath.Join(dir, "in.safetensors"), filepath.Join(dir, "out.safetensors"))
-		cmd.Env = append(cmd.Environ(), "OMP_NUM_THREADS=2", "PYTHONPATH="+filepath.Join("..", "models", "internal", "reftest"))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", method.PeftType(), err, out)
-		}
-		ref, _, err := safetensors.Load(filepath.Join(dir, "out.safetensors"))
+		args = append(args, filepath.Join(sub, "adapter"), filepath.Join(sub, "in.safetensors"), filepath.Join(sub, "out.safetensors"))
+	}
+	cmd := exec.Command(python, append([]string{filepath.Join("testdata", "shared_ref.py")}, args...)...)
+	cmd.Env = append(cmd.Environ(), "OMP_NUM_THREADS=2", "PYTHONPATH="+filepath.Join("..", "models", "internal", "reftest"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, method := range methods {
+		kind := method.PeftType()
+		ref, _, err := safetensors.Load(filepath.Join(dir, kind, "out.safetensors"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ref) != len(ours) {
-			t.Fatalf("%s: torch computed %d modules, graft has %d", method.PeftType(), len(ref), len(ours))
+		if len(ref) != len(ours[kind]) {
+			t.Fatalf("%s: torch computed %d modules, graft has %d", kind, len(ref), len(ours[kind]))
 		}
 		for _, e := range ref {
-			if d := relDiff(ours[e.Name], tensor.New(e.Data, e.Shape...)); d > 1e-5 {
-				t.Errorf("%s %s: graft and torch differ by %v relative", method.PeftType(), e.Name, d)
+			if d := relDiff(ours[kind][e.Name], tensor.New(e.Data, e.Shape...)); d > 1e-5 {
+				t.Errorf("%s %s: graft and torch differ by %v relative", kind, e.Name, d)
 			}
 		}
 	}
