@@ -25,4 +25,11 @@
 // mixer between B and A, saved with the graft-specific use_mixer) and Hydra
 // (HydraConfig, HydraLayer: a parallel and a sequential low-rank branch,
 // saved with graft's peft_type "HYDRA").
+//
+// VeRA (VeraConfig) and Tied-LoRA
+// (TiedLoraConfig, graft's peft_type "TIED_LORA") share matrices across the
+// layers they adapt: every layer references the same tensors, so a model
+// lists and counts them once, and they are saved once under
+// "base_model.<name>" (PEFT's "base_model.vera_A"). HRA (HRAConfig) rotates
+// the input space by Householder reflections.
 package peft

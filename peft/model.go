@@ -79,6 +79,11 @@ func (m *Model) plan(adapter string, method Method) ([]plannedModule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b, ok := method.(sharedBinder); ok {
+		if method, err = bindShared(m.model, names, b, adapter); err != nil {
+			return nil, err
+		}
+	}
 	var out []plannedModule
 	for i, name := range names {
 		mod, err := nn.Get(m.model, name)

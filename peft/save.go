@@ -3,6 +3,7 @@ package peft
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,8 +89,18 @@ func (c LoraConfig) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// ParseConfig reads an adapter_config.json's contents into the method it
-// names (peft_type "LORA" gives a LoraConfig).
+// parsers read an adapter_config.json's contents for each peft_type graft
+// knows.
+var parsers = map[string]func(data []byte) (Method, error){
+	"LORA":      func(d []byte) (Method, error) { return parseLora(d) },
+	"HYDRA":     func(d []byte) (Method, error) { return parseHydra(d) },
+	"VERA":      func(d []byte) (Method, error) { return parseVera(d) },
+	"HRA":       func(d []byte) (Method, error) { return parseHRA(d) },
+	"TIED_LORA": func(d []byte) (Method, error) { return parseTiedLora(d) },
+}
+
+// ParseConfig reads an adapter_config.json's contents into the method its
+// peft_type names (peft_type "LORA" gives a LoraConfig).
 func ParseConfig(data []byte) (Method, error) {
 	var head struct {
 		PeftType string `json:"peft_type"`
@@ -97,13 +108,12 @@ func ParseConfig(data []byte) (Method, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("peft: adapter config: %v", err)
 	}
-	switch head.PeftType {
-	case "LORA":
-		return parseLora(data)
-	case "HYDRA":
-		return parseHydra(data)
+	parse, ok := parsers[head.PeftType]
+	if !ok {
+		known := slices.Sorted(maps.Keys(parsers))
+		return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads %s)", head.PeftType, strings.Join(known, ", "))
 	}
-	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
+	return parse(data)
 }
 
 func parseLora(data []byte) (LoraConfig, error) {
@@ -165,6 +175,9 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 		if l, ok := t.(*LoraLayer); ok && l.LoraA[adapter] != nil && l.aff.fanInFanOut {
 			fanInFanOut = true
 		}
+	}
+	for _, nt := range sharedEntries(m.Tuners(), adapter) {
+		entries = append(entries, safetensors.Entry{Name: SharedKeyPrefix + nt.Name, Shape: nt.Tensor.Shape(), Data: nt.Tensor.Data()})
 	}
 	cj, err := json.Marshal(method)
 	if err != nil {
@@ -270,6 +283,21 @@ func (m *Model) load(dir, adapter string, activate bool) error {
 						p.name, k, tensor.FormatShape(e.Shape), tensor.FormatShape(p.plan.Shapes[k])))
 				}
 			}
+			for _, k := range mapKeys(p.plan.Shared) {
+				key := SharedKeyPrefix + k
+				if expected[key] {
+					continue
+				}
+				expected[key] = true
+				e, ok := byName[key]
+				switch {
+				case !ok:
+					problems = append(problems, fmt.Sprintf("%s (shared by the adapted modules) is missing", key))
+				case !slices.Equal(e.Shape, p.plan.Shared[k]):
+					problems = append(problems, fmt.Sprintf("%s has shape %s in the file, the model needs %s",
+						key, tensor.FormatShape(e.Shape), tensor.FormatShape(p.plan.Shared[k])))
+				}
+			}
 		}
 		for _, e := range entries {
 			if !expected[e.Name] {
@@ -291,6 +319,9 @@ func (m *Model) load(dir, adapter string, activate bool) error {
 		for _, nt := range nm.Module.(Tuner).AdapterTensors(adapter) {
 			copy(nt.Tensor.Data(), byName[KeyPrefix+nm.Name+"."+nt.Name].Data)
 		}
+	}
+	for _, nt := range sharedEntries(m.Tuners(), adapter) {
+		copy(nt.Tensor.Data(), byName[SharedKeyPrefix+nt.Name].Data)
 	}
 	return nil
 }

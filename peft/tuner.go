@@ -46,8 +46,13 @@ type Tuner interface {
 // the existing one it added an adapter to). Shapes gives the shape of each
 // tensor the adapter will hold under its saved name relative to the module,
 // for checking a file against before anything changes.
+//
+// Shared gives, for methods whose adapters share tensors across modules
+// (VeRA), their shapes under the saved names relative to SharedKeyPrefix;
+// every module's plan may repeat them.
 type Plan struct {
 	Shapes map[string][]int
+	Shared map[string][]int
 	Apply  func() nn.Layer
 }
 
