@@ -99,6 +99,8 @@ func ParseConfig(data []byte) (Method, error) {
 	switch head.PeftType {
 	case "LORA":
 		return parseLora(data)
+	case "IA3":
+		return parseIA3(data)
 	}
 	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
 }
