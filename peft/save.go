@@ -101,6 +101,8 @@ func ParseConfig(data []byte) (Method, error) {
 		return parseLora(data)
 	case "IA3":
 		return parseIA3(data)
+	case "BOTTLENECK":
+		return parseBottleneck(data)
 	}
 	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
 }
