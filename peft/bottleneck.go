@@ -255,15 +255,20 @@ func (c BottleneckConfig) Prepare(name string, current nn.Layer, adapter string,
 // BottleneckLayer is a layer with bottleneck adapters. Forward applies the
 // base layer, then the active adapters in the order added: a parallel one
 // adds s·A(x) on the layer's input x, a sequential one adds s·A(y) on the
-// output so far y (active sequential adapters stack). Parameters:
+// output so far y (active sequential adapters stack); an active fusion adds
+// its fused output over its adapters' outputs (each on x or y as placed),
+// whether or not those adapters are active. Parameters:
 // base_layer.…, adapter_down.<adapter>.weight/.bias,
-// adapter_up.<adapter>.weight/.bias and, with learned scaling,
-// adapter_scale.<adapter>.
+// adapter_up.<adapter>.weight/.bias, with learned scaling
+// adapter_scale.<adapter>, and for a fusion adapter_fusion.<fusion>.….
 type BottleneckLayer struct {
 	Base  nn.Layer                  `nn:"base_layer"`
 	Down  map[string]*nn.Linear     `nn:"adapter_down"`
 	Up    map[string]*nn.Linear     `nn:"adapter_up"`
 	Scale map[string]*tensor.Tensor `nn:"adapter_scale"` // learned s
+	// Fusion holds the AdapterFusion layers (see FusionConfig), which count
+	// among the layer's adapters.
+	Fusion map[string]*AdapterFusion `nn:"adapter_fusion"`
 	// Scaling, Placement and Activation hold each adapter's fixed s (when
 	// not learned), placement and nn.Activate name.
 	Scaling    map[string]float64 `nn:"-"`
@@ -292,11 +297,28 @@ func (l *BottleneckLayer) Forward(x *tensor.Tensor) *tensor.Tensor {
 		return y
 	}
 	for _, n := range l.active {
-		h := y
-		if l.Placement[n] == PlacementParallel {
-			h = x
+		if f := l.Fusion[n]; f != nil {
+			var ups []*tensor.Tensor
+			for _, a := range f.Adapters {
+				if l.Down[a] != nil {
+					ups = append(ups, l.adapt(a, l.input(a, x, y)))
+				}
+			}
+			if len(ups) > 0 {
+				y = y.Add(f.fuse(y, ups))
+			}
+			continue
 		}
-		y = y.Add(l.adapt(n, h))
+		y = y.Add(l.adapt(n, l.input(n, x, y)))
+	}
+	return y
+}
+
+// input returns what the named adapter reads: the layer's input x when
+// parallel, the output so far y when sequential.
+func (l *BottleneckLayer) input(name string, x, y *tensor.Tensor) *tensor.Tensor {
+	if l.Placement[name] == PlacementParallel {
+		return x
 	}
 	return y
 }
@@ -314,6 +336,9 @@ func (l *BottleneckLayer) AdapterNames() []string { return slices.Clone(l.order)
 
 // params returns the named adapter's parameters.
 func (l *BottleneckLayer) params(name string) []*tensor.Tensor {
+	if f := l.Fusion[name]; f != nil {
+		return nn.Parameters(f)
+	}
 	ps := append(nn.Parameters(l.Down[name]), nn.Parameters(l.Up[name])...)
 	if s := l.Scale[name]; s != nil {
 		ps = append(ps, s)
@@ -346,6 +371,7 @@ func (l *BottleneckLayer) DeleteAdapter(name string) bool {
 	delete(l.Scaling, name)
 	delete(l.Placement, name)
 	delete(l.Activation, name)
+	delete(l.Fusion, name)
 	l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
 	l.active = slices.DeleteFunc(l.active, func(n string) bool { return n == name })
 	return len(l.order) > 0
@@ -355,6 +381,9 @@ func (l *BottleneckLayer) DeleteAdapter(name string) bool {
 // bottleneck adapter is nonlinear and has no weight update to fold in.
 func (l *BottleneckLayer) Merge(names []string) error {
 	for _, n := range names {
+		if l.Fusion[n] != nil {
+			return fmt.Errorf("AdapterFusion %q cannot be merged into the base weights: its attention over bottleneck adapters is not linear", n)
+		}
 		if slices.Contains(l.order, n) {
 			return fmt.Errorf("bottleneck adapter %q cannot be merged into the base weights: W_up σ(W_down h) is not linear in h", n)
 		}
@@ -381,6 +410,13 @@ func (l *BottleneckLayer) Unwrap(merge bool) (nn.Layer, error) {
 
 // AdapterTensors returns the adapter's tensors under their saved names.
 func (l *BottleneckLayer) AdapterTensors(adapter string) []nn.NamedTensor {
+	if f := l.Fusion[adapter]; f != nil {
+		var out []nn.NamedTensor
+		for _, p := range nn.NamedParameters(f) {
+			out = append(out, nn.NamedTensor{Name: "adapter_fusion." + p.Name, Tensor: p.Tensor})
+		}
+		return out
+	}
 	d, ok := l.Down[adapter]
 	if !ok {
 		return nil

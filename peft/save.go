@@ -103,6 +103,8 @@ func ParseConfig(data []byte) (Method, error) {
 		return parseIA3(data)
 	case "BOTTLENECK":
 		return parseBottleneck(data)
+	case "BOTTLENECK_FUSION":
+		return parseFusion(data)
 	}
 	return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads LORA)", head.PeftType)
 }
