@@ -18,5 +18,9 @@
 // Methods plug in through two interfaces: a Method (a configuration: its
 // peft_type, its targets, how to wrap one layer) and the Tuner it produces
 // (the wrapping layer: forward, activation, merge, unmerge). LoRA
-// (LoraConfig, LoraLayer) is the first.
+// (LoraConfig, LoraLayer) is the first. IA3Config (PEFT's IA3, saved as
+// "<module>.ia3_l") rescales outputs or feed-forward inputs;
+// BottleneckConfig (Houlsby/Pfeiffer presets) and FusionConfig are
+// AdapterHub's bottleneck adapters and AdapterFusion, saved in PEFT's layout
+// under graft's own peft_types "BOTTLENECK" and "BOTTLENECK_FUSION".
 package peft
