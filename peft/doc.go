@@ -32,4 +32,9 @@
 // lists and counts them once, and they are saved once under
 // "base_model.<name>" (PEFT's "base_model.vera_A"). HRA (HRAConfig) rotates
 // the input space by Householder reflections.
+//
+// IA3Config (PEFT's IA3, saved as "<module>.ia3_l") rescales outputs or feed-forward inputs;
+// BottleneckConfig (Houlsby/Pfeiffer presets) and FusionConfig are
+// AdapterHub's bottleneck adapters and AdapterFusion, saved in PEFT's layout
+// under graft's own peft_types "BOTTLENECK" and "BOTTLENECK_FUSION".
 package peft

@@ -92,11 +92,14 @@ func (c LoraConfig) MarshalJSON() ([]byte, error) {
 // parsers read an adapter_config.json's contents for each peft_type graft
 // knows.
 var parsers = map[string]func(data []byte) (Method, error){
-	"LORA":      func(d []byte) (Method, error) { return parseLora(d) },
-	"HYDRA":     func(d []byte) (Method, error) { return parseHydra(d) },
-	"VERA":      func(d []byte) (Method, error) { return parseVera(d) },
-	"HRA":       func(d []byte) (Method, error) { return parseHRA(d) },
-	"TIED_LORA": func(d []byte) (Method, error) { return parseTiedLora(d) },
+	"LORA":              func(d []byte) (Method, error) { return parseLora(d) },
+	"HYDRA":             func(d []byte) (Method, error) { return parseHydra(d) },
+	"VERA":              func(d []byte) (Method, error) { return parseVera(d) },
+	"HRA":               func(d []byte) (Method, error) { return parseHRA(d) },
+	"TIED_LORA":         func(d []byte) (Method, error) { return parseTiedLora(d) },
+	"IA3":               func(d []byte) (Method, error) { return parseIA3(d) },
+	"BOTTLENECK":        func(d []byte) (Method, error) { return parseBottleneck(d) },
+	"BOTTLENECK_FUSION": func(d []byte) (Method, error) { return parseFusion(d) },
 }
 
 // ParseConfig reads an adapter_config.json's contents into the method its
