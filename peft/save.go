@@ -169,14 +169,17 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 		return fmt.Errorf("peft: no adapter named %q (the model has %q)", adapter, m.names)
 	}
 	var entries []safetensors.Entry
-	fanInFanOut := false
+	fanIn := false
 	for _, nm := range m.Tuners() {
 		t := nm.Module.(Tuner)
-		for _, nt := range t.AdapterTensors(adapter) {
+		tensors := t.AdapterTensors(adapter)
+		for _, nt := range tensors {
 			entries = append(entries, safetensors.Entry{Name: KeyPrefix + nm.Name + "." + nt.Name, Shape: nt.Tensor.Shape(), Data: nt.Tensor.Data()})
 		}
-		if l, ok := t.(*LoraLayer); ok && l.LoraA[adapter] != nil && l.aff.fanInFanOut {
-			fanInFanOut = true
+		// Any adapted layer storing its weight as (in, out), as GPT-2's
+		// Conv1D does, makes the adapter fan_in_fan_out, whatever the method.
+		if fo, ok := t.BaseLayer().(fanInFanOut); ok && len(tensors) > 0 && fo.FanInFanOut() {
+			fanIn = true
 		}
 	}
 	for _, nt := range sharedEntries(m.Tuners(), adapter) {
@@ -192,7 +195,7 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 	}
 	cfg["inference_mode"] = true
 	if _, ok := cfg["fan_in_fan_out"]; ok {
-		cfg["fan_in_fan_out"] = fanInFanOut
+		cfg["fan_in_fan_out"] = fanIn
 	}
 	out, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

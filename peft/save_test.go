@@ -195,3 +195,44 @@ func TestTorchReadsAdapter(t *testing.T) {
 		}
 	}
 }
+
+// TestFanInFanOutWhateverTheMethod checks that adapting a Conv1D (weight
+// stored (in, out)) writes fan_in_fan_out true for every method, and that
+// adapting only (out, in) Linears writes false.
+func TestFanInFanOutWhateverTheMethod(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		method Method
+		want   bool
+	}{
+		{"ia3 on c_proj", NewIA3Config([]string{"c_proj"}, nil), true},
+		{"vera on c_proj", NewVeraConfig(2, "c_proj"), true},
+		{"hydra on c_proj", NewHydraConfig(2, 4, "c_proj"), true},
+		{"lora on c_proj", NewLoraConfig(2, 4, "c_proj"), true},
+		{"ia3 on query", NewIA3Config([]string{"query"}, nil), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Inject(newToy(1), "default", c.method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := m.SaveAdapter(dir, "default"); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cfg struct {
+				FanInFanOut bool `json:"fan_in_fan_out"`
+			}
+			if err := json.Unmarshal(raw, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.FanInFanOut != c.want {
+				t.Errorf("fan_in_fan_out = %v, want %v", cfg.FanInFanOut, c.want)
+			}
+		})
+	}
+}
