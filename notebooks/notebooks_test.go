@@ -103,6 +103,41 @@ var checks = map[string]func(t *testing.T, text string){
 			"read back [1797 1 8 8] identical: true", "broken.npy: truncated at byte 8",
 		)
 	},
+	"lora.ipynb": func(t *testing.T, text string) {
+		frozen := regexp.MustCompile(`UCI accuracy ([0-9.]+); 300 UCI digits`).FindStringSubmatch(text)
+		if frozen == nil {
+			t.Fatal("the notebook did not report the pre-trained model's UCI accuracy")
+		}
+		base, _ := strconv.ParseFloat(frozen[1], 64)
+		for _, method := range []string{"LoRA r=4", "DoRA r=4", "LoRA\\+ r=4, ratio 16", "full fine-tuning"} {
+			m := regexp.MustCompile(`(?m)^` + method + `\s+([0-9.]+)`).FindStringSubmatch(text)
+			if m == nil {
+				t.Errorf("the results table has no row for %s", method)
+				continue
+			}
+			if acc, _ := strconv.ParseFloat(m[1], 64); acc < base+0.05 {
+				t.Errorf("%s reached UCI accuracy %v, want at least 5 points above the frozen model's %v", method, acc, base)
+			}
+		}
+		if n := strings.Count(text, "[png "); n < 1 {
+			t.Errorf("%d PNG figures shown, want the comparison of runs", n)
+		}
+		merged := regexp.MustCompile(`largest output change (\S+)`).FindStringSubmatch(text)
+		if merged == nil {
+			t.Error("the notebook did not report the change merging made")
+		} else if d, err := strconv.ParseFloat(merged[1], 64); err != nil || d > 1e-4 {
+			t.Errorf("merging DoRA changed the outputs by %s, want at most 1e-4", merged[1])
+		}
+		reload := regexp.MustCompile(`reloaded adapter: UCI accuracy ([0-9.]+) \(trained: ([0-9.]+)\)`).FindStringSubmatch(text)
+		if reload == nil || reload[1] != reload[2] {
+			t.Errorf("reloaded adapter's accuracy differs from the trained one: %v", reload)
+		}
+		wantAll(t, text,
+			"trainable params: 5,898 || all params: 90,900 || trainable%: 6.4884",
+			"0.lora_magnitude_vector.default.weight", "4.modules_to_save.default.weight",
+			"merged: [default]", "adapter_model.safetensors", `"peft_type": "LORA"`, `"use_dora": false`,
+		)
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,
