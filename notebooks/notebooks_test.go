@@ -138,6 +138,29 @@ var checks = map[string]func(t *testing.T, text string){
 			"merged: [default]", "adapter_model.safetensors", `"peft_type": "LORA"`, `"use_dora": false`,
 		)
 	},
+	"adapters-and-fusion.ipynb": func(t *testing.T, text string) {
+		// rows: adapter name, then accuracy on rotated, noisy and both.
+		acc := func(row string) []float64 {
+			m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(row) + `\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)`).FindStringSubmatch(text)
+			if m == nil {
+				t.Fatalf("the results table has no row %q", row)
+			}
+			var v []float64
+			for _, s := range m[1:] {
+				f, _ := strconv.ParseFloat(s, 64)
+				v = append(v, f)
+			}
+			return v
+		}
+		base, rot, noisy, fusion := acc("none (base model)"), acc("rotated"), acc("noisy"), acc("fusion of rotated and noisy")
+		if rot[0] < base[0]+0.3 || noisy[1] < base[1]+0.3 {
+			t.Errorf("task adapters: rotated %v on rotated digits, noisy %v on noisy ones; want each 30 points above the base model's %v, %v", rot[0], noisy[1], base[0], base[1])
+		}
+		if fusion[2] < max(rot[2], noisy[2])+0.1 {
+			t.Errorf("fusion reached %v on digits with both shifts, want 10 points above the best single adapter (%v, %v)", fusion[2], rot[2], noisy[2])
+		}
+		wantAll(t, text, "0.adapter_down.rotated.weight", "fusion/adapter_model.safetensors", "rotated/adapter_config.json", "noisy/adapter_config.json")
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,
