@@ -68,6 +68,14 @@ var benchmarks = []Benchmark{
 		Torch: "transformer",
 	},
 	{
+		Name:  "lora",
+		Doc:   loraDoc,
+		Steps: loraSteps,
+		Graft: graftLoRA,
+		Torch: "lora",
+		Run:   runLoRA,
+	},
+	{
 		Name: "latency",
 		Doc:  latencyDoc,
 		Run:  runLatency,
@@ -147,11 +155,16 @@ func graftCNN(r *tensor.RNG) (func() float32, error) {
 	return trainStep(opt, func() *tensor.Tensor { return nn.CrossEntropy(model.Forward(x), labels) }), nil
 }
 
-func graftTransformer(r *tensor.RNG) (func() float32, error) {
-	model := nn.NewTransformerEncoderLayer(nn.TransformerConfig{Dim: 256, Heads: 4, FeedForward: 1024}, r)
+// transformerSetup returns the transformer benchmark's encoder layer (in
+// training mode), input and target; the lora benchmark adapts the same.
+func transformerSetup(r *tensor.RNG) (model *nn.TransformerEncoderLayer, x, target *tensor.Tensor) {
+	model = nn.NewTransformerEncoderLayer(nn.TransformerConfig{Dim: 256, Heads: 4, FeedForward: 1024}, r)
 	nn.Train(model)
-	x := tensor.Randn(r, 32, 64, 256)
-	target := tensor.Randn(r, 32, 64, 256)
+	return model, tensor.Randn(r, 32, 64, 256), tensor.Randn(r, 32, 64, 256)
+}
+
+func graftTransformer(r *tensor.RNG) (func() float32, error) {
+	model, x, target := transformerSetup(r)
 	opt, err := optim.NewAdamW(nn.Parameters(model), optim.AdamConfig{LR: 1e-3}) // weight decay 0.01, as torch
 	if err != nil {
 		return nil, err

@@ -253,19 +253,7 @@ func (c *comparer) run(b Benchmark) *BenchReport {
 
 	var winner string
 	if c.torchWanted(b) {
-		for _, s := range torchSettings {
-			side, err := runChild([]string{s.env}, c.python, c.script, b.Torch,
-				strconv.Itoa(steps), strconv.Itoa(c.opt.Repeats), strconv.Itoa(c.opt.Warmup), strconv.Itoa(c.opt.Threads))
-			if err != nil {
-				fail("torch ("+s.label+")", err)
-				continue
-			}
-			side.Env = s.label
-			r.TorchRuns = append(r.TorchRuns, side)
-			if r.Torch == nil || side.MedianMS < r.Torch.MedianMS {
-				r.Torch, winner = side, s.label
-			}
-		}
+		r.Torch, r.TorchRuns, winner = c.runTorch(b.Torch, steps, fail)
 	}
 
 	if graft != nil {
@@ -308,6 +296,26 @@ func (c *comparer) run(b Benchmark) *BenchReport {
 		fmt.Printf("bench %s: peak RSS %s %.0f MB\n", b.Name, o.Label, side.PeakRSSMB)
 	}
 	return r
+}
+
+// runTorch runs torch_bench.py's benchmark name in both torchSettings and
+// returns the faster side, both sides and the faster's setting; fail
+// records a side that failed.
+func (c *comparer) runTorch(name string, steps int, fail func(side string, err error)) (best *Side, runs []*Side, winner string) {
+	for _, s := range torchSettings {
+		side, err := runChild([]string{s.env}, c.python, c.script, name,
+			strconv.Itoa(steps), strconv.Itoa(c.opt.Repeats), strconv.Itoa(c.opt.Warmup), strconv.Itoa(c.opt.Threads))
+		if err != nil {
+			fail("torch ("+s.label+")", err)
+			continue
+		}
+		side.Env = s.label
+		runs = append(runs, side)
+		if best == nil || side.MedianMS < best.MedianMS {
+			best, winner = side, s.label
+		}
+	}
+	return best, runs, winner
 }
 
 // build compiles o's module once per run, so that build time is not timed.
