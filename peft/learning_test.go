@@ -46,6 +46,36 @@ var learningMethods = []learningMethod{
 		c.Seed = 1
 		return c
 	}, 1e-2},
+	{"DoRA r=1 all-linear", func() Method {
+		c := NewLoraConfig(1, 2, AllLinear)
+		c.Seed, c.UseDoRA = 1, true
+		return c
+	}, 1e-2},
+	{"MoSLoRA r=2 all-linear", func() Method {
+		c := NewLoraConfig(2, 4, AllLinear)
+		c.Seed, c.UseMixer = 1, true
+		return c
+	}, 1e-2},
+	{"Hydra r=1 layers.1-2", func() Method {
+		c := NewHydraConfig(1, 2, "layers.1", "layers.2")
+		c.Seed = 1
+		return c
+	}, 1e-2},
+	{"VeRA r=32 all-linear", func() Method { return NewVeraConfig(32, AllLinear) }, 1e-2},
+	{"Tied-LoRA r=3 all-linear", func() Method {
+		c := NewTiedLoraConfig(3, 6, AllLinear)
+		c.Seed = 1
+		return c
+	}, 1e-2},
+	{"HRA r=2 all-linear", func() Method {
+		c := NewHRAConfig(2, AllLinear)
+		c.Seed = 1
+		return c
+	}, 1e-2},
+	{"IA3 all-linear", func() Method { return NewIA3Config([]string{AllLinear}, nil) }, 1e-2},
+	{"bottleneck ÷128 layers.1-2", func() Method {
+		return BottleneckConfig{TargetModules: []string{"layers.1", "layers.2"}, ReductionFactor: 128, Seed: 1}
+	}, 1e-2},
 }
 
 // learner is the test's MLP: ReLU hidden layers and a classifier head.
@@ -133,7 +163,7 @@ func TestLearningForReal(t *testing.T) {
 	fmt.Fprintf(&table, "2-%d×%d-2 MLP, %d parameters, pre-trained on the moons (test accuracy %.1f%%), adapted to the moons rotated by %d°\n",
 		learnWidth, learnHidden, total, 100*srcAcc, learnAngle)
 	row := func(name string, acc float64, trainable, all int) {
-		fmt.Fprintf(&table, "%-24s accuracy %5.1f%%  trainable %7d / %7d = %6.3f%%\n", name, 100*acc, trainable, all, 100*float64(trainable)/float64(all))
+		fmt.Fprintf(&table, "%-28s accuracy %5.1f%%  trainable %7d / %7d = %6.3f%%\n", name, 100*acc, trainable, all, 100*float64(trainable)/float64(all))
 	}
 	row("frozen", frozen, 0, total)
 	row("full fine-tuning", fullAcc, total, total)
