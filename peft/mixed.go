@@ -91,7 +91,28 @@ func (m *Model) ForwardWithAdapters(x *tensor.Tensor, adapters []string) (*tenso
 			l.weigh = nil
 		}
 	}()
+	defer m.offOtherTuners()()
 	return layer.Forward(x), nil
+}
+
+// offOtherTuners switches off the adapters of every Tuner that is not a
+// LoraLayer (they hold none of the adapters a mixed batch or X-LoRA weighs,
+// so that running an example with only those active leaves them out) and
+// returns the function that switches them back on.
+func (m *Model) offOtherTuners() func() {
+	var off []Tuner
+	_ = m.eachTuner(func(_ string, t Tuner) error {
+		if _, ok := t.(*LoraLayer); !ok {
+			t.SetEnabled(false)
+			off = append(off, t)
+		}
+		return nil
+	})
+	return func() {
+		for _, t := range off {
+			t.SetEnabled(true)
+		}
+	}
 }
 
 // loraLayers returns the model's LoRA layers, after checking that each of

@@ -63,11 +63,20 @@ func TestMixedBatchEqualsAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.AddAdapter("b", LoraConfig{R: 3, Alpha: 2, TargetModules: []string{"value", "c_proj"}, Seed: 5}); err != nil {
+	if err := m.AddAdapter("b", LoraConfig{R: 3, Alpha: 2, TargetModules: []string{"layers.1.value", "c_proj"}, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 	randomiseB(t, m, "a", 7)
 	randomiseB(t, m, "b", 8)
+	// An active IA3 adapter elsewhere is none of the rows' adapter: it
+	// applies to no row.
+	if err := m.AddAdapter("i", IA3Config{TargetModules: []string{"layers.0.value"}}); err != nil {
+		t.Fatal(err)
+	}
+	nn.NormalInit(model.Layers[0].Value.(*IA3Layer).IA3L["i"], tensor.NewRNG(10), 1, 0.5)
+	if err := m.SetActive("a", "i"); err != nil {
+		t.Fatal(err)
+	}
 	names := []string{"b", "", "a", "b"}
 	for _, x := range []*tensor.Tensor{toyInput(4), tensor.Randn(tensor.NewRNG(9), 4, 3, toyDim)} {
 		y, err := m.ForwardWithAdapters(x, names)

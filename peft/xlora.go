@@ -35,7 +35,8 @@ type XLoraOptions struct {
 //
 //	y = W x + Σᵢ λᵢ sᵢ Bᵢ Aᵢ x
 //
-// over the frozen experts. Only the gates train (Parameters). The gates are
+// over the frozen experts (no other adapter applies in either pass). Only
+// the gates train (Parameters). The gates are
 // per module rather than X-LoRA's one scaling head over the last hidden
 // state; Forward runs both passes. The gates live outside the model's module
 // tree: they are not in the Model's summary or saved adapters.
@@ -153,6 +154,15 @@ func (x *XLora) Forward(in *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("peft: X-LoRA: the adapters are disabled")
 	}
 	seen := make([][]*tensor.Tensor, len(x.layers))
+	defer x.model.offOtherTuners()()
+	// LoRA layers without experts apply none of their adapters.
+	all, _ := x.model.loraLayers(nil, "X-LoRA")
+	for _, l := range all {
+		if !slices.Contains(x.layers, l) {
+			l.weigh = func(*tensor.Tensor) ([]string, []*tensor.Tensor) { return nil, nil }
+			defer func() { l.weigh = nil }()
+		}
+	}
 	defer func() {
 		for _, l := range x.layers {
 			l.weigh = nil

@@ -69,6 +69,15 @@ func toyExperts(t *testing.T) (*toy, *Model) {
 func TestXLoraOneHot(t *testing.T) {
 	model, m := toyExperts(t)
 	experts := []string{"e0", "e1", "e2"}
+	// Another active LoRA adapter, on modules without experts, applies in
+	// neither pass.
+	if err := m.AddAdapter("o", LoraConfig{R: 1, Alpha: 1, TargetModules: []string{"value"}}); err != nil {
+		t.Fatal(err)
+	}
+	randomiseB(t, m, "o", 24)
+	if err := m.SetActive("e1", "o"); err != nil {
+		t.Fatal(err)
+	}
 	xl, err := NewXLora(m, XLoraOptions{Experts: experts, TopK: 1})
 	if err != nil {
 		t.Fatal(err)
