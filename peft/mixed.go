@@ -15,7 +15,8 @@ const BaseAdapter = "__base__"
 // ForwardWithAdapters runs the model on a batch whose examples each use their
 // own adapter (PEFT's mixed-batch inference, adapter_names=[...]): row i of x
 // (N, in) or (N, L, in) goes through the LoRA adapter adapters[i], or through
-// the base model where adapters[i] is "" or BaseAdapter. Each example's output
+// the base model where adapters[i] is "" or BaseAdapter (a LoRA layer that
+// sees (N·L, in), the batch flattened, gives each example its L rows). Each example's output
 // equals running it alone with that adapter the only one active. The adapters
 // must be LoRA adapters (LoraLayer), no adapter may be merged, and the model an nn.Layer;
 // afterwards the model applies its active adapters again.
@@ -67,21 +68,30 @@ func (m *Model) ForwardWithAdapters(x *tensor.Tensor, adapters []string) (*tenso
 	for _, l := range layers {
 		held := l.order
 		l.weigh = func(h *tensor.Tensor) ([]string, []*tensor.Tensor) {
-			if h.Dim(0) != n {
+			// Each example owns per consecutive rows of h: 1, or L where
+			// the model flattened (N, L, in) to (N·L, in).
+			rows := h.Dim(0)
+			if rows%n != 0 {
 				panic(fmt.Sprintf("peft: ForwardWithAdapters: a LoRA layer saw input %s, not a batch of %d", tensor.FormatShape(h.Shape()), n))
 			}
-			// (N, 1, …, 1): broadcast over the rest of each row's output.
-			shape := []int{n}
+			per := rows / n
+			// (rows, 1, …, 1): broadcast over the rest of each row's output.
+			shape := []int{rows}
 			for k := 1; k < h.Dims(); k++ {
 				shape = append(shape, 1)
 			}
 			var names []string
 			var ws []*tensor.Tensor
 			for j, a := range used {
-				if slices.Contains(held, a) {
-					names = append(names, a)
-					ws = append(ws, tensor.New(masks[j], shape...))
+				if !slices.Contains(held, a) {
+					continue
 				}
+				w := make([]float32, rows)
+				for r := range w {
+					w[r] = masks[j][r/per]
+				}
+				names = append(names, a)
+				ws = append(ws, tensor.New(w, shape...))
 			}
 			return names, ws
 		}

@@ -18,7 +18,15 @@ func (n *net) Forward(x *tensor.Tensor) *tensor.Tensor { return n.Fc.Forward(x) 
 // on fc: ΔW_a = [[2, 0], [2, 0]], ΔW_b = [[0, 1], [0, -1]].
 func handNet(t *testing.T) (*net, *Model) {
 	t.Helper()
-	model := &net{Fc: &nn.Linear{Weight: tensor.New([]float32{1, 2, 0, -1}, 2, 2)}}
+	model := &net{Fc: handLinear()}
+	return model, handAdapters(t, model)
+}
+
+func handLinear() *nn.Linear { return &nn.Linear{Weight: tensor.New([]float32{1, 2, 0, -1}, 2, 2)} }
+
+// handAdapters puts handNet's adapters on model's module "fc".
+func handAdapters(t *testing.T, model nn.Module) *Model {
+	t.Helper()
 	m, err := Inject(model, "a", LoraConfig{R: 1, Alpha: 2, TargetModules: []string{"fc"}})
 	if err != nil {
 		t.Fatal(err)
@@ -26,12 +34,16 @@ func handNet(t *testing.T) (*net, *Model) {
 	if err := m.AddAdapter("b", LoraConfig{R: 1, Alpha: 1, TargetModules: []string{"fc"}}); err != nil {
 		t.Fatal(err)
 	}
-	l := model.Fc.(*LoraLayer)
+	mod, err := nn.Get(model, "fc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mod.(*LoraLayer)
 	l.LoraA["a"].Weight.CopyFrom(tensor.New([]float32{1, 0}, 1, 2))
 	l.LoraB["a"].Weight.CopyFrom(tensor.New([]float32{1, 1}, 2, 1))
 	l.LoraA["b"].Weight.CopyFrom(tensor.New([]float32{0, 1}, 1, 2))
 	l.LoraB["b"].Weight.CopyFrom(tensor.New([]float32{1, -1}, 2, 1))
-	return model, m
+	return m
 }
 
 func TestMixedBatchByHand(t *testing.T) {
@@ -122,5 +134,32 @@ func TestMixedBatchErrors(t *testing.T) {
 	}
 	if _, err := m.ForwardWithAdapters(x, []string{"b", "b"}); err == nil || !strings.Contains(err.Error(), `["a"] are merged`) {
 		t.Fatalf("merged: got %v", err)
+	}
+}
+
+// flat runs its layer on (N, L, in) flattened to (N·L, in).
+type flat struct{ Fc nn.Layer }
+
+func (f *flat) Forward(x *tensor.Tensor) *tensor.Tensor {
+	s := x.Shape()
+	return f.Fc.Forward(x.Reshape(-1, s[2])).Reshape(s[0], s[1], -1)
+}
+
+// TestMixedBatchFlattened: a layer that sees the batch flattened to
+// (N·L, in) gives example i its rows i·L … i·L+L−1.
+func TestMixedBatchFlattened(t *testing.T) {
+	m := handAdapters(t, &flat{Fc: handLinear()})
+	x := tensor.New([]float32{1, 1, 2, -1, 1, 1, 2, -1}, 2, 2, 2)
+	y, err := m.ForwardWithAdapters(x, []string{BaseAdapter, "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Example 0 base: W(1, 1) = (3, -1), W(2, -1) = (0, 1). Example 1 with
+	// b: plus ΔW_b x = (1, -1) and (-1, 1).
+	want := []float32{3, -1, 0, 1, 4, -2, -1, 2}
+	for i, v := range want {
+		if d := y.Data()[i] - v; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("got %v, want %v", y.Data(), want)
+		}
 	}
 }
