@@ -15,11 +15,13 @@ const BaseAdapter = "__base__"
 // ForwardWithAdapters runs the model on a batch whose examples each use their
 // own adapter (PEFT's mixed-batch inference, adapter_names=[...]): row i of x
 // (N, in) or (N, L, in) goes through the LoRA adapter adapters[i], or through
-// the base model where adapters[i] is "" or BaseAdapter (a LoRA layer that
-// sees (N·L, in), the batch flattened, gives each example its L rows). Each example's output
-// equals running it alone with that adapter the only one active. The adapters
-// must be LoRA adapters (LoraLayer), no adapter may be merged, and the model an nn.Layer;
-// afterwards the model applies its active adapters again.
+// the base model where adapters[i] is "" or BaseAdapter. Each example's
+// output equals running it alone with that adapter the only one active
+// (other adapters, of any method, apply to no row). A LoRA layer that sees
+// the batch flattened to (N·L, in) gives each example its L rows. The
+// adapters must be LoRA adapters (LoraLayer), no adapter may be merged, and
+// the model must be an nn.Layer; afterwards the model applies its active
+// adapters again.
 func (m *Model) ForwardWithAdapters(x *tensor.Tensor, adapters []string) (*tensor.Tensor, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
