@@ -37,4 +37,11 @@
 // BottleneckConfig (Houlsby/Pfeiffer presets) and FusionConfig are
 // AdapterHub's bottleneck adapters and AdapterFusion, saved in PEFT's layout
 // under graft's own peft_types "BOTTLENECK" and "BOTTLENECK_FUSION".
+//
+// Over LoRA adapters: Model.ForwardWithAdapters picks an adapter per example
+// of a batch; NewXLora mixes trained LoRAs with learned token-level gates
+// (X-LoRA); Model.ChainStep merges an adapter for good and starts a fresh one
+// (Chain of LoRA). Saved adapters record their base weights
+// (graft_base_fingerprint): loading one trained on another base, or merging
+// adapters naming different base models, is refused.
 package peft

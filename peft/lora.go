@@ -290,6 +290,10 @@ type LoraLayer struct {
 	active   []string
 	disabled bool
 	merged   []string
+	// weigh, when set (mixed batches, X-LoRA), replaces the active set: it
+	// names the adapters to apply to x and gives each term's weight,
+	// broadcastable to the output.
+	weigh func(x *tensor.Tensor) ([]string, []*tensor.Tensor)
 }
 
 func newLoraLayer(base nn.Layer, aff affine) *LoraLayer {
@@ -298,32 +302,46 @@ func newLoraLayer(base nn.Layer, aff affine) *LoraLayer {
 		Scaling: map[string]float64{}, doraNorms: map[string][]float64{}, aff: aff}
 }
 
-// Forward applies the base layer and the active adapters that are not merged.
+// Forward applies the base layer and the active adapters that are not merged
+// (or, while a mixed batch or an X-LoRA gate is set on the layer, the
+// adapters it weighs, each term times its weight).
 func (l *LoraLayer) Forward(x *tensor.Tensor) *tensor.Tensor {
 	y := l.Base.Forward(x)
 	if l.disabled {
+		return y
+	}
+	if l.weigh != nil {
+		names, ws := l.weigh(x)
+		for i, name := range names {
+			y = y.Add(l.term(name, x).Mul(ws[i]))
+		}
 		return y
 	}
 	for _, name := range l.active {
 		if slices.Contains(l.merged, name) {
 			continue
 		}
-		h := x
-		if d := l.LoraDropout[name]; d != nil {
-			h = d.Forward(h)
-		}
-		z := l.LoraA[name].Forward(h)
-		if mx := l.Mixer[name]; mx != nil {
-			z = mx.Forward(z)
-		}
-		z = l.LoraB[name].Forward(z)
-		if l.Magnitude[name] != nil {
-			y = y.Add(l.doraTerm(name, h, z))
-			continue
-		}
-		y = y.Add(z.Scale(float32(l.Scaling[name])))
+		y = y.Add(l.term(name, x))
 	}
 	return y
+}
+
+// term returns the named adapter's additive contribution to the output:
+// s·B·A·dropout(x) (with MoSLoRA's mixer, or DoRA's rescaled form).
+func (l *LoraLayer) term(name string, x *tensor.Tensor) *tensor.Tensor {
+	h := x
+	if d := l.LoraDropout[name]; d != nil {
+		h = d.Forward(h)
+	}
+	z := l.LoraA[name].Forward(h)
+	if mx := l.Mixer[name]; mx != nil {
+		z = mx.Forward(z)
+	}
+	z = l.LoraB[name].Forward(z)
+	if l.Magnitude[name] != nil {
+		return l.doraTerm(name, h, z)
+	}
+	return z.Scale(float32(l.Scaling[name]))
 }
 
 // AdapterName implements nn.Adapter: "lora_A.<name>.weight" belongs to

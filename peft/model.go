@@ -345,6 +345,9 @@ func (m *Model) Merge(names ...string) error {
 			return fmt.Errorf("peft: no adapter named %q (the model has %q)", n, m.names)
 		}
 	}
+	if err := m.sameBase(append(m.Merged(), names...)); err != nil {
+		return err
+	}
 	return m.eachTuner(func(mod string, t Tuner) error {
 		if err := t.Merge(names); err != nil {
 			return fmt.Errorf("peft: merge into %q: %v", mod, err)

@@ -194,6 +194,9 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 		return fmt.Errorf("peft: save %q: %v", adapter, err)
 	}
 	cfg["inference_mode"] = true
+	if err := m.recordBase(adapter, cfg); err != nil {
+		return err
+	}
 	if _, ok := cfg["fan_in_fan_out"]; ok {
 		cfg["fan_in_fan_out"] = fanIn
 	}
@@ -259,6 +262,9 @@ func (m *Model) load(dir, adapter string, activate bool) error {
 	method, err := ParseConfig(data)
 	if err != nil {
 		return fmt.Errorf("%v (in %s)", err, filepath.Join(dir, ConfigFile))
+	}
+	if err := m.checkBase(dir, data, method); err != nil {
+		return err
 	}
 	if lc, ok := method.(LoraConfig); ok && lc.Init == InitPiSSA {
 		lc.Init = InitKaiming // the saved factors replace the initialisation; the base stays as it is
