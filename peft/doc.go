@@ -37,4 +37,11 @@
 // BottleneckConfig (Houlsby/Pfeiffer presets) and FusionConfig are
 // AdapterHub's bottleneck adapters and AdapterFusion, saved in PEFT's layout
 // under graft's own peft_types "BOTTLENECK" and "BOTTLENECK_FUSION".
+//
+// Prompt learning wraps no layer: InjectPrompt adapts a GPT-2 or BERT model
+// with soft prompt tuning (PromptTuningConfig: learned vectors prepended to
+// the token embeddings) or prefix tuning (PrefixTuningConfig: learned keys
+// and values prepended in every attention layer, optionally through an MLP),
+// giving a PromptModel; Save and LoadPrompt use PEFT's layout (one tensor,
+// "prompt_embeddings").
 package peft

@@ -393,6 +393,8 @@ func TestPromptErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, err = Load(g, dir, "")
+	check(err, "prompt-learning method: use ParsePromptConfig, LoadPrompt")
 	for _, bad := range []struct{ from, to, want string }{
 		{`"token_dim": 8`, `"token_dim": 16`, "token_dim = 16, the *gpt2.Model has 8"},
 		{`"num_virtual_tokens": 2`, `"num_virtual_tokens": 3`, "prompt_embeddings has shape (2,32) in the file, the model needs (3,32)"},
