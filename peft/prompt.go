@@ -431,22 +431,23 @@ func (p *PromptModel) ForwardBERT(in bert.Input) *tensor.Tensor {
 	return p.run(in.IDs, in.TokenTypes, in.Lengths)
 }
 
-// attentionLayers returns the base model's attention layers' prefix slots.
-func (p *PromptModel) prefixSlots() []*[2]**tensor.Tensor {
-	var out []*[2]**tensor.Tensor
+// prefixSlot is one attention layer's prefix hook.
+type prefixSlot struct{ key, value **tensor.Tensor }
+
+// prefixSlots returns the base model's attention layers' prefix hooks.
+func (p *PromptModel) prefixSlots() []prefixSlot {
+	var out []prefixSlot
 	switch b := p.Base.(type) {
 	case *gpt2.Model:
 		for _, blk := range b.H {
-			out = append(out, &[2]**tensor.Tensor{&blk.Attn.PrefixKey, &blk.Attn.PrefixValue})
+			out = append(out, prefixSlot{&blk.Attn.PrefixKey, &blk.Attn.PrefixValue})
 		}
-	case *bert.Model, *bert.Classifier:
-		m, ok := b.(*bert.Model)
-		if !ok {
-			m = b.(*bert.Classifier).Bert
+	case *bert.Model:
+		for _, l := range b.Encoder.Layer {
+			out = append(out, prefixSlot{&l.Attention.Self.PrefixKey, &l.Attention.Self.PrefixValue})
 		}
-		for _, l := range m.Encoder.Layer {
-			out = append(out, &[2]**tensor.Tensor{&l.Attention.Self.PrefixKey, &l.Attention.Self.PrefixValue})
-		}
+	case *bert.Classifier:
+		return (&PromptModel{Base: b.Bert}).prefixSlots()
 	}
 	return out
 }
@@ -477,11 +478,11 @@ func (p *PromptModel) run(ids, tokenTypes *tensor.Tensor, lengths []int) *tensor
 		pn := out.Dim(0)
 		for l, s := range slots {
 			kv := out.Slice(1, 2*l*w, 2*(l+1)*w).Reshape(pn, 2, h, w/h).Permute(1, 2, 0, 3)
-			*s[0], *s[1] = kv.Index(0, 0), kv.Index(0, 1)
+			*s.key, *s.value = kv.Index(0, 0), kv.Index(0, 1)
 		}
 		defer func() {
 			for _, s := range slots {
-				*s[0], *s[1] = nil, nil
+				*s.key, *s.value = nil, nil
 			}
 		}()
 	}
@@ -599,7 +600,7 @@ func snapshotGrad(model nn.Module) func() {
 // parameters staying frozen; the PromptModel cannot be used afterwards.
 func (p *PromptModel) Unload() nn.Module {
 	for _, s := range p.prefixSlots() {
-		*s[0], *s[1] = nil, nil
+		*s.key, *s.value = nil, nil
 	}
 	b := p.Base
 	p.Base, p.Encoder = nil, nil

@@ -451,6 +451,21 @@ func TestPromptTrains(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := snap(g)
+		var names []string
+		for _, pi := range p.Summary().Params {
+			if pi.Trainable {
+				names = append(names, pi.Name+"@"+pi.Adapter)
+			}
+		}
+		want := []string{"prompt_encoder.default.embedding.weight@default"}
+		if cfg.PeftType() == "PREFIX_TUNING" {
+			for _, n := range []string{"transform.0.weight", "transform.0.bias", "transform.2.weight", "transform.2.bias"} {
+				want = append(want, "prompt_encoder.default."+n+"@default")
+			}
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: trainable %q, want %q", cfg.PeftType(), names, want)
+		}
 		ids := idsTensor([]int{1, 2, 3, 4, 5})
 		target := tensor.OneHot([]int{2, 3, 4, 5, 6}, 30)
 		loss := func() *tensor.Tensor {
