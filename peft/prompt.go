@@ -250,11 +250,12 @@ func (e *PromptEncoder) Output() *tensor.Tensor {
 // Parameter names follow PEFT's ("base_model.h.0.attn.c_attn.weight",
 // "prompt_encoder.default.embedding.weight"). One adapter per model.
 type PromptModel struct {
-	Base    nn.Module                 `nn:"base_model"`
-	Encoder map[string]*PromptEncoder `nn:"prompt_encoder"`
-	method  PromptMethod
-	adapter string
-	dims    promptDims
+	Base     nn.Module                 `nn:"base_model"`
+	Encoder  map[string]*PromptEncoder `nn:"prompt_encoder"`
+	method   PromptMethod
+	adapter  string
+	dims     promptDims
+	disabled bool
 }
 
 // promptDims describes the base model for prompt learning.
@@ -453,14 +454,20 @@ func (p *PromptModel) prefixSlots() []prefixSlot {
 }
 
 func (p *PromptModel) run(ids, tokenTypes *tensor.Tensor, lengths []int) *tensor.Tensor {
+	if p.Base == nil {
+		panic("peft: the prompt model has been unloaded")
+	}
 	if ids == nil || ids.Dims() != 2 {
 		panic("peft: prompt model: token ids must be (batch, length)")
 	}
 	n := ids.Dim(0)
-	out := p.Prompt()
 	virtual := 0
 	words := wordEmbeddings(p.Base).Forward(ids)
-	if _, ok := p.method.(PromptTuningConfig); ok {
+	_, promptTuning := p.method.(PromptTuningConfig)
+	switch {
+	case p.disabled: // the base model alone
+	case promptTuning:
+		out := p.Prompt()
 		virtual = out.Dim(0)
 		words = tensor.Concat(1, out.Reshape(1, virtual, out.Dim(1)).BroadcastTo(n, virtual, out.Dim(1)), words)
 		if lengths != nil {
@@ -472,7 +479,8 @@ func (p *PromptModel) run(ids, tokenTypes *tensor.Tensor, lengths []int) *tensor
 		if tokenTypes != nil {
 			tokenTypes = tokenTypes.Pad(1, virtual, 0, 0)
 		}
-	} else {
+	default:
+		out := p.Prompt()
 		slots := p.prefixSlots()
 		w, h := p.dims.width, p.dims.heads
 		pn := out.Dim(0)
@@ -508,6 +516,21 @@ func (p *PromptModel) run(ids, tokenTypes *tensor.Tensor, lengths []int) *tensor
 		return b.Head(pooled)
 	}
 	panic(fmt.Sprintf("peft: prompt model over a %T", p.Base))
+}
+
+// Disable switches the adapter off until Enable: the model computes as the
+// base model (PEFT's disable_adapter).
+func (p *PromptModel) Disable() { p.disabled = true }
+
+// Enable switches the adapter back on after Disable.
+func (p *PromptModel) Enable() { p.disabled = false }
+
+// WithDisabled runs f with the adapter switched off and switches it back on
+// afterwards, even if f panics.
+func (p *PromptModel) WithDisabled(f func()) {
+	p.Disable()
+	defer p.Enable()
+	f()
 }
 
 // Save writes the adapter in PEFT's layout: adapter_config.json and

@@ -245,8 +245,22 @@ func TestUnusedPrefixHookIsBitIdentical(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pg.ForwardMask(ids, lengths)
-		pc.ForwardBERT(bert.Input{IDs: ids, Lengths: lengths})
+		if slices.Equal(pg.ForwardMask(ids, lengths).Data(), g.Logits(g.ForwardMask(ids, lengths)).Data()) {
+			t.Errorf("%s: the adapter does not change GPT-2's logits", cfg.PeftType())
+		}
+		pg.WithDisabled(func() {
+			if !slices.Equal(pg.ForwardMask(ids, lengths).Data(), g.Logits(g.ForwardMask(ids, lengths)).Data()) {
+				t.Errorf("%s: disabled, GPT-2's logits differ from the base model's", cfg.PeftType())
+			}
+		})
+		pc.Disable()
+		if !slices.Equal(pc.ForwardBERT(bert.Input{IDs: ids, Lengths: lengths}).Data(), b0) {
+			t.Errorf("%s: disabled, BERT's logits differ from the base model's", cfg.PeftType())
+		}
+		pc.Enable()
+		if slices.Equal(pc.ForwardBERT(bert.Input{IDs: ids, Lengths: lengths}).Data(), b0) {
+			t.Errorf("%s: enabled again, the adapter does not change BERT's logits", cfg.PeftType())
+		}
 		if !slices.Equal(pg.Unload().(*gpt2.Model).ForwardMask(ids, lengths).Data(), g0) {
 			t.Errorf("%s: GPT-2 after Unload differs", cfg.PeftType())
 		}
