@@ -502,3 +502,48 @@ func TestPromptTrains(t *testing.T) {
 		base.same(t, g)
 	}
 }
+
+// TestParsePEFTPromptConfigs reads adapter_config.json files as PEFT writes
+// them and writes the same values back.
+func TestParsePEFTPromptConfigs(t *testing.T) {
+	prompt := `{"auto_mapping": null, "base_model_name_or_path": "gpt2", "inference_mode": true, "num_attention_heads": 12,
+"num_layers": 12, "num_transformer_submodules": 1, "num_virtual_tokens": 20, "peft_type": "PROMPT_TUNING",
+"prompt_tuning_init": "TEXT", "prompt_tuning_init_text": "Classify if the tweet is a complaint or not:", "revision": null,
+"task_type": "CAUSAL_LM", "token_dim": 768, "tokenizer_kwargs": null, "tokenizer_name_or_path": "gpt2"}`
+	prefix := `{"auto_mapping": null, "base_model_name_or_path": "bert-base-uncased", "encoder_hidden_size": 512, "inference_mode": true,
+"num_attention_heads": 12, "num_layers": 12, "num_transformer_submodules": 1, "num_virtual_tokens": 20,
+"peft_type": "PREFIX_TUNING", "prefix_projection": true, "revision": null, "task_type": "SEQ_CLS", "token_dim": 768}`
+	for _, tc := range []struct {
+		js   string
+		want PromptMethod
+	}{
+		{prompt, PromptTuningConfig{NumVirtualTokens: 20, InitText: "Classify if the tweet is a complaint or not:", TokenizerNameOrPath: "gpt2",
+			TaskType: "CAUSAL_LM", BaseModelNameOrPath: "gpt2", TokenDim: 768, NumLayers: 12, NumAttentionHeads: 12}},
+		{prefix, PrefixTuningConfig{NumVirtualTokens: 20, PrefixProjection: true, EncoderHiddenSize: 512, TaskType: "SEQ_CLS",
+			BaseModelNameOrPath: "bert-base-uncased", TokenDim: 768, NumLayers: 12, NumAttentionHeads: 12}},
+	} {
+		m, err := ParsePromptConfig([]byte(tc.js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%#v", m) != fmt.Sprintf("%#v", tc.want) {
+			t.Errorf("parsed\n%#v\nwant\n%#v", m, tc.want)
+		}
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, orig map[string]any
+		_ = json.Unmarshal(out, &got)
+		_ = json.Unmarshal([]byte(tc.js), &orig)
+		for k, v := range got {
+			if k != "inference_mode" && fmt.Sprint(orig[k]) != fmt.Sprint(v) {
+				t.Errorf("%s: %s = %v written, PEFT's file has %v", m.PeftType(), k, v, orig[k])
+			}
+		}
+	}
+	_, err := ParsePromptConfig([]byte(`{"peft_type": "PREFIX_TUNING", "num_virtual_tokens": 4, "num_transformer_submodules": 2}`))
+	if err == nil || !strings.Contains(err.Error(), "num_transformer_submodules = 2") {
+		t.Errorf("encoder-decoder config: %v", err)
+	}
+}
