@@ -44,4 +44,11 @@
 // (Chain of LoRA). Saved adapters record their base weights
 // (graft_base_fingerprint): loading one trained on another base, or merging
 // adapters naming different base models, is refused.
+//
+// Prompt learning wraps no layer: InjectPrompt adapts a GPT-2 or BERT model
+// with soft prompt tuning (PromptTuningConfig: learned vectors prepended to
+// the token embeddings) or prefix tuning (PrefixTuningConfig: learned keys
+// and values prepended in every attention layer, optionally through an MLP),
+// giving a PromptModel; Save and LoadPrompt use PEFT's layout (one tensor,
+// "prompt_embeddings").
 package peft

@@ -112,6 +112,9 @@ func ParseConfig(data []byte) (Method, error) {
 		return nil, fmt.Errorf("peft: adapter config: %v", err)
 	}
 	parse, ok := parsers[head.PeftType]
+	if head.PeftType == "PROMPT_TUNING" || head.PeftType == "PREFIX_TUNING" {
+		return nil, fmt.Errorf("peft: adapter config: peft_type %q is a prompt-learning method: use ParsePromptConfig, LoadPrompt", head.PeftType)
+	}
 	if !ok {
 		known := slices.Sorted(maps.Keys(parsers))
 		return nil, fmt.Errorf("peft: adapter config: peft_type %q is not supported (graft reads %s)", head.PeftType, strings.Join(known, ", "))

@@ -56,6 +56,10 @@ type SelfAttention struct {
 	Query, Key, Value nn.Layer
 	Dropout           *nn.Dropout // on the attention weights
 	Heads             int         `nn:"-"`
+	// PrefixKey and PrefixValue, when set (prefix tuning), are keys and
+	// values (heads, P, head width) that every position attends to besides
+	// the sequence's own (Hugging Face's past_key_values); nil: none.
+	PrefixKey, PrefixValue *tensor.Tensor `nn:"-"`
 }
 
 // SelfOutput is LayerNorm(dropout(dense(context)) + input).
@@ -240,16 +244,22 @@ func (m *Model) Encode(in Input) (sequence, pooled *tensor.Tensor) {
 
 // ForwardEmbeds is Encode on word embeddings (N, L, hidden) instead of ids —
 // for soft prompts, whose embeddings are learned; position and token-type
-// embeddings are added as usual.
+// embeddings are added as usual, positions counted from P when the
+// attention layers hold prefixes of P keys (as Hugging Face counts them
+// after past_key_values).
 func (m *Model) ForwardEmbeds(words, tokenTypes *tensor.Tensor, lengths []int) (sequence, pooled *tensor.Tensor) {
 	s := words.Shape()
 	if len(s) != 3 || s[2] != m.Config.HiddenSize {
 		panic(fmt.Sprintf("bert: word embeddings %s must be (batch, length, %d)", tensor.FormatShape(s), m.Config.HiddenSize))
 	}
-	if s[1] > m.Config.MaxPositionEmbeddings {
-		panic(fmt.Sprintf("bert: sequence of %d tokens is longer than max_position_embeddings = %d", s[1], m.Config.MaxPositionEmbeddings))
+	past := 0
+	if len(m.Encoder.Layer) > 0 && m.Encoder.Layer[0].Attention.Self.PrefixKey != nil {
+		past = m.Encoder.Layer[0].Attention.Self.PrefixKey.Dim(1)
 	}
-	x := m.Embeddings.forward(words, tokenTypes)
+	if past+s[1] > m.Config.MaxPositionEmbeddings {
+		panic(fmt.Sprintf("bert: sequence of %d tokens (after %d prefix positions) is longer than max_position_embeddings = %d", s[1], past, m.Config.MaxPositionEmbeddings))
+	}
+	x := m.Embeddings.forward(words, tokenTypes, past)
 	var mask *tensor.Tensor
 	if lengths != nil {
 		if len(lengths) != s[0] {
@@ -266,14 +276,14 @@ func (m *Model) ForwardEmbeds(words, tokenTypes *tensor.Tensor, lengths []int) (
 	return x, m.Pooler.Forward(x)
 }
 
-// forward sums the embeddings of words (N, L, hidden), positions 0…L−1 and
-// token types (zeros when nil), then normalises.
-func (e *Embeddings) forward(words, tokenTypes *tensor.Tensor) *tensor.Tensor {
+// forward sums the embeddings of words (N, L, hidden), positions
+// past…past+L−1 and token types (zeros when nil), then normalises.
+func (e *Embeddings) forward(words, tokenTypes *tensor.Tensor, past int) *tensor.Tensor {
 	n, l := words.Dim(0), words.Dim(1)
 	if tokenTypes == nil {
 		tokenTypes = tensor.Zeros(n, l)
 	}
-	x := words.Add(e.PositionEmbeddings.Weight.Slice(0, 0, l)).Add(e.TokenTypeEmbeddings.Forward(tokenTypes))
+	x := words.Add(e.PositionEmbeddings.Weight.Slice(0, past, past+l)).Add(e.TokenTypeEmbeddings.Forward(tokenTypes))
 	return e.Dropout.Forward(e.LayerNorm.Forward(x))
 }
 
@@ -290,6 +300,9 @@ func (s *SelfAttention) Forward(x, mask *tensor.Tensor) *tensor.Tensor {
 	q := nn.SplitHeads(s.Query.Forward(x), s.Heads, "bert attention")
 	k := nn.SplitHeads(s.Key.Forward(x), s.Heads, "bert attention")
 	v := nn.SplitHeads(s.Value.Forward(x), s.Heads, "bert attention")
+	if s.PrefixKey != nil {
+		k, v, mask = hf.Prefix(s.PrefixKey, s.PrefixValue, k, v, mask, "bert attention")
+	}
 	ctx, _ := nn.ScaledDotProductAttention(q, k, v, mask, s.Dropout)
 	return nn.MergeHeads(ctx)
 }

@@ -2,6 +2,7 @@ package bert
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -239,4 +240,38 @@ func mustNewClassifier(tb testing.TB, cfg Config, labels int, r tensor.Rand) *Cl
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// TestPrefixHook: an empty prefix leaves the outputs bit for bit; a prefix
+// of P keys moves positions on by P (the position check counts them); a
+// prefix of the wrong shape is a panic naming the shapes.
+func TestPrefixHook(t *testing.T) {
+	m := mustNewClassifier(t, tiny(), 2, tensor.NewRNG(4))
+	nn.Eval(m)
+	in := Input{IDs: tensor.New([]float32{1, 2, 3, 4, 5, 6}, 2, 3), Lengths: []int{3, 2}}
+	want := m.Logits(in).Data()
+	set := func(k, v *tensor.Tensor) {
+		for _, l := range m.Bert.Encoder.Layer {
+			l.Attention.Self.PrefixKey, l.Attention.Self.PrefixValue = k, v
+		}
+	}
+	set(tensor.Zeros(2, 0, 8), tensor.Zeros(2, 0, 8))
+	if !slices.Equal(m.Logits(in).Data(), want) {
+		t.Error("an empty prefix changed the outputs")
+	}
+	set(tensor.Zeros(2, 10, 8), tensor.Zeros(2, 10, 8))
+	mustPanic(t, "sequence of 3 tokens (after 10 prefix positions) is longer than max_position_embeddings = 12", func() { m.Logits(in) })
+	set(tensor.Zeros(2, 1, 8), nil)
+	mustPanic(t, "prefix keys (2,1,8) and values () must both be (2 heads, P, 8)", func() { m.Logits(in) })
+}
+
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
+			t.Errorf("panic %v, want one mentioning %q", r, want)
+		}
+	}()
+	f()
 }

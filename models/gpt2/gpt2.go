@@ -84,6 +84,10 @@ type Attention struct {
 	ResidDropout *nn.Dropout
 	Heads        int     `nn:"-"`
 	QueryScale   float32 `nn:"-"` // extra factor on the queries (1 with Hugging Face's defaults)
+	// PrefixKey and PrefixValue, when set (prefix tuning), are keys and
+	// values (heads, P, head width) that every sequence's positions attend
+	// to before their own (Hugging Face's past_key_values); nil: none.
+	PrefixKey, PrefixValue *tensor.Tensor `nn:"-"`
 }
 
 // MLP is the feed-forward block: c_proj(act(c_fc(x))), then dropout.
@@ -221,16 +225,22 @@ func (m *Model) checkIDs(x *tensor.Tensor, lengths []int) error {
 
 // ForwardEmbeds runs the model on token embeddings (N, L, width) instead of
 // ids — for soft prompts, whose embeddings are learned — adding the position
-// embeddings of positions 0…L−1. lengths is as in ForwardMask.
+// embeddings of positions 0…L−1 (P…P+L−1 when the attention layers hold
+// prefixes of P keys, as Hugging Face numbers positions after
+// past_key_values). lengths is as in ForwardMask.
 func (m *Model) ForwardEmbeds(embeds *tensor.Tensor, lengths []int) *tensor.Tensor {
 	s := embeds.Shape()
 	if len(s) != 3 || s[2] != m.Config.NEmbd {
 		panic(fmt.Sprintf("gpt2: embeddings %s must be (batch, length, %d)", tensor.FormatShape(s), m.Config.NEmbd))
 	}
-	if s[1] > m.Config.NPositions {
-		panic(fmt.Sprintf("gpt2: sequence of %d tokens is longer than the context of %d", s[1], m.Config.NPositions))
+	past := 0
+	if len(m.H) > 0 && m.H[0].Attn.PrefixKey != nil {
+		past = m.H[0].Attn.PrefixKey.Dim(1)
 	}
-	pos := m.Wpe.Weight.Slice(0, 0, s[1])
+	if past+s[1] > m.Config.NPositions {
+		panic(fmt.Sprintf("gpt2: sequence of %d tokens (after %d prefix positions) is longer than the context of %d", s[1], past, m.Config.NPositions))
+	}
+	pos := m.Wpe.Weight.Slice(0, past, past+s[1])
 	x := m.Drop.Forward(embeds.Add(pos))
 	mask := nn.CausalMask(s[1])
 	if lengths != nil {
@@ -273,6 +283,9 @@ func (a *Attention) Forward(x, mask *tensor.Tensor) *tensor.Tensor {
 	}
 	k := nn.SplitHeads(qkv[1], a.Heads, "gpt2 attention")
 	v := nn.SplitHeads(qkv[2], a.Heads, "gpt2 attention")
+	if a.PrefixKey != nil {
+		k, v, mask = hf.Prefix(a.PrefixKey, a.PrefixValue, k, v, mask, "gpt2 attention")
+	}
 	ctx, _ := nn.ScaledDotProductAttention(q, k, v, mask, a.AttnDropout)
 	return a.ResidDropout.Forward(a.CProj.Forward(nn.MergeHeads(ctx)))
 }

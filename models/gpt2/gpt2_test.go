@@ -2,6 +2,7 @@ package gpt2
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -256,4 +257,38 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := New(cfg, nil); err == nil || !strings.Contains(err.Error(), "not divisible by n_head = 5") {
 		t.Fatalf("New with n_head 5: err = %v, want one naming n_embd and n_head", err)
 	}
+}
+
+// TestPrefixHook: an empty prefix leaves the model's outputs bit for bit;
+// a prefix of P keys moves positions on by P (the context check counts
+// them); a prefix of the wrong shape is a panic naming the shapes.
+func TestPrefixHook(t *testing.T) {
+	m := mustNew(t, tiny(), tensor.NewRNG(4))
+	nn.Eval(m)
+	ids := tensor.New([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	want := m.ForwardMask(ids, []int{3, 2}).Data()
+	set := func(k, v *tensor.Tensor) {
+		for _, b := range m.H {
+			b.Attn.PrefixKey, b.Attn.PrefixValue = k, v
+		}
+	}
+	set(tensor.Zeros(2, 0, 8), tensor.Zeros(2, 0, 8))
+	if !slices.Equal(m.ForwardMask(ids, []int{3, 2}).Data(), want) {
+		t.Error("an empty prefix changed the outputs")
+	}
+	set(tensor.Zeros(2, 8, 8), tensor.Zeros(2, 8, 8))
+	mustPanic(t, "sequence of 3 tokens (after 8 prefix positions) is longer than the context of 10", func() { m.Forward(ids) })
+	set(tensor.Zeros(3, 1, 8), tensor.Zeros(3, 1, 8))
+	mustPanic(t, "prefix keys (3,1,8) and values (3,1,8) must both be (2 heads, P, 8)", func() { m.Forward(ids) })
+}
+
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
+			t.Errorf("panic %v, want one mentioning %q", r, want)
+		}
+	}()
+	f()
 }
