@@ -19,6 +19,7 @@ func init() {
 		"LoadWeightsFrom":    reflect.ValueOf(hf.LoadWeightsFrom),
 		"OpenWeights":        reflect.ValueOf(hf.OpenWeights),
 		"PadIDs":             reflect.ValueOf(hf.PadIDs),
+		"Prefix":             reflect.ValueOf(hf.Prefix),
 		"ReadConfig":         reflect.ValueOf(hf.ReadConfig),
 		"SaveWeights":        reflect.ValueOf(hf.SaveWeights),
 		"SaveWeightsSharded": reflect.ValueOf(hf.SaveWeightsSharded),

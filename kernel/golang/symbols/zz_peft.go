@@ -16,8 +16,10 @@ func init() {
 		// function, constant and variable definitions
 		"AllLinear":           reflect.ValueOf(constant.MakeFromLiteral("\"all-linear\"", token.STRING, 0)),
 		"AnnealFusion":        reflect.ValueOf(peft.AnnealFusion),
+		"BaseAdapter":         reflect.ValueOf(constant.MakeFromLiteral("\"__base__\"", token.STRING, 0)),
 		"ConfigFile":          reflect.ValueOf(constant.MakeFromLiteral("\"adapter_config.json\"", token.STRING, 0)),
 		"DefaultAdapter":      reflect.ValueOf(constant.MakeFromLiteral("\"default\"", token.STRING, 0)),
+		"FingerprintKey":      reflect.ValueOf(constant.MakeFromLiteral("\"graft_base_fingerprint\"", token.STRING, 0)),
 		"FusionPenalty":       reflect.ValueOf(peft.FusionPenalty),
 		"HRAOrthogonality":    reflect.ValueOf(peft.HRAOrthogonality),
 		"HoulsbyConfig":       reflect.ValueOf(peft.HoulsbyConfig),
@@ -25,49 +27,67 @@ func init() {
 		"InitKaiming":         reflect.ValueOf(constant.MakeFromLiteral("\"kaiming\"", token.STRING, 0)),
 		"InitPiSSA":           reflect.ValueOf(constant.MakeFromLiteral("\"pissa\"", token.STRING, 0)),
 		"Inject":              reflect.ValueOf(peft.Inject),
+		"InjectPrompt":        reflect.ValueOf(peft.InjectPrompt),
 		"KeyPrefix":           reflect.ValueOf(constant.MakeFromLiteral("\"base_model.model.\"", token.STRING, 0)),
 		"Load":                reflect.ValueOf(peft.Load),
+		"LoadPrompt":          reflect.ValueOf(peft.LoadPrompt),
 		"NewHRAConfig":        reflect.ValueOf(peft.NewHRAConfig),
 		"NewHydraConfig":      reflect.ValueOf(peft.NewHydraConfig),
 		"NewIA3Config":        reflect.ValueOf(peft.NewIA3Config),
 		"NewLoraConfig":       reflect.ValueOf(peft.NewLoraConfig),
 		"NewTiedLoraConfig":   reflect.ValueOf(peft.NewTiedLoraConfig),
 		"NewVeraConfig":       reflect.ValueOf(peft.NewVeraConfig),
+		"NewXLora":            reflect.ValueOf(peft.NewXLora),
 		"ParseConfig":         reflect.ValueOf(peft.ParseConfig),
+		"ParsePromptConfig":   reflect.ValueOf(peft.ParsePromptConfig),
 		"PfeifferConfig":      reflect.ValueOf(peft.PfeifferConfig),
 		"PlacementParallel":   reflect.ValueOf(constant.MakeFromLiteral("\"parallel\"", token.STRING, 0)),
 		"PlacementSequential": reflect.ValueOf(constant.MakeFromLiteral("\"sequential\"", token.STRING, 0)),
+		"PromptInitRandom":    reflect.ValueOf(constant.MakeFromLiteral("\"RANDOM\"", token.STRING, 0)),
+		"PromptInitText":      reflect.ValueOf(constant.MakeFromLiteral("\"TEXT\"", token.STRING, 0)),
+		"PromptKey":           reflect.ValueOf(constant.MakeFromLiteral("\"prompt_embeddings\"", token.STRING, 0)),
 		"SharedKeyPrefix":     reflect.ValueOf(constant.MakeFromLiteral("\"base_model.\"", token.STRING, 0)),
 		"WeightsFile":         reflect.ValueOf(constant.MakeFromLiteral("\"adapter_model.safetensors\"", token.STRING, 0)),
 
 		// type definitions
-		"AdapterFusion":    reflect.ValueOf((*peft.AdapterFusion)(nil)),
-		"BottleneckConfig": reflect.ValueOf((*peft.BottleneckConfig)(nil)),
-		"BottleneckLayer":  reflect.ValueOf((*peft.BottleneckLayer)(nil)),
-		"DoraMagnitude":    reflect.ValueOf((*peft.DoraMagnitude)(nil)),
-		"FusionConfig":     reflect.ValueOf((*peft.FusionConfig)(nil)),
-		"HRAConfig":        reflect.ValueOf((*peft.HRAConfig)(nil)),
-		"HRALayer":         reflect.ValueOf((*peft.HRALayer)(nil)),
-		"HydraConfig":      reflect.ValueOf((*peft.HydraConfig)(nil)),
-		"HydraLayer":       reflect.ValueOf((*peft.HydraLayer)(nil)),
-		"IA3Config":        reflect.ValueOf((*peft.IA3Config)(nil)),
-		"IA3Layer":         reflect.ValueOf((*peft.IA3Layer)(nil)),
-		"LoraConfig":       reflect.ValueOf((*peft.LoraConfig)(nil)),
-		"LoraLayer":        reflect.ValueOf((*peft.LoraLayer)(nil)),
-		"Method":           reflect.ValueOf((*peft.Method)(nil)),
-		"Model":            reflect.ValueOf((*peft.Model)(nil)),
-		"ModulesToSave":    reflect.ValueOf((*peft.ModulesToSave)(nil)),
-		"Plan":             reflect.ValueOf((*peft.Plan)(nil)),
-		"Target":           reflect.ValueOf((*peft.Target)(nil)),
-		"TiedLoraConfig":   reflect.ValueOf((*peft.TiedLoraConfig)(nil)),
-		"TiedLoraLayer":    reflect.ValueOf((*peft.TiedLoraLayer)(nil)),
-		"Tuner":            reflect.ValueOf((*peft.Tuner)(nil)),
-		"VeraConfig":       reflect.ValueOf((*peft.VeraConfig)(nil)),
-		"VeraLayer":        reflect.ValueOf((*peft.VeraLayer)(nil)),
+		"AdapterFusion":      reflect.ValueOf((*peft.AdapterFusion)(nil)),
+		"BaseFingerprint":    reflect.ValueOf((*peft.BaseFingerprint)(nil)),
+		"BottleneckConfig":   reflect.ValueOf((*peft.BottleneckConfig)(nil)),
+		"BottleneckLayer":    reflect.ValueOf((*peft.BottleneckLayer)(nil)),
+		"DoraMagnitude":      reflect.ValueOf((*peft.DoraMagnitude)(nil)),
+		"FusionConfig":       reflect.ValueOf((*peft.FusionConfig)(nil)),
+		"HRAConfig":          reflect.ValueOf((*peft.HRAConfig)(nil)),
+		"HRALayer":           reflect.ValueOf((*peft.HRALayer)(nil)),
+		"HydraConfig":        reflect.ValueOf((*peft.HydraConfig)(nil)),
+		"HydraLayer":         reflect.ValueOf((*peft.HydraLayer)(nil)),
+		"IA3Config":          reflect.ValueOf((*peft.IA3Config)(nil)),
+		"IA3Layer":           reflect.ValueOf((*peft.IA3Layer)(nil)),
+		"LoraConfig":         reflect.ValueOf((*peft.LoraConfig)(nil)),
+		"LoraLayer":          reflect.ValueOf((*peft.LoraLayer)(nil)),
+		"Method":             reflect.ValueOf((*peft.Method)(nil)),
+		"Model":              reflect.ValueOf((*peft.Model)(nil)),
+		"ModuleFingerprint":  reflect.ValueOf((*peft.ModuleFingerprint)(nil)),
+		"ModulesToSave":      reflect.ValueOf((*peft.ModulesToSave)(nil)),
+		"Plan":               reflect.ValueOf((*peft.Plan)(nil)),
+		"PrefixMLP":          reflect.ValueOf((*peft.PrefixMLP)(nil)),
+		"PrefixTuningConfig": reflect.ValueOf((*peft.PrefixTuningConfig)(nil)),
+		"PromptEncoder":      reflect.ValueOf((*peft.PromptEncoder)(nil)),
+		"PromptMethod":       reflect.ValueOf((*peft.PromptMethod)(nil)),
+		"PromptModel":        reflect.ValueOf((*peft.PromptModel)(nil)),
+		"PromptTuningConfig": reflect.ValueOf((*peft.PromptTuningConfig)(nil)),
+		"Target":             reflect.ValueOf((*peft.Target)(nil)),
+		"TiedLoraConfig":     reflect.ValueOf((*peft.TiedLoraConfig)(nil)),
+		"TiedLoraLayer":      reflect.ValueOf((*peft.TiedLoraLayer)(nil)),
+		"Tuner":              reflect.ValueOf((*peft.Tuner)(nil)),
+		"VeraConfig":         reflect.ValueOf((*peft.VeraConfig)(nil)),
+		"VeraLayer":          reflect.ValueOf((*peft.VeraLayer)(nil)),
+		"XLora":              reflect.ValueOf((*peft.XLora)(nil)),
+		"XLoraOptions":       reflect.ValueOf((*peft.XLoraOptions)(nil)),
 
 		// interface wrapper definitions
-		"_Method": reflect.ValueOf((*_github_com_graftml_graft_peft_Method)(nil)),
-		"_Tuner":  reflect.ValueOf((*_github_com_graftml_graft_peft_Tuner)(nil)),
+		"_Method":       reflect.ValueOf((*_github_com_graftml_graft_peft_Method)(nil)),
+		"_PromptMethod": reflect.ValueOf((*_github_com_graftml_graft_peft_PromptMethod)(nil)),
+		"_Tuner":        reflect.ValueOf((*_github_com_graftml_graft_peft_Tuner)(nil)),
 	}
 }
 
@@ -99,6 +119,28 @@ func (W _github_com_graftml_graft_peft_Method) Targets() peft.Target {
 }
 func (W _github_com_graftml_graft_peft_Method) Validate() error {
 	return W.WValidate()
+}
+
+// _github_com_graftml_graft_peft_PromptMethod is an interface wrapper for PromptMethod type
+type _github_com_graftml_graft_peft_PromptMethod struct {
+	IValue         interface{}
+	WMarshalJSON   func() ([]byte, error)
+	WPeftType      func() string
+	WValidate      func() error
+	WVirtualTokens func() int
+}
+
+func (W _github_com_graftml_graft_peft_PromptMethod) MarshalJSON() ([]byte, error) {
+	return W.WMarshalJSON()
+}
+func (W _github_com_graftml_graft_peft_PromptMethod) PeftType() string {
+	return W.WPeftType()
+}
+func (W _github_com_graftml_graft_peft_PromptMethod) Validate() error {
+	return W.WValidate()
+}
+func (W _github_com_graftml_graft_peft_PromptMethod) VirtualTokens() int {
+	return W.WVirtualTokens()
 }
 
 // _github_com_graftml_graft_peft_Tuner is an interface wrapper for Tuner type
