@@ -537,28 +537,9 @@ func (p *PromptModel) WithDisabled(f func()) {
 // adapter_model.safetensors holding PromptKey, the (P, width) prompt or the
 // (P, layers·2·width) prefix table (after the MLP, when there is one).
 func (p *PromptModel) Save(dir string) error {
-	cj, err := json.Marshal(p.method)
-	if err != nil {
-		return fmt.Errorf("peft: save %q: %v", p.adapter, err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(cj, &cfg); err != nil {
-		return fmt.Errorf("peft: save %q: %v", p.adapter, err)
-	}
-	cfg["inference_mode"] = true
-	js, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return fmt.Errorf("peft: save %q: %v", p.adapter, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("peft: save %q: %v", p.adapter, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ConfigFile), append(js, '\n'), 0o644); err != nil {
-		return fmt.Errorf("peft: save %q: %v", p.adapter, err)
-	}
 	t := p.Prompt()
 	e := safetensors.Entry{Name: PromptKey, Shape: t.Shape(), Data: slices.Clone(t.Data())}
-	return safetensors.Save(filepath.Join(dir, WeightsFile), []safetensors.Entry{e}, map[string]string{"format": "pt"})
+	return writeAdapter(dir, p.adapter, p.method, []safetensors.Entry{e}, nil)
 }
 
 // LoadPrompt adapts model with the prompt adapter saved in dir (PEFT's

@@ -188,6 +188,18 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 	for _, nt := range sharedEntries(m.Tuners(), adapter) {
 		entries = append(entries, safetensors.Entry{Name: SharedKeyPrefix + nt.Name, Shape: nt.Tensor.Shape(), Data: nt.Tensor.Data()})
 	}
+	return writeAdapter(dir, adapter, method, entries, func(cfg map[string]any) error {
+		if _, ok := cfg["fan_in_fan_out"]; ok {
+			cfg["fan_in_fan_out"] = fanIn
+		}
+		return m.recordBase(adapter, cfg)
+	})
+}
+
+// writeAdapter writes an adapter as PEFT's save_pretrained does: dir/
+// adapter_config.json, the method's configuration with inference_mode set
+// (and whatever edit adds), and dir/adapter_model.safetensors holding entries.
+func writeAdapter(dir, adapter string, method json.Marshaler, entries []safetensors.Entry, edit func(cfg map[string]any) error) error {
 	cj, err := json.Marshal(method)
 	if err != nil {
 		return fmt.Errorf("peft: save %q: %v", adapter, err)
@@ -197,11 +209,10 @@ func (m *Model) SaveAdapter(dir, adapter string) error {
 		return fmt.Errorf("peft: save %q: %v", adapter, err)
 	}
 	cfg["inference_mode"] = true
-	if err := m.recordBase(adapter, cfg); err != nil {
-		return err
-	}
-	if _, ok := cfg["fan_in_fan_out"]; ok {
-		cfg["fan_in_fan_out"] = fanIn
+	if edit != nil {
+		if err := edit(cfg); err != nil {
+			return err
+		}
 	}
 	out, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
