@@ -438,25 +438,21 @@ func (l *BottleneckLayer) OutFeatures() int { return l.out }
 
 // bottleneckJSON is adapter_config.json for a bottleneck adapter.
 type bottleneckJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	ReductionFactor     int             `json:"reduction_factor"`
-	NonLinearity        string          `json:"non_linearity"`
-	Placement           string          `json:"placement"`
-	Scaling             float64         `json:"scaling"`
-	LearnedScaling      bool            `json:"learned_scaling"`
-	InitStd             float64         `json:"init_std"`
-	ModulesToSave       []string        `json:"modules_to_save"`
+	commonJSON
+	TargetModules   json.RawMessage `json:"target_modules"`
+	ReductionFactor int             `json:"reduction_factor"`
+	NonLinearity    string          `json:"non_linearity"`
+	Placement       string          `json:"placement"`
+	Scaling         float64         `json:"scaling"`
+	LearnedScaling  bool            `json:"learned_scaling"`
+	InitStd         float64         `json:"init_std"`
+	ModulesToSave   []string        `json:"modules_to_save"`
 }
 
 // MarshalJSON writes the configuration as adapter_config.json with
 // peft_type "BOTTLENECK" (defaults written out).
 func (c BottleneckConfig) MarshalJSON() ([]byte, error) {
-	tj, err := targetsJSON(c.Targets())
+	tj, err := targetJSON(c.Targets())
 	if err != nil {
 		return nil, err
 	}
@@ -464,15 +460,15 @@ func (c BottleneckConfig) MarshalJSON() ([]byte, error) {
 	if nl == "" {
 		nl = "relu"
 	}
-	return json.Marshal(bottleneckJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(bottleneckJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		TargetModules: tj, ReductionFactor: c.reduction(), NonLinearity: nl, Placement: c.placement(), Scaling: c.scaling(),
 		LearnedScaling: c.LearnedScaling, InitStd: c.InitStd, ModulesToSave: c.ModulesToSave})
 }
 
 func parseBottleneck(data []byte) (BottleneckConfig, error) {
 	var j bottleneckJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return BottleneckConfig{}, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return BottleneckConfig{}, err
 	}
 	t, err := parseTargets(j.TargetModules, "target_modules")
 	if err != nil {
@@ -480,11 +476,6 @@ func parseBottleneck(data []byte) (BottleneckConfig, error) {
 	}
 	c := BottleneckConfig{TargetModules: t.Modules, TargetRegex: t.Regex, ReductionFactor: j.ReductionFactor, NonLinearity: j.NonLinearity,
 		Placement: j.Placement, Scaling: j.Scaling, LearnedScaling: j.LearnedScaling, InitStd: j.InitStd, ModulesToSave: j.ModulesToSave}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

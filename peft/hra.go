@@ -298,17 +298,13 @@ func HRAOrthogonality(m *Model, adapter string, lambda float64) (*tensor.Tensor,
 
 // hraJSON is adapter_config.json for HRA, in PEFT's keys.
 type hraJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	R                   int             `json:"r"`
-	ApplyGS             bool            `json:"apply_GS"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	InitWeights         bool            `json:"init_weights"`
-	Bias                string          `json:"bias"`
-	ModulesToSave       []string        `json:"modules_to_save"`
+	commonJSON
+	R             int             `json:"r"`
+	ApplyGS       bool            `json:"apply_GS"`
+	TargetModules json.RawMessage `json:"target_modules"`
+	InitWeights   bool            `json:"init_weights"`
+	Bias          string          `json:"bias"`
+	ModulesToSave []string        `json:"modules_to_save"`
 }
 
 // MarshalJSON writes the configuration as PEFT's adapter_config.json.
@@ -317,14 +313,14 @@ func (c HRAConfig) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(hraJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(hraJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		R: c.R, TargetModules: tj, InitWeights: !c.RandomInit, Bias: orNone(c.Bias), ModulesToSave: c.ModulesToSave})
 }
 
 func parseHRA(data []byte) (Method, error) {
 	j := hraJSON{InitWeights: true}
-	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return nil, err
 	}
 	if j.ApplyGS {
 		return nil, fmt.Errorf("peft: adapter config: HRA with apply_GS (Gram-Schmidt) is not supported")
@@ -334,11 +330,6 @@ func parseHRA(data []byte) (Method, error) {
 		return nil, err
 	}
 	c := HRAConfig{R: j.R, TargetModules: tg.Modules, TargetRegex: tg.Regex, RandomInit: !j.InitWeights, Bias: j.Bias, ModulesToSave: j.ModulesToSave}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

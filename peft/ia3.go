@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
@@ -303,69 +302,32 @@ func (l *IA3Layer) OutFeatures() int { return l.aff.out }
 
 // ia3JSON is adapter_config.json for IA3, in PEFT's keys.
 type ia3JSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	FeedforwardModules  json.RawMessage `json:"feedforward_modules"`
-	FanInFanOut         bool            `json:"fan_in_fan_out"`
-	ModulesToSave       []string        `json:"modules_to_save"`
-	InitIA3Weights      bool            `json:"init_ia3_weights"`
-}
-
-// targetsJSON writes a target list (sorted) or regular expression as PEFT's
-// target_modules: a list, a string, or "all-linear".
-func targetsJSON(t Target) (json.RawMessage, error) {
-	var v any = t.Regex
-	if t.Regex == "" {
-		ts := slices.Clone(t.Modules)
-		sort.Strings(ts)
-		v = ts
-		if t.allLinear() {
-			v = AllLinear
-		}
-	}
-	return json.Marshal(v)
-}
-
-// parseTargets reads PEFT's target_modules (a list or a string; null gives
-// neither).
-func parseTargets(raw json.RawMessage, key string) (Target, error) {
-	var t Target
-	if len(raw) == 0 || string(raw) == "null" {
-		return t, nil
-	}
-	if err := json.Unmarshal(raw, &t.Modules); err != nil {
-		if err := json.Unmarshal(raw, &t.Regex); err != nil {
-			return t, fmt.Errorf("peft: adapter config: %s %s: want a list or a string", key, raw)
-		}
-		if t.Regex == AllLinear {
-			t.Regex, t.Modules = "", []string{AllLinear}
-		}
-	}
-	return t, nil
+	commonJSON
+	TargetModules      json.RawMessage `json:"target_modules"`
+	FeedforwardModules json.RawMessage `json:"feedforward_modules"`
+	FanInFanOut        bool            `json:"fan_in_fan_out"`
+	ModulesToSave      []string        `json:"modules_to_save"`
+	InitIA3Weights     bool            `json:"init_ia3_weights"`
 }
 
 // MarshalJSON writes the configuration as PEFT's adapter_config.json for IA3.
 func (c IA3Config) MarshalJSON() ([]byte, error) {
-	tj, err := targetsJSON(c.Targets())
+	tj, err := targetJSON(c.Targets())
 	if err != nil {
 		return nil, err
 	}
-	fj, err := targetsJSON(Target{Modules: c.FeedforwardModules, Regex: c.FeedforwardRegex})
+	fj, err := targetJSON(Target{Modules: c.FeedforwardModules, Regex: c.FeedforwardRegex})
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(ia3JSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(ia3JSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		TargetModules: tj, FeedforwardModules: fj, ModulesToSave: c.ModulesToSave, InitIA3Weights: true})
 }
 
 func parseIA3(data []byte) (IA3Config, error) {
 	var j ia3JSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return IA3Config{}, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return IA3Config{}, err
 	}
 	t, err := parseTargets(j.TargetModules, "target_modules")
 	if err != nil {
@@ -376,11 +338,6 @@ func parseIA3(data []byte) (IA3Config, error) {
 		return IA3Config{}, err
 	}
 	c := IA3Config{TargetModules: t.Modules, TargetRegex: t.Regex, FeedforwardModules: f.Modules, FeedforwardRegex: f.Regex, ModulesToSave: j.ModulesToSave}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

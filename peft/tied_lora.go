@@ -249,22 +249,18 @@ func (l *TiedLoraLayer) sharedTensors(adapter string) []nn.NamedTensor {
 
 // tiedJSON is adapter_config.json for Tied-LoRA.
 type tiedJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	R                   int             `json:"r"`
-	LoraAlpha           float64         `json:"lora_alpha"`
-	LoraDropout         float64         `json:"lora_dropout"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	TrainA              bool            `json:"train_A"`
-	TrainB              bool            `json:"train_B"`
-	TrainU              bool            `json:"train_u"`
-	TrainV              bool            `json:"train_v"`
-	Bias                string          `json:"bias"`
-	ModulesToSave       []string        `json:"modules_to_save"`
-	Seed                uint64          `json:"seed"`
+	commonJSON
+	R             int             `json:"r"`
+	LoraAlpha     float64         `json:"lora_alpha"`
+	LoraDropout   float64         `json:"lora_dropout"`
+	TargetModules json.RawMessage `json:"target_modules"`
+	TrainA        bool            `json:"train_A"`
+	TrainB        bool            `json:"train_B"`
+	TrainU        bool            `json:"train_u"`
+	TrainV        bool            `json:"train_v"`
+	Bias          string          `json:"bias"`
+	ModulesToSave []string        `json:"modules_to_save"`
+	Seed          uint64          `json:"seed"`
 }
 
 // MarshalJSON writes the configuration as adapter_config.json.
@@ -273,15 +269,15 @@ func (c TiedLoraConfig) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(tiedJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(tiedJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		R: c.R, LoraAlpha: c.Alpha, LoraDropout: c.Dropout, TargetModules: tj, TrainA: c.TrainA, TrainB: c.TrainB,
 		TrainU: c.TrainU, TrainV: c.TrainV, Bias: orNone(c.Bias), ModulesToSave: c.ModulesToSave, Seed: c.Seed})
 }
 
 func parseTiedLora(data []byte) (Method, error) {
 	var j tiedJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return nil, err
 	}
 	tg, err := parseTargetJSON(j.TargetModules)
 	if err != nil {
@@ -289,11 +285,6 @@ func parseTiedLora(data []byte) (Method, error) {
 	}
 	c := TiedLoraConfig{R: j.R, Alpha: j.LoraAlpha, Dropout: j.LoraDropout, TargetModules: tg.Modules, TargetRegex: tg.Regex,
 		TrainA: j.TrainA, TrainB: j.TrainB, TrainU: j.TrainU, TrainV: j.TrainV, Bias: j.Bias, ModulesToSave: j.ModulesToSave, Seed: j.Seed}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

@@ -1,0 +1,86 @@
+package peft
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// commonJSON holds the adapter_config.json keys every PEFT method writes
+// first. Embedded at the head of a method's JSON struct, encoding/json
+// flattens it, so the keys keep their names and order.
+type commonJSON struct {
+	PeftType            string  `json:"peft_type"`
+	TaskType            *string `json:"task_type"`
+	BaseModelNameOrPath *string `json:"base_model_name_or_path"`
+	Revision            *string `json:"revision"`
+	InferenceMode       bool    `json:"inference_mode"`
+}
+
+// newCommonJSON fills the common keys; an empty task type or base model is
+// written as null.
+func newCommonJSON(peftType, taskType, baseModel string) commonJSON {
+	return commonJSON{PeftType: peftType, TaskType: optString(taskType), BaseModelNameOrPath: optString(baseModel)}
+}
+
+// recorded returns the task type and base model ("" for null).
+func (j commonJSON) recorded() (taskType, baseModel string) {
+	if j.TaskType != nil {
+		taskType = *j.TaskType
+	}
+	if j.BaseModelNameOrPath != nil {
+		baseModel = *j.BaseModelNameOrPath
+	}
+	return taskType, baseModel
+}
+
+// decodeConfig unmarshals an adapter_config.json's contents into v.
+func decodeConfig(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("peft: adapter config: %v", err)
+	}
+	return nil
+}
+
+// targetJSON writes a Target as PEFT's target_modules: a sorted list, the
+// regular expression string, or "all-linear".
+func targetJSON(t Target) (json.RawMessage, error) {
+	var v any = t.Regex
+	if t.Regex == "" {
+		ts := slices.Clone(t.Modules)
+		sort.Strings(ts)
+		v = ts
+		if t.allLinear() {
+			v = AllLinear
+		}
+	}
+	return json.Marshal(v)
+}
+
+// parseTargets reads PEFT's target_modules (or another key holding a target,
+// named by key): a list or a string; null or absent gives neither.
+func parseTargets(raw json.RawMessage, key string) (Target, error) {
+	var t Target
+	if len(raw) == 0 || string(raw) == "null" {
+		return t, nil
+	}
+	if err := json.Unmarshal(raw, &t.Modules); err != nil {
+		if err := json.Unmarshal(raw, &t.Regex); err != nil {
+			return t, fmt.Errorf("peft: adapter config: %s %s: want a list or a string", key, raw)
+		}
+		if t.Regex == AllLinear {
+			t.Regex, t.Modules = "", []string{AllLinear}
+		}
+	}
+	return t, nil
+}
+
+// parseTargetJSON reads a required target_modules (a list or a string; null
+// gives neither).
+func parseTargetJSON(raw json.RawMessage) (Target, error) {
+	if len(raw) == 0 {
+		return Target{}, fmt.Errorf("peft: adapter config: target_modules %s: want a list or a string", raw)
+	}
+	return parseTargets(raw, "target_modules")
+}
