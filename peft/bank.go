@@ -101,16 +101,6 @@ func (l *bankLayer) deltaWeight(name string) (*tensor.Tensor, bool) {
 	return tensor.FromFloat64(k.delta(l.aff), l.aff.out, l.aff.in), true
 }
 
-// unwrap returns base, with the active adapters merged when merge is set.
-func (l *bankLayer) unwrap(base nn.Layer, merge bool) (nn.Layer, error) {
-	if merge {
-		if err := l.Merge(l.active); err != nil {
-			return nil, err
-		}
-	}
-	return base, nil
-}
-
 // InFeatures returns the base layer's input width.
 func (l *bankLayer) InFeatures() int { return l.aff.in }
 

@@ -275,10 +275,8 @@ type BottleneckLayer struct {
 	Placement  map[string]string  `nn:"-"`
 	Activation map[string]string  `nn:"-"`
 
-	in, out  int
-	order    []string
-	active   []string
-	disabled bool
+	adapterSet
+	in, out int
 }
 
 // adapt returns s·(W_up σ(W_down h + b_down) + b_up) for the named adapter.
@@ -293,10 +291,7 @@ func (l *BottleneckLayer) adapt(name string, h *tensor.Tensor) *tensor.Tensor {
 // Forward applies the base layer and the active adapters.
 func (l *BottleneckLayer) Forward(x *tensor.Tensor) *tensor.Tensor {
 	y := l.Base.Forward(x)
-	if l.disabled {
-		return y
-	}
-	for _, n := range l.active {
+	for _, n := range l.applied() {
 		if f := l.Fusion[n]; f != nil {
 			var ups []*tensor.Tensor
 			for _, a := range f.Adapters {
@@ -331,9 +326,6 @@ func (l *BottleneckLayer) AdapterName(param string) string {
 // BaseLayer returns the wrapped layer.
 func (l *BottleneckLayer) BaseLayer() nn.Layer { return l.Base }
 
-// AdapterNames lists the adapters in the order added.
-func (l *BottleneckLayer) AdapterNames() []string { return slices.Clone(l.order) }
-
 // params returns the named adapter's parameters.
 func (l *BottleneckLayer) params(name string) []*tensor.Tensor {
 	if f := l.Fusion[name]; f != nil {
@@ -348,20 +340,8 @@ func (l *BottleneckLayer) params(name string) []*tensor.Tensor {
 
 // SetActive activates the named adapters it holds and freezes the others.
 func (l *BottleneckLayer) SetActive(names []string) {
-	l.active = l.active[:0]
-	for _, n := range l.order {
-		on := slices.Contains(names, n)
-		if on {
-			l.active = append(l.active, n)
-		}
-		for _, p := range l.params(n) {
-			p.SetRequiresGrad(on)
-		}
-	}
+	l.setActive(names, func(n string, on bool) { setTrainable(on, l.params(n)...) })
 }
-
-// SetEnabled switches the adapters on or off.
-func (l *BottleneckLayer) SetEnabled(on bool) { l.disabled = !on }
 
 // DeleteAdapter removes an adapter; it reports whether any remain.
 func (l *BottleneckLayer) DeleteAdapter(name string) bool {
@@ -372,9 +352,7 @@ func (l *BottleneckLayer) DeleteAdapter(name string) bool {
 	delete(l.Placement, name)
 	delete(l.Activation, name)
 	delete(l.Fusion, name)
-	l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
-	l.active = slices.DeleteFunc(l.active, func(n string) bool { return n == name })
-	return len(l.order) > 0
+	return l.remove(name)
 }
 
 // Merge reports an error when asked to merge an adapter the layer holds: a

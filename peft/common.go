@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/graftml/graft/nn"
 )
 
 // commonJSON holds the adapter_config.json keys every PEFT method writes
@@ -83,4 +85,15 @@ func parseTargetJSON(raw json.RawMessage) (Target, error) {
 		return Target{}, fmt.Errorf("peft: adapter config: target_modules %s: want a list or a string", raw)
 	}
 	return parseTargets(raw, "target_modules")
+}
+
+// unwrapMerged returns base, the layer a Tuner wraps, after merging the
+// active adapters through m when merge is set.
+func unwrapMerged(m interface{ Merge(names []string) error }, active []string, base nn.Layer, merge bool) (nn.Layer, error) {
+	if merge {
+		if err := m.Merge(active); err != nil {
+			return nil, err
+		}
+	}
+	return base, nil
 }

@@ -248,12 +248,7 @@ func (l *HRALayer) Unmerge() error {
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
 func (l *HRALayer) Unwrap(merge bool) (nn.Layer, error) {
-	if merge {
-		if err := l.Merge(l.active); err != nil {
-			return nil, err
-		}
-	}
-	return l.Base, nil
+	return unwrapMerged(l, l.active, l.Base, merge)
 }
 
 // AdapterTensors returns hra_u of the adapter.

@@ -149,12 +149,9 @@ type IA3Layer struct {
 	// Feedforward says, per adapter, whether its vector scales the input.
 	Feedforward map[string]bool `nn:"-"`
 
-	aff      affine
-	bias     *tensor.Tensor
-	order    []string
-	active   []string
-	disabled bool
-	merged   []string
+	adapterSet
+	aff  affine
+	bias *tensor.Tensor
 	// saved holds the base weight and bias from before the first merge:
 	// Unmerge restores them exactly instead of dividing by the vectors.
 	saved [][]float32
@@ -163,16 +160,11 @@ type IA3Layer struct {
 // Forward applies the active, unmerged adapters around the base layer.
 func (l *IA3Layer) Forward(x *tensor.Tensor) *tensor.Tensor {
 	var in, out []*tensor.Tensor
-	if !l.disabled {
-		for _, n := range l.active {
-			if slices.Contains(l.merged, n) {
-				continue
-			}
-			if l.Feedforward[n] {
-				in = append(in, l.IA3L[n].Reshape(l.aff.in))
-			} else {
-				out = append(out, l.IA3L[n].Reshape(l.aff.out))
-			}
+	for _, n := range l.applied() {
+		if l.Feedforward[n] {
+			in = append(in, l.IA3L[n].Reshape(l.aff.in))
+		} else {
+			out = append(out, l.IA3L[n].Reshape(l.aff.out))
 		}
 	}
 	for _, v := range in {
@@ -191,31 +183,16 @@ func (l *IA3Layer) AdapterName(param string) string { return adapterOfParam(para
 // BaseLayer returns the wrapped layer.
 func (l *IA3Layer) BaseLayer() nn.Layer { return l.Base }
 
-// AdapterNames lists the adapters in the order added.
-func (l *IA3Layer) AdapterNames() []string { return slices.Clone(l.order) }
-
 // SetActive activates the named adapters it holds and freezes the others.
 func (l *IA3Layer) SetActive(names []string) {
-	l.active = l.active[:0]
-	for _, n := range l.order {
-		on := slices.Contains(names, n)
-		if on {
-			l.active = append(l.active, n)
-		}
-		l.IA3L[n].SetRequiresGrad(on)
-	}
+	l.setActive(names, func(n string, on bool) { setTrainable(on, l.IA3L[n]) })
 }
-
-// SetEnabled switches the adapters on or off.
-func (l *IA3Layer) SetEnabled(on bool) { l.disabled = !on }
 
 // DeleteAdapter removes an adapter; it reports whether any remain.
 func (l *IA3Layer) DeleteAdapter(name string) bool {
 	delete(l.IA3L, name)
 	delete(l.Feedforward, name)
-	l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
-	l.active = slices.DeleteFunc(l.active, func(n string) bool { return n == name })
-	return len(l.order) > 0
+	return l.remove(name)
 }
 
 // Merge multiplies the named adapters' vectors into the base weight: an
@@ -271,18 +248,10 @@ func (l *IA3Layer) Unmerge() error {
 	return nil
 }
 
-// MergedAdapters lists the merged adapters.
-func (l *IA3Layer) MergedAdapters() []string { return slices.Clone(l.merged) }
-
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
 func (l *IA3Layer) Unwrap(merge bool) (nn.Layer, error) {
-	if merge {
-		if err := l.Merge(l.active); err != nil {
-			return nil, err
-		}
-	}
-	return l.Base, nil
+	return unwrapMerged(l, l.active, l.Base, merge)
 }
 
 // AdapterTensors returns the adapter's vector under PEFT's name "ia3_l".

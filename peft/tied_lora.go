@@ -229,7 +229,9 @@ func (l *TiedLoraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
 
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
-func (l *TiedLoraLayer) Unwrap(merge bool) (nn.Layer, error) { return l.unwrap(l.Base, merge) }
+func (l *TiedLoraLayer) Unwrap(merge bool) (nn.Layer, error) {
+	return unwrapMerged(l, l.active, l.Base, merge)
+}
 
 // AdapterTensors returns tied_lora_u and tied_lora_v of the adapter.
 func (l *TiedLoraLayer) AdapterTensors(adapter string) []nn.NamedTensor {

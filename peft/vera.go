@@ -201,7 +201,9 @@ func (l *VeraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
 
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
-func (l *VeraLayer) Unwrap(merge bool) (nn.Layer, error) { return l.unwrap(l.Base, merge) }
+func (l *VeraLayer) Unwrap(merge bool) (nn.Layer, error) {
+	return unwrapMerged(l, l.active, l.Base, merge)
+}
 
 // AdapterTensors returns vera_lambda_b and vera_lambda_d of the adapter.
 func (l *VeraLayer) AdapterTensors(adapter string) []nn.NamedTensor {
