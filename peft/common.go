@@ -97,3 +97,25 @@ func unwrapMerged(m interface{ Merge(names []string) error }, active []string, b
 	}
 	return base, nil
 }
+
+// affineTarget checks that the module called name, now the layer current,
+// can take the adapter: current is not a Tuner, or is one of the method's
+// own layers (own) that does not hold the adapter yet. It returns the layer
+// the adapter wraps and its affine view.
+func affineTarget(name string, current nn.Layer, own bool, adapter string) (nn.Layer, affine, error) {
+	base := current
+	if t, ok := current.(Tuner); ok {
+		if !own {
+			return nil, affine{}, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
+		}
+		base = t.BaseLayer()
+		if slices.Contains(t.AdapterNames(), adapter) {
+			return nil, affine{}, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
+		}
+	}
+	aff, err := affineOf(name, base)
+	if err != nil {
+		return nil, affine{}, err
+	}
+	return base, aff, nil
+}

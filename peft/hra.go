@@ -65,17 +65,7 @@ func (c HRAConfig) Validate() error {
 // Prepare checks that the module can take an HRA adapter and plans adding it.
 func (c HRAConfig) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*HRALayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}

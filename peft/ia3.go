@@ -94,17 +94,7 @@ func (c IA3Config) feedforward(name string) bool {
 // plan that adds it (see Method).
 func (c IA3Config) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*IA3Layer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}

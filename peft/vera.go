@@ -3,7 +3,6 @@ package peft
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
@@ -97,17 +96,7 @@ type veraBound struct {
 // Prepare checks that the module can take the adapter and plans adding it.
 func (c veraBound) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*VeraLayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}
