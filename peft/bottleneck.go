@@ -147,12 +147,7 @@ func (c BottleneckConfig) activation() string {
 	return c.NonLinearity
 }
 
-func (c BottleneckConfig) scaling() float64 {
-	if c.Scaling == 0 {
-		return 1
-	}
-	return c.Scaling
-}
+func (c BottleneckConfig) scaling() float64 { return orDefault(c.Scaling, 1) }
 
 // Validate checks the settings that do not depend on a module.
 func (c BottleneckConfig) Validate() error {
@@ -192,15 +187,9 @@ func (c BottleneckConfig) widths(name string, in, out int) (int, int, int, error
 // the plan that adds it (see Method).
 func (c BottleneckConfig) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*BottleneckLayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
+	base, err := tunerBase(name, current, existing != nil, adapter)
+	if err != nil {
+		return nil, err
 	}
 	f, ok := base.(features)
 	if !ok {

@@ -103,19 +103,38 @@ func unwrapMerged(m interface{ Merge(names []string) error }, active []string, b
 // own layers (own) that does not hold the adapter yet. It returns the layer
 // the adapter wraps and its affine view.
 func affineTarget(name string, current nn.Layer, own bool, adapter string) (nn.Layer, affine, error) {
-	base := current
-	if t, ok := current.(Tuner); ok {
-		if !own {
-			return nil, affine{}, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-		}
-		base = t.BaseLayer()
-		if slices.Contains(t.AdapterNames(), adapter) {
-			return nil, affine{}, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
+	base, err := tunerBase(name, current, own, adapter)
+	if err != nil {
+		return nil, affine{}, err
 	}
 	aff, err := affineOf(name, base)
 	if err != nil {
 		return nil, affine{}, err
 	}
 	return base, aff, nil
+}
+
+// tunerBase checks that the module called name, now the layer current, can
+// take the adapter (as affineTarget does) and returns the layer the adapter
+// wraps.
+func tunerBase(name string, current nn.Layer, own bool, adapter string) (nn.Layer, error) {
+	t, ok := current.(Tuner)
+	if !ok {
+		return current, nil
+	}
+	if !own {
+		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
+	}
+	if slices.Contains(t.AdapterNames(), adapter) {
+		return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
+	}
+	return t.BaseLayer(), nil
+}
+
+// orDefault returns v, or def when v is zero (unset).
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
 }

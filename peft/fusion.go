@@ -60,19 +60,9 @@ func (c FusionConfig) Targets() Target {
 // SavedModules returns nil: a fusion saves no module whole.
 func (c FusionConfig) SavedModules() []string { return nil }
 
-func (c FusionConfig) temperature() float64 {
-	if c.Temperature == 0 {
-		return 1
-	}
-	return c.Temperature
-}
+func (c FusionConfig) temperature() float64 { return orDefault(c.Temperature, 1) }
 
-func (c FusionConfig) regWeight() float64 {
-	if c.RegWeight == 0 {
-		return 0.01
-	}
-	return c.RegWeight
-}
+func (c FusionConfig) regWeight() float64 { return orDefault(c.RegWeight, 0.01) }
 
 // Validate checks the settings that do not depend on a module.
 func (c FusionConfig) Validate() error {
