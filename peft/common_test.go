@@ -1,11 +1,15 @@
 package peft
 
 import (
+	"maps"
 	"math"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/graftml/graft/models/gpt2"
 	"github.com/graftml/graft/nn"
+	"github.com/graftml/graft/safetensors"
 	"github.com/graftml/graft/tensor"
 )
 
@@ -28,4 +32,27 @@ func checkLayerOut(t *testing.T, what string, layer, out nn.Layer, x *tensor.Ten
 			t.Fatalf("%T %s: got %v, want %v", layer, what, got, want)
 		}
 	}
+}
+
+// savedShapes returns the shape of every tensor in the adapter weights file
+// saved in dir, by key.
+func savedShapes(t *testing.T, dir string) map[string][]int {
+	t.Helper()
+	f, err := safetensors.Open(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	shapes := map[string][]int{}
+	for _, n := range f.Names() {
+		info, _ := f.Info(n)
+		shapes[n] = info.Shape
+	}
+	return shapes
+}
+
+// savedKeys returns the keys of the adapter weights file saved in dir.
+func savedKeys(t *testing.T, dir string) []string {
+	t.Helper()
+	return slices.Sorted(maps.Keys(savedShapes(t, dir)))
 }
