@@ -57,7 +57,7 @@ func (k bank) delta(aff affine) []float64 {
 // base layer's shape, the adapter bookkeeping, and each adapter's bank.
 type bankLayer struct {
 	adapterSet
-	aff  affine
+	affineWidths
 	bank func(adapter string) (bank, bool)
 }
 
@@ -100,9 +100,3 @@ func (l *bankLayer) deltaWeight(name string) (*tensor.Tensor, bool) {
 	}
 	return tensor.FromFloat64(k.delta(l.aff), l.aff.out, l.aff.in), true
 }
-
-// InFeatures returns the base layer's input width.
-func (l *bankLayer) InFeatures() int { return l.aff.in }
-
-// OutFeatures returns the base layer's output width.
-func (l *bankLayer) OutFeatures() int { return l.aff.out }

@@ -138,3 +138,21 @@ func orDefault(v, def float64) float64 {
 	}
 	return v
 }
+
+// affineWidths gives a Tuner over an affine layer InFeatures and
+// OutFeatures.
+type affineWidths struct{ aff affine }
+
+// InFeatures returns the base layer's input width.
+func (a *affineWidths) InFeatures() int { return a.aff.in }
+
+// OutFeatures returns the base layer's output width.
+func (a *affineWidths) OutFeatures() int { return a.aff.out }
+
+// checkNoBias refuses any bias setting but "none" ("" too).
+func checkNoBias(method, bias string) error {
+	if bias != "" && bias != "none" {
+		return fmt.Errorf("peft: %s bias %q: only \"none\" is supported", method, bias)
+	}
+	return nil
+}

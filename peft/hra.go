@@ -56,10 +56,7 @@ func (c HRAConfig) Validate() error {
 	if c.R < 1 {
 		return fmt.Errorf("peft: HRA needs at least one reflection, got r = %d", c.R)
 	}
-	if c.Bias != "" && c.Bias != "none" {
-		return fmt.Errorf("peft: HRA bias %q: only \"none\" is supported", c.Bias)
-	}
-	return nil
+	return checkNoBias("HRA", c.Bias)
 }
 
 // Prepare checks that the module can take an HRA adapter and plans adding it.
@@ -75,7 +72,7 @@ func (c HRAConfig) Prepare(name string, current nn.Layer, adapter string, index 
 		Apply: func() nn.Layer {
 			l := existing
 			if l == nil {
-				l = &HRALayer{Base: base, U: map[string]*tensor.Tensor{}, aff: aff}
+				l = &HRALayer{Base: base, U: map[string]*tensor.Tensor{}, affineWidths: affineWidths{aff}}
 			}
 			l.U[adapter] = hraInit(aff.in, c.R, !c.RandomInit, tensor.NewRNG(seed))
 			l.order = append(l.order, adapter)
@@ -110,7 +107,7 @@ type HRALayer struct {
 	U    map[string]*tensor.Tensor `nn:"hra_u"`
 
 	adapterSet
-	aff affine
+	affineWidths
 }
 
 // unitColumns returns U with each column divided by its norm.
@@ -249,12 +246,6 @@ func (l *HRALayer) AdapterTensors(adapter string) []nn.NamedTensor {
 	}
 	return []nn.NamedTensor{{Name: "hra_u", Tensor: u}}
 }
-
-// InFeatures returns the base layer's input width.
-func (l *HRALayer) InFeatures() int { return l.aff.in }
-
-// OutFeatures returns the base layer's output width.
-func (l *HRALayer) OutFeatures() int { return l.aff.out }
 
 // HRAOrthogonality returns the penalty λ·Σ ‖ÛᵀÛ − I‖²_F over the layers
 // holding the named HRA adapter, Û being U with unit columns (the

@@ -108,7 +108,7 @@ func (c IA3Config) Prepare(name string, current nn.Layer, adapter string, index 
 		Apply: func() nn.Layer {
 			l := existing
 			if l == nil {
-				l = &IA3Layer{Base: base, IA3L: map[string]*tensor.Tensor{}, Feedforward: map[string]bool{}, aff: aff, bias: biasOf(base)}
+				l = &IA3Layer{Base: base, IA3L: map[string]*tensor.Tensor{}, Feedforward: map[string]bool{}, affineWidths: affineWidths{aff}, bias: biasOf(base)}
 			}
 			l.IA3L[adapter] = tensor.Ones(shape...).SetRequiresGrad(true)
 			l.Feedforward[adapter] = ff
@@ -140,7 +140,7 @@ type IA3Layer struct {
 	Feedforward map[string]bool `nn:"-"`
 
 	adapterSet
-	aff  affine
+	affineWidths
 	bias *tensor.Tensor
 	// saved holds the base weight and bias from before the first merge:
 	// Unmerge restores them exactly instead of dividing by the vectors.
@@ -252,12 +252,6 @@ func (l *IA3Layer) AdapterTensors(adapter string) []nn.NamedTensor {
 	}
 	return []nn.NamedTensor{{Name: "ia3_l", Tensor: v}}
 }
-
-// InFeatures returns the base layer's input width.
-func (l *IA3Layer) InFeatures() int { return l.aff.in }
-
-// OutFeatures returns the base layer's output width.
-func (l *IA3Layer) OutFeatures() int { return l.aff.out }
 
 // ia3JSON is adapter_config.json for IA3, in PEFT's keys.
 type ia3JSON struct {

@@ -77,10 +77,7 @@ func (c TiedLoraConfig) Validate() error {
 	if !c.TrainB && !c.TrainV {
 		return fmt.Errorf("peft: Tied-LoRA with B and v both frozen: the update starts at 0 and would stay there")
 	}
-	if c.Bias != "" && c.Bias != "none" {
-		return fmt.Errorf("peft: Tied-LoRA bias %q: only \"none\" is supported", c.Bias)
-	}
-	return nil
+	return checkNoBias("Tied-LoRA", c.Bias)
 }
 
 // Prepare refuses: a Tied-LoRA adapter's A and B are sized over all its

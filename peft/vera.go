@@ -62,10 +62,7 @@ func (c VeraConfig) Validate() error {
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		return fmt.Errorf("peft: VeRA dropout %g: want a probability in [0, 1)", c.Dropout)
 	}
-	if c.Bias != "" && c.Bias != "none" {
-		return fmt.Errorf("peft: VeRA bias %q: only \"none\" is supported", c.Bias)
-	}
-	return nil
+	return checkNoBias("VeRA", c.Bias)
 }
 
 // Prepare refuses: a VeRA adapter's projections are sized over all its
