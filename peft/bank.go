@@ -1,6 +1,8 @@
 package peft
 
 import (
+	"fmt"
+
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
@@ -92,11 +94,12 @@ func (l *bankLayer) Unmerge() error {
 	return nil
 }
 
-// deltaWeight returns the named adapter's update in (out, in) layout.
-func (l *bankLayer) deltaWeight(name string) (*tensor.Tensor, bool) {
+// deltaWeight returns the named adapter's update in (out, in) layout, or an
+// error naming the method when the layer holds no such adapter.
+func (l *bankLayer) deltaWeight(method, name string) (*tensor.Tensor, error) {
 	k, ok := l.bank(name)
 	if !ok {
-		return nil, false
+		return nil, fmt.Errorf("peft: the layer holds no %s adapter %q (it holds %q)", method, name, l.order)
 	}
-	return tensor.FromFloat64(k.delta(l.aff), l.aff.out, l.aff.in), true
+	return tensor.FromFloat64(k.delta(l.aff), l.aff.out, l.aff.in), nil
 }

@@ -207,10 +207,7 @@ func (l *TiedLoraLayer) DeleteAdapter(name string) bool {
 // DeltaWeight returns the named adapter's update s·diag(v)·B·diag(u)·A as
 // (out, in).
 func (l *TiedLoraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
-	if t, ok := l.deltaWeight(name); ok {
-		return t, nil
-	}
-	return nil, fmt.Errorf("peft: the layer holds no Tied-LoRA adapter %q (it holds %q)", name, l.order)
+	return l.deltaWeight("Tied-LoRA", name)
 }
 
 // Unwrap returns the base layer, with the active adapters merged when merge

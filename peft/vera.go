@@ -179,10 +179,7 @@ func (l *VeraLayer) DeleteAdapter(name string) bool {
 // DeltaWeight returns the named adapter's update diag(b)·B·diag(d)·A as
 // (out, in).
 func (l *VeraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
-	if t, ok := l.deltaWeight(name); ok {
-		return t, nil
-	}
-	return nil, fmt.Errorf("peft: the layer holds no VeRA adapter %q (it holds %q)", name, l.order)
+	return l.deltaWeight("VeRA", name)
 }
 
 // Unwrap returns the base layer, with the active adapters merged when merge
