@@ -1,6 +1,8 @@
 package peft
 
 import (
+	"fmt"
+
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
@@ -57,7 +59,7 @@ func (k bank) delta(aff affine) []float64 {
 // base layer's shape, the adapter bookkeeping, and each adapter's bank.
 type bankLayer struct {
 	adapterSet
-	aff  affine
+	affineWidths
 	bank func(adapter string) (bank, bool)
 }
 
@@ -92,27 +94,12 @@ func (l *bankLayer) Unmerge() error {
 	return nil
 }
 
-// deltaWeight returns the named adapter's update in (out, in) layout.
-func (l *bankLayer) deltaWeight(name string) (*tensor.Tensor, bool) {
+// deltaWeight returns the named adapter's update in (out, in) layout, or an
+// error naming the method when the layer holds no such adapter.
+func (l *bankLayer) deltaWeight(method, name string) (*tensor.Tensor, error) {
 	k, ok := l.bank(name)
 	if !ok {
-		return nil, false
+		return nil, fmt.Errorf("peft: the layer holds no %s adapter %q (it holds %q)", method, name, l.order)
 	}
-	return tensor.FromFloat64(k.delta(l.aff), l.aff.out, l.aff.in), true
+	return tensor.FromFloat64(k.delta(l.aff), l.aff.out, l.aff.in), nil
 }
-
-// unwrap returns base, with the active adapters merged when merge is set.
-func (l *bankLayer) unwrap(base nn.Layer, merge bool) (nn.Layer, error) {
-	if merge {
-		if err := l.Merge(l.active); err != nil {
-			return nil, err
-		}
-	}
-	return base, nil
-}
-
-// InFeatures returns the base layer's input width.
-func (l *bankLayer) InFeatures() int { return l.aff.in }
-
-// OutFeatures returns the base layer's output width.
-func (l *bankLayer) OutFeatures() int { return l.aff.out }

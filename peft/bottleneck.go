@@ -147,12 +147,7 @@ func (c BottleneckConfig) activation() string {
 	return c.NonLinearity
 }
 
-func (c BottleneckConfig) scaling() float64 {
-	if c.Scaling == 0 {
-		return 1
-	}
-	return c.Scaling
-}
+func (c BottleneckConfig) scaling() float64 { return orDefault(c.Scaling, 1) }
 
 // Validate checks the settings that do not depend on a module.
 func (c BottleneckConfig) Validate() error {
@@ -192,15 +187,9 @@ func (c BottleneckConfig) widths(name string, in, out int) (int, int, int, error
 // the plan that adds it (see Method).
 func (c BottleneckConfig) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*BottleneckLayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
+	base, err := tunerBase(name, current, existing != nil, adapter)
+	if err != nil {
+		return nil, err
 	}
 	f, ok := base.(features)
 	if !ok {
@@ -275,10 +264,8 @@ type BottleneckLayer struct {
 	Placement  map[string]string  `nn:"-"`
 	Activation map[string]string  `nn:"-"`
 
-	in, out  int
-	order    []string
-	active   []string
-	disabled bool
+	adapterSet
+	in, out int
 }
 
 // adapt returns s·(W_up σ(W_down h + b_down) + b_up) for the named adapter.
@@ -293,10 +280,7 @@ func (l *BottleneckLayer) adapt(name string, h *tensor.Tensor) *tensor.Tensor {
 // Forward applies the base layer and the active adapters.
 func (l *BottleneckLayer) Forward(x *tensor.Tensor) *tensor.Tensor {
 	y := l.Base.Forward(x)
-	if l.disabled {
-		return y
-	}
-	for _, n := range l.active {
+	for _, n := range l.applied() {
 		if f := l.Fusion[n]; f != nil {
 			var ups []*tensor.Tensor
 			for _, a := range f.Adapters {
@@ -331,9 +315,6 @@ func (l *BottleneckLayer) AdapterName(param string) string {
 // BaseLayer returns the wrapped layer.
 func (l *BottleneckLayer) BaseLayer() nn.Layer { return l.Base }
 
-// AdapterNames lists the adapters in the order added.
-func (l *BottleneckLayer) AdapterNames() []string { return slices.Clone(l.order) }
-
 // params returns the named adapter's parameters.
 func (l *BottleneckLayer) params(name string) []*tensor.Tensor {
 	if f := l.Fusion[name]; f != nil {
@@ -348,20 +329,8 @@ func (l *BottleneckLayer) params(name string) []*tensor.Tensor {
 
 // SetActive activates the named adapters it holds and freezes the others.
 func (l *BottleneckLayer) SetActive(names []string) {
-	l.active = l.active[:0]
-	for _, n := range l.order {
-		on := slices.Contains(names, n)
-		if on {
-			l.active = append(l.active, n)
-		}
-		for _, p := range l.params(n) {
-			p.SetRequiresGrad(on)
-		}
-	}
+	l.setActive(names, func(n string, on bool) { setTrainable(on, l.params(n)...) })
 }
-
-// SetEnabled switches the adapters on or off.
-func (l *BottleneckLayer) SetEnabled(on bool) { l.disabled = !on }
 
 // DeleteAdapter removes an adapter; it reports whether any remain.
 func (l *BottleneckLayer) DeleteAdapter(name string) bool {
@@ -372,9 +341,7 @@ func (l *BottleneckLayer) DeleteAdapter(name string) bool {
 	delete(l.Placement, name)
 	delete(l.Activation, name)
 	delete(l.Fusion, name)
-	l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
-	l.active = slices.DeleteFunc(l.active, func(n string) bool { return n == name })
-	return len(l.order) > 0
+	return l.remove(name)
 }
 
 // Merge reports an error when asked to merge an adapter the layer holds: a
@@ -438,25 +405,21 @@ func (l *BottleneckLayer) OutFeatures() int { return l.out }
 
 // bottleneckJSON is adapter_config.json for a bottleneck adapter.
 type bottleneckJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	ReductionFactor     int             `json:"reduction_factor"`
-	NonLinearity        string          `json:"non_linearity"`
-	Placement           string          `json:"placement"`
-	Scaling             float64         `json:"scaling"`
-	LearnedScaling      bool            `json:"learned_scaling"`
-	InitStd             float64         `json:"init_std"`
-	ModulesToSave       []string        `json:"modules_to_save"`
+	commonJSON
+	TargetModules   json.RawMessage `json:"target_modules"`
+	ReductionFactor int             `json:"reduction_factor"`
+	NonLinearity    string          `json:"non_linearity"`
+	Placement       string          `json:"placement"`
+	Scaling         float64         `json:"scaling"`
+	LearnedScaling  bool            `json:"learned_scaling"`
+	InitStd         float64         `json:"init_std"`
+	ModulesToSave   []string        `json:"modules_to_save"`
 }
 
 // MarshalJSON writes the configuration as adapter_config.json with
 // peft_type "BOTTLENECK" (defaults written out).
 func (c BottleneckConfig) MarshalJSON() ([]byte, error) {
-	tj, err := targetsJSON(c.Targets())
+	tj, err := targetJSON(c.Targets())
 	if err != nil {
 		return nil, err
 	}
@@ -464,15 +427,15 @@ func (c BottleneckConfig) MarshalJSON() ([]byte, error) {
 	if nl == "" {
 		nl = "relu"
 	}
-	return json.Marshal(bottleneckJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(bottleneckJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		TargetModules: tj, ReductionFactor: c.reduction(), NonLinearity: nl, Placement: c.placement(), Scaling: c.scaling(),
 		LearnedScaling: c.LearnedScaling, InitStd: c.InitStd, ModulesToSave: c.ModulesToSave})
 }
 
 func parseBottleneck(data []byte) (BottleneckConfig, error) {
 	var j bottleneckJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return BottleneckConfig{}, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return BottleneckConfig{}, err
 	}
 	t, err := parseTargets(j.TargetModules, "target_modules")
 	if err != nil {
@@ -480,11 +443,6 @@ func parseBottleneck(data []byte) (BottleneckConfig, error) {
 	}
 	c := BottleneckConfig{TargetModules: t.Modules, TargetRegex: t.Regex, ReductionFactor: j.ReductionFactor, NonLinearity: j.NonLinearity,
 		Placement: j.Placement, Scaling: j.Scaling, LearnedScaling: j.LearnedScaling, InitStd: j.InitStd, ModulesToSave: j.ModulesToSave}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

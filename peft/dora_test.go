@@ -20,10 +20,8 @@ import (
 // Linear and the same layer stored as a Conv1D ((in, out) weight).
 func TestDoraForwardByHand(t *testing.T) {
 	w := []float32{1, 2, 0, -1, 0, 3} // (out 2, in 3)
-	lin := &nn.Linear{Weight: tensor.New(w, 2, 3), Bias: tensor.New([]float32{0.5, -0.5}, 2)}
-	conv := &gpt2.Conv1D{Weight: tensor.New(w, 2, 3).T().Clone(), Bias: tensor.New([]float32{0.5, -0.5}, 2)}
 	x := tensor.New([]float32{1, 1, 2}, 1, 3)
-	for _, layer := range []nn.Layer{lin, conv} {
+	for _, layer := range linearAndConv1D(w, []float32{0.5, -0.5}, 2, 3) {
 		model := &single{Fc: layer}
 		m, err := Inject(model, "", LoraConfig{R: 1, Alpha: 3, UseDoRA: true, TargetModules: []string{"fc"}})
 		if err != nil {

@@ -60,19 +60,9 @@ func (c FusionConfig) Targets() Target {
 // SavedModules returns nil: a fusion saves no module whole.
 func (c FusionConfig) SavedModules() []string { return nil }
 
-func (c FusionConfig) temperature() float64 {
-	if c.Temperature == 0 {
-		return 1
-	}
-	return c.Temperature
-}
+func (c FusionConfig) temperature() float64 { return orDefault(c.Temperature, 1) }
 
-func (c FusionConfig) regWeight() float64 {
-	if c.RegWeight == 0 {
-		return 0.01
-	}
-	return c.RegWeight
-}
+func (c FusionConfig) regWeight() float64 { return orDefault(c.RegWeight, 0.01) }
 
 // Validate checks the settings that do not depend on a module.
 func (c FusionConfig) Validate() error {
@@ -237,33 +227,29 @@ func AnnealFusion(m *Model) {
 
 // fusionJSON is adapter_config.json for AdapterFusion.
 type fusionJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	Adapters            []string        `json:"adapters"`
-	Temperature         float64         `json:"temperature"`
-	AnnealSteps         int             `json:"anneal_steps"`
-	RegWeight           float64         `json:"reg_weight"`
+	commonJSON
+	TargetModules json.RawMessage `json:"target_modules"`
+	Adapters      []string        `json:"adapters"`
+	Temperature   float64         `json:"temperature"`
+	AnnealSteps   int             `json:"anneal_steps"`
+	RegWeight     float64         `json:"reg_weight"`
 }
 
 // MarshalJSON writes the configuration as adapter_config.json with
 // peft_type "BOTTLENECK_FUSION".
 func (c FusionConfig) MarshalJSON() ([]byte, error) {
-	tj, err := targetsJSON(c.Targets())
+	tj, err := targetJSON(c.Targets())
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(fusionJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(fusionJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		TargetModules: tj, Adapters: c.Adapters, Temperature: c.temperature(), AnnealSteps: c.AnnealSteps, RegWeight: c.regWeight()})
 }
 
 func parseFusion(data []byte) (FusionConfig, error) {
 	var j fusionJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return FusionConfig{}, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return FusionConfig{}, err
 	}
 	t, err := parseTargets(j.TargetModules, "target_modules")
 	if err != nil {
@@ -271,11 +257,6 @@ func parseFusion(data []byte) (FusionConfig, error) {
 	}
 	c := FusionConfig{TargetModules: t.Modules, TargetRegex: t.Regex, Adapters: j.Adapters, Temperature: j.Temperature,
 		AnnealSteps: j.AnnealSteps, RegWeight: j.RegWeight}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

@@ -56,26 +56,13 @@ func (c HRAConfig) Validate() error {
 	if c.R < 1 {
 		return fmt.Errorf("peft: HRA needs at least one reflection, got r = %d", c.R)
 	}
-	if c.Bias != "" && c.Bias != "none" {
-		return fmt.Errorf("peft: HRA bias %q: only \"none\" is supported", c.Bias)
-	}
-	return nil
+	return checkNoBias("HRA", c.Bias)
 }
 
 // Prepare checks that the module can take an HRA adapter and plans adding it.
 func (c HRAConfig) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*HRALayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +72,7 @@ func (c HRAConfig) Prepare(name string, current nn.Layer, adapter string, index 
 		Apply: func() nn.Layer {
 			l := existing
 			if l == nil {
-				l = &HRALayer{Base: base, U: map[string]*tensor.Tensor{}, aff: aff}
+				l = &HRALayer{Base: base, U: map[string]*tensor.Tensor{}, affineWidths: affineWidths{aff}}
 			}
 			l.U[adapter] = hraInit(aff.in, c.R, !c.RandomInit, tensor.NewRNG(seed))
 			l.order = append(l.order, adapter)
@@ -120,7 +107,7 @@ type HRALayer struct {
 	U    map[string]*tensor.Tensor `nn:"hra_u"`
 
 	adapterSet
-	aff affine
+	affineWidths
 }
 
 // unitColumns returns U with each column divided by its norm.
@@ -248,12 +235,7 @@ func (l *HRALayer) Unmerge() error {
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
 func (l *HRALayer) Unwrap(merge bool) (nn.Layer, error) {
-	if merge {
-		if err := l.Merge(l.active); err != nil {
-			return nil, err
-		}
-	}
-	return l.Base, nil
+	return unwrapMerged(l, l.active, l.Base, merge)
 }
 
 // AdapterTensors returns hra_u of the adapter.
@@ -264,12 +246,6 @@ func (l *HRALayer) AdapterTensors(adapter string) []nn.NamedTensor {
 	}
 	return []nn.NamedTensor{{Name: "hra_u", Tensor: u}}
 }
-
-// InFeatures returns the base layer's input width.
-func (l *HRALayer) InFeatures() int { return l.aff.in }
-
-// OutFeatures returns the base layer's output width.
-func (l *HRALayer) OutFeatures() int { return l.aff.out }
 
 // HRAOrthogonality returns the penalty λ·Σ ‖ÛᵀÛ − I‖²_F over the layers
 // holding the named HRA adapter, Û being U with unit columns (the
@@ -298,17 +274,13 @@ func HRAOrthogonality(m *Model, adapter string, lambda float64) (*tensor.Tensor,
 
 // hraJSON is adapter_config.json for HRA, in PEFT's keys.
 type hraJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	R                   int             `json:"r"`
-	ApplyGS             bool            `json:"apply_GS"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	InitWeights         bool            `json:"init_weights"`
-	Bias                string          `json:"bias"`
-	ModulesToSave       []string        `json:"modules_to_save"`
+	commonJSON
+	R             int             `json:"r"`
+	ApplyGS       bool            `json:"apply_GS"`
+	TargetModules json.RawMessage `json:"target_modules"`
+	InitWeights   bool            `json:"init_weights"`
+	Bias          string          `json:"bias"`
+	ModulesToSave []string        `json:"modules_to_save"`
 }
 
 // MarshalJSON writes the configuration as PEFT's adapter_config.json.
@@ -317,14 +289,14 @@ func (c HRAConfig) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(hraJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(hraJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		R: c.R, TargetModules: tj, InitWeights: !c.RandomInit, Bias: orNone(c.Bias), ModulesToSave: c.ModulesToSave})
 }
 
 func parseHRA(data []byte) (Method, error) {
 	j := hraJSON{InitWeights: true}
-	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return nil, err
 	}
 	if j.ApplyGS {
 		return nil, fmt.Errorf("peft: adapter config: HRA with apply_GS (Gram-Schmidt) is not supported")
@@ -334,11 +306,6 @@ func parseHRA(data []byte) (Method, error) {
 		return nil, err
 	}
 	c := HRAConfig{R: j.R, TargetModules: tg.Modules, TargetRegex: tg.Regex, RandomInit: !j.InitWeights, Bias: j.Bias, ModulesToSave: j.ModulesToSave}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

@@ -222,15 +222,7 @@ func (h *HydraLayer) hydraDelta(name string) hydraDelta {
 	bs := toF64(h.SeqB[name].Weight.Data())
 	s := h.Scaling[name]
 	// A_s·W (r, in), then s·B_s·(A_s·W) plus the parallel branch's s·B_p·A_p.
-	aw := make([]float64, r*in)
-	for k := 0; k < r; k++ {
-		for o := 0; o < out; o++ {
-			f := sa[k*out+o]
-			for i := 0; i < in; i++ {
-				aw[k*in+i] += f * w[o*in+i]
-			}
-		}
-	}
+	aw := lowRank(w, sa, r, in, out, 1)
 	dw := lowRank(aw, bs, out, in, r, s)
 	for i, v := range h.delta(name) {
 		dw[i] += v

@@ -19,10 +19,8 @@ var _ Tuner = (*HydraLayer)(nil)
 func TestHydraForwardByHand(t *testing.T) {
 	w := []float32{1, 2, 0, -1, 0, 3} // (out 2, in 3)
 	bias := []float32{1, -0.5}
-	lin := &nn.Linear{Weight: tensor.New(w, 2, 3), Bias: tensor.New(bias, 2)}
-	conv := &gpt2.Conv1D{Weight: tensor.New(w, 2, 3).T().Clone(), Bias: tensor.New(bias, 2)}
 	x := tensor.New([]float32{1, 1, 2}, 1, 3)
-	for _, layer := range []nn.Layer{lin, conv} {
+	for _, layer := range linearAndConv1D(w, bias, 2, 3) {
 		model := &single{Fc: layer}
 		m, err := Inject(model, "", NewHydraConfig(1, 1, "fc"))
 		if err != nil {
@@ -33,12 +31,7 @@ func TestHydraForwardByHand(t *testing.T) {
 		want := []float32{4, 4.5}
 		checkOut := func(what string, tol float64) {
 			t.Helper()
-			got := model.Fc.Forward(x).Data()
-			for i := range want {
-				if math.Abs(float64(got[i]-want[i])) > tol {
-					t.Fatalf("%T %s: got %v, want %v", layer, what, got, want)
-				}
-			}
+			checkLayerOut(t, what, layer, model.Fc, x, want, tol)
 		}
 		checkOut("initial", 1e-6)
 		h.LoraA["default"].Weight.CopyFrom(tensor.New([]float32{1, 0, -1}, 1, 3))

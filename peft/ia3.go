@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
@@ -95,17 +94,7 @@ func (c IA3Config) feedforward(name string) bool {
 // plan that adds it (see Method).
 func (c IA3Config) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*IA3Layer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +108,7 @@ func (c IA3Config) Prepare(name string, current nn.Layer, adapter string, index 
 		Apply: func() nn.Layer {
 			l := existing
 			if l == nil {
-				l = &IA3Layer{Base: base, IA3L: map[string]*tensor.Tensor{}, Feedforward: map[string]bool{}, aff: aff, bias: biasOf(base)}
+				l = &IA3Layer{Base: base, IA3L: map[string]*tensor.Tensor{}, Feedforward: map[string]bool{}, affineWidths: affineWidths{aff}, bias: biasOf(base)}
 			}
 			l.IA3L[adapter] = tensor.Ones(shape...).SetRequiresGrad(true)
 			l.Feedforward[adapter] = ff
@@ -150,12 +139,9 @@ type IA3Layer struct {
 	// Feedforward says, per adapter, whether its vector scales the input.
 	Feedforward map[string]bool `nn:"-"`
 
-	aff      affine
-	bias     *tensor.Tensor
-	order    []string
-	active   []string
-	disabled bool
-	merged   []string
+	adapterSet
+	affineWidths
+	bias *tensor.Tensor
 	// saved holds the base weight and bias from before the first merge:
 	// Unmerge restores them exactly instead of dividing by the vectors.
 	saved [][]float32
@@ -164,16 +150,11 @@ type IA3Layer struct {
 // Forward applies the active, unmerged adapters around the base layer.
 func (l *IA3Layer) Forward(x *tensor.Tensor) *tensor.Tensor {
 	var in, out []*tensor.Tensor
-	if !l.disabled {
-		for _, n := range l.active {
-			if slices.Contains(l.merged, n) {
-				continue
-			}
-			if l.Feedforward[n] {
-				in = append(in, l.IA3L[n].Reshape(l.aff.in))
-			} else {
-				out = append(out, l.IA3L[n].Reshape(l.aff.out))
-			}
+	for _, n := range l.applied() {
+		if l.Feedforward[n] {
+			in = append(in, l.IA3L[n].Reshape(l.aff.in))
+		} else {
+			out = append(out, l.IA3L[n].Reshape(l.aff.out))
 		}
 	}
 	for _, v := range in {
@@ -192,31 +173,16 @@ func (l *IA3Layer) AdapterName(param string) string { return adapterOfParam(para
 // BaseLayer returns the wrapped layer.
 func (l *IA3Layer) BaseLayer() nn.Layer { return l.Base }
 
-// AdapterNames lists the adapters in the order added.
-func (l *IA3Layer) AdapterNames() []string { return slices.Clone(l.order) }
-
 // SetActive activates the named adapters it holds and freezes the others.
 func (l *IA3Layer) SetActive(names []string) {
-	l.active = l.active[:0]
-	for _, n := range l.order {
-		on := slices.Contains(names, n)
-		if on {
-			l.active = append(l.active, n)
-		}
-		l.IA3L[n].SetRequiresGrad(on)
-	}
+	l.setActive(names, func(n string, on bool) { setTrainable(on, l.IA3L[n]) })
 }
-
-// SetEnabled switches the adapters on or off.
-func (l *IA3Layer) SetEnabled(on bool) { l.disabled = !on }
 
 // DeleteAdapter removes an adapter; it reports whether any remain.
 func (l *IA3Layer) DeleteAdapter(name string) bool {
 	delete(l.IA3L, name)
 	delete(l.Feedforward, name)
-	l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
-	l.active = slices.DeleteFunc(l.active, func(n string) bool { return n == name })
-	return len(l.order) > 0
+	return l.remove(name)
 }
 
 // Merge multiplies the named adapters' vectors into the base weight: an
@@ -272,18 +238,10 @@ func (l *IA3Layer) Unmerge() error {
 	return nil
 }
 
-// MergedAdapters lists the merged adapters.
-func (l *IA3Layer) MergedAdapters() []string { return slices.Clone(l.merged) }
-
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
 func (l *IA3Layer) Unwrap(merge bool) (nn.Layer, error) {
-	if merge {
-		if err := l.Merge(l.active); err != nil {
-			return nil, err
-		}
-	}
-	return l.Base, nil
+	return unwrapMerged(l, l.active, l.Base, merge)
 }
 
 // AdapterTensors returns the adapter's vector under PEFT's name "ia3_l".
@@ -295,77 +253,34 @@ func (l *IA3Layer) AdapterTensors(adapter string) []nn.NamedTensor {
 	return []nn.NamedTensor{{Name: "ia3_l", Tensor: v}}
 }
 
-// InFeatures returns the base layer's input width.
-func (l *IA3Layer) InFeatures() int { return l.aff.in }
-
-// OutFeatures returns the base layer's output width.
-func (l *IA3Layer) OutFeatures() int { return l.aff.out }
-
 // ia3JSON is adapter_config.json for IA3, in PEFT's keys.
 type ia3JSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	FeedforwardModules  json.RawMessage `json:"feedforward_modules"`
-	FanInFanOut         bool            `json:"fan_in_fan_out"`
-	ModulesToSave       []string        `json:"modules_to_save"`
-	InitIA3Weights      bool            `json:"init_ia3_weights"`
-}
-
-// targetsJSON writes a target list (sorted) or regular expression as PEFT's
-// target_modules: a list, a string, or "all-linear".
-func targetsJSON(t Target) (json.RawMessage, error) {
-	var v any = t.Regex
-	if t.Regex == "" {
-		ts := slices.Clone(t.Modules)
-		sort.Strings(ts)
-		v = ts
-		if t.allLinear() {
-			v = AllLinear
-		}
-	}
-	return json.Marshal(v)
-}
-
-// parseTargets reads PEFT's target_modules (a list or a string; null gives
-// neither).
-func parseTargets(raw json.RawMessage, key string) (Target, error) {
-	var t Target
-	if len(raw) == 0 || string(raw) == "null" {
-		return t, nil
-	}
-	if err := json.Unmarshal(raw, &t.Modules); err != nil {
-		if err := json.Unmarshal(raw, &t.Regex); err != nil {
-			return t, fmt.Errorf("peft: adapter config: %s %s: want a list or a string", key, raw)
-		}
-		if t.Regex == AllLinear {
-			t.Regex, t.Modules = "", []string{AllLinear}
-		}
-	}
-	return t, nil
+	commonJSON
+	TargetModules      json.RawMessage `json:"target_modules"`
+	FeedforwardModules json.RawMessage `json:"feedforward_modules"`
+	FanInFanOut        bool            `json:"fan_in_fan_out"`
+	ModulesToSave      []string        `json:"modules_to_save"`
+	InitIA3Weights     bool            `json:"init_ia3_weights"`
 }
 
 // MarshalJSON writes the configuration as PEFT's adapter_config.json for IA3.
 func (c IA3Config) MarshalJSON() ([]byte, error) {
-	tj, err := targetsJSON(c.Targets())
+	tj, err := targetJSON(c.Targets())
 	if err != nil {
 		return nil, err
 	}
-	fj, err := targetsJSON(Target{Modules: c.FeedforwardModules, Regex: c.FeedforwardRegex})
+	fj, err := targetJSON(Target{Modules: c.FeedforwardModules, Regex: c.FeedforwardRegex})
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(ia3JSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(ia3JSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		TargetModules: tj, FeedforwardModules: fj, ModulesToSave: c.ModulesToSave, InitIA3Weights: true})
 }
 
 func parseIA3(data []byte) (IA3Config, error) {
 	var j ia3JSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return IA3Config{}, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return IA3Config{}, err
 	}
 	t, err := parseTargets(j.TargetModules, "target_modules")
 	if err != nil {
@@ -376,11 +291,6 @@ func parseIA3(data []byte) (IA3Config, error) {
 		return IA3Config{}, err
 	}
 	c := IA3Config{TargetModules: t.Modules, TargetRegex: t.Regex, FeedforwardModules: f.Modules, FeedforwardRegex: f.Regex, ModulesToSave: j.ModulesToSave}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

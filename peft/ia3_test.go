@@ -10,7 +10,6 @@ import (
 
 	"github.com/graftml/graft/models/gpt2"
 	"github.com/graftml/graft/nn"
-	"github.com/graftml/graft/safetensors"
 	"github.com/graftml/graft/tensor"
 )
 
@@ -140,16 +139,7 @@ func TestIA3SaveLoad(t *testing.T) {
 	}
 	x := toyInput(2)
 	want := model.Forward(x)
-	f, err := safetensors.Open(filepath.Join(dir, WeightsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shapes := map[string][]int{}
-	for _, n := range f.Names() {
-		info, _ := f.Info(n)
-		shapes[n] = info.Shape
-	}
-	f.Close()
+	shapes := savedShapes(t, dir)
 	wantShapes := map[string][]int{
 		"base_model.model.layers.0.value.ia3_l": {toyDim, 1}, "base_model.model.layers.0.c_proj.ia3_l": {1, toyDim},
 		"base_model.model.layers.1.value.ia3_l": {toyDim, 1}, "base_model.model.layers.1.c_proj.ia3_l": {1, toyDim},

@@ -28,15 +28,4 @@ func newMixer(r int, rng *tensor.RNG) *nn.Linear {
 }
 
 // mixed returns B·M (out, r) for B (out, r) and M (r, r), in float64.
-func mixed(b, m []float64, out, r int) []float64 {
-	d := make([]float64, out*r)
-	for o := 0; o < out; o++ {
-		for k := 0; k < r; k++ {
-			f := b[o*r+k]
-			for j := 0; j < r; j++ {
-				d[o*r+j] += f * m[k*r+j]
-			}
-		}
-	}
-	return d
-}
+func mixed(b, m []float64, out, r int) []float64 { return lowRank(m, b, out, r, r, 1) }

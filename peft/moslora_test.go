@@ -16,10 +16,8 @@ import (
 // and that M = I gives plain LoRA.
 func TestMoSLoRAForwardByHand(t *testing.T) {
 	w := []float32{1, 2, 0, -1, 0, 3} // (out 2, in 3)
-	lin := &nn.Linear{Weight: tensor.New(w, 2, 3), Bias: tensor.New([]float32{0.5, -0.5}, 2)}
-	conv := &gpt2.Conv1D{Weight: tensor.New(w, 2, 3).T().Clone(), Bias: tensor.New([]float32{0.5, -0.5}, 2)}
 	x := tensor.New([]float32{1, 1, 2}, 1, 3)
-	for _, layer := range []nn.Layer{lin, conv} {
+	for _, layer := range linearAndConv1D(w, []float32{0.5, -0.5}, 2, 3) {
 		model := &single{Fc: layer}
 		m, err := Inject(model, "", LoraConfig{R: 2, Alpha: 4, UseMixer: true, TargetModules: []string{"fc"}})
 		if err != nil {
@@ -33,12 +31,7 @@ func TestMoSLoRAForwardByHand(t *testing.T) {
 		want := []float32{3.5 + 2, 4.5 - 2}
 		checkOut := func(what string, tol float64) {
 			t.Helper()
-			got := model.Fc.Forward(x).Data()
-			for i := range want {
-				if math.Abs(float64(got[i]-want[i])) > tol {
-					t.Fatalf("%T %s: got %v, want %v", layer, what, got, want)
-				}
-			}
+			checkLayerOut(t, what, layer, model.Fc, x, want, tol)
 		}
 		checkOut("adapted", 1e-6)
 		// B·M = ((1, 2), (2, 1)); 2·B·M·A = ((2, 4, −2), (4, 2, −4)).

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
@@ -78,10 +77,7 @@ func (c TiedLoraConfig) Validate() error {
 	if !c.TrainB && !c.TrainV {
 		return fmt.Errorf("peft: Tied-LoRA with B and v both frozen: the update starts at 0 and would stay there")
 	}
-	if c.Bias != "" && c.Bias != "none" {
-		return fmt.Errorf("peft: Tied-LoRA bias %q: only \"none\" is supported", c.Bias)
-	}
-	return nil
+	return checkNoBias("Tied-LoRA", c.Bias)
 }
 
 // Prepare refuses: a Tied-LoRA adapter's A and B are sized over all its
@@ -114,17 +110,7 @@ type tiedBound struct {
 // Prepare checks that the module can take the adapter and plans adding it.
 func (c tiedBound) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*TiedLoraLayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}
@@ -221,15 +207,14 @@ func (l *TiedLoraLayer) DeleteAdapter(name string) bool {
 // DeltaWeight returns the named adapter's update s·diag(v)·B·diag(u)·A as
 // (out, in).
 func (l *TiedLoraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
-	if t, ok := l.deltaWeight(name); ok {
-		return t, nil
-	}
-	return nil, fmt.Errorf("peft: the layer holds no Tied-LoRA adapter %q (it holds %q)", name, l.order)
+	return l.deltaWeight("Tied-LoRA", name)
 }
 
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
-func (l *TiedLoraLayer) Unwrap(merge bool) (nn.Layer, error) { return l.unwrap(l.Base, merge) }
+func (l *TiedLoraLayer) Unwrap(merge bool) (nn.Layer, error) {
+	return unwrapMerged(l, l.active, l.Base, merge)
+}
 
 // AdapterTensors returns tied_lora_u and tied_lora_v of the adapter.
 func (l *TiedLoraLayer) AdapterTensors(adapter string) []nn.NamedTensor {
@@ -249,22 +234,18 @@ func (l *TiedLoraLayer) sharedTensors(adapter string) []nn.NamedTensor {
 
 // tiedJSON is adapter_config.json for Tied-LoRA.
 type tiedJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	R                   int             `json:"r"`
-	LoraAlpha           float64         `json:"lora_alpha"`
-	LoraDropout         float64         `json:"lora_dropout"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	TrainA              bool            `json:"train_A"`
-	TrainB              bool            `json:"train_B"`
-	TrainU              bool            `json:"train_u"`
-	TrainV              bool            `json:"train_v"`
-	Bias                string          `json:"bias"`
-	ModulesToSave       []string        `json:"modules_to_save"`
-	Seed                uint64          `json:"seed"`
+	commonJSON
+	R             int             `json:"r"`
+	LoraAlpha     float64         `json:"lora_alpha"`
+	LoraDropout   float64         `json:"lora_dropout"`
+	TargetModules json.RawMessage `json:"target_modules"`
+	TrainA        bool            `json:"train_A"`
+	TrainB        bool            `json:"train_B"`
+	TrainU        bool            `json:"train_u"`
+	TrainV        bool            `json:"train_v"`
+	Bias          string          `json:"bias"`
+	ModulesToSave []string        `json:"modules_to_save"`
+	Seed          uint64          `json:"seed"`
 }
 
 // MarshalJSON writes the configuration as adapter_config.json.
@@ -273,15 +254,15 @@ func (c TiedLoraConfig) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(tiedJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(tiedJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		R: c.R, LoraAlpha: c.Alpha, LoraDropout: c.Dropout, TargetModules: tj, TrainA: c.TrainA, TrainB: c.TrainB,
 		TrainU: c.TrainU, TrainV: c.TrainV, Bias: orNone(c.Bias), ModulesToSave: c.ModulesToSave, Seed: c.Seed})
 }
 
 func parseTiedLora(data []byte) (Method, error) {
 	var j tiedJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return nil, err
 	}
 	tg, err := parseTargetJSON(j.TargetModules)
 	if err != nil {
@@ -289,11 +270,6 @@ func parseTiedLora(data []byte) (Method, error) {
 	}
 	c := TiedLoraConfig{R: j.R, Alpha: j.LoraAlpha, Dropout: j.LoraDropout, TargetModules: tg.Modules, TargetRegex: tg.Regex,
 		TrainA: j.TrainA, TrainB: j.TrainB, TrainU: j.TrainU, TrainV: j.TrainV, Bias: j.Bias, ModulesToSave: j.ModulesToSave, Seed: j.Seed}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
 }

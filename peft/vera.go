@@ -3,8 +3,6 @@ package peft
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
-	"sort"
 
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
@@ -64,10 +62,7 @@ func (c VeraConfig) Validate() error {
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		return fmt.Errorf("peft: VeRA dropout %g: want a probability in [0, 1)", c.Dropout)
 	}
-	if c.Bias != "" && c.Bias != "none" {
-		return fmt.Errorf("peft: VeRA bias %q: only \"none\" is supported", c.Bias)
-	}
-	return nil
+	return checkNoBias("VeRA", c.Bias)
 }
 
 // Prepare refuses: a VeRA adapter's projections are sized over all its
@@ -98,17 +93,7 @@ type veraBound struct {
 // Prepare checks that the module can take the adapter and plans adding it.
 func (c veraBound) Prepare(name string, current nn.Layer, adapter string, index int) (*Plan, error) {
 	existing, _ := current.(*VeraLayer)
-	if t, ok := current.(Tuner); ok && existing == nil {
-		return nil, fmt.Errorf("peft: module %q already holds adapters of another method (%T)", name, t)
-	}
-	base := current
-	if existing != nil {
-		base = existing.Base
-		if slices.Contains(existing.order, adapter) {
-			return nil, fmt.Errorf("peft: module %q already holds an adapter named %q", name, adapter)
-		}
-	}
-	aff, err := affineOf(name, base)
+	base, aff, err := affineTarget(name, current, existing != nil, adapter)
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +179,14 @@ func (l *VeraLayer) DeleteAdapter(name string) bool {
 // DeltaWeight returns the named adapter's update diag(b)·B·diag(d)·A as
 // (out, in).
 func (l *VeraLayer) DeltaWeight(name string) (*tensor.Tensor, error) {
-	if t, ok := l.deltaWeight(name); ok {
-		return t, nil
-	}
-	return nil, fmt.Errorf("peft: the layer holds no VeRA adapter %q (it holds %q)", name, l.order)
+	return l.deltaWeight("VeRA", name)
 }
 
 // Unwrap returns the base layer, with the active adapters merged when merge
 // is set.
-func (l *VeraLayer) Unwrap(merge bool) (nn.Layer, error) { return l.unwrap(l.Base, merge) }
+func (l *VeraLayer) Unwrap(merge bool) (nn.Layer, error) {
+	return unwrapMerged(l, l.active, l.Base, merge)
+}
 
 // AdapterTensors returns vera_lambda_b and vera_lambda_d of the adapter.
 func (l *VeraLayer) AdapterTensors(adapter string) []nn.NamedTensor {
@@ -222,21 +206,17 @@ func (l *VeraLayer) sharedTensors(adapter string) []nn.NamedTensor {
 
 // veraJSON is adapter_config.json for VeRA, in PEFT's keys.
 type veraJSON struct {
-	PeftType            string          `json:"peft_type"`
-	TaskType            *string         `json:"task_type"`
-	BaseModelNameOrPath *string         `json:"base_model_name_or_path"`
-	Revision            *string         `json:"revision"`
-	InferenceMode       bool            `json:"inference_mode"`
-	R                   int             `json:"r"`
-	TargetModules       json.RawMessage `json:"target_modules"`
-	ProjectionPRNGKey   uint64          `json:"projection_prng_key"`
-	SaveProjection      bool            `json:"save_projection"`
-	VeraDropout         float64         `json:"vera_dropout"`
-	DInitial            float64         `json:"d_initial"`
-	FanInFanOut         bool            `json:"fan_in_fan_out"`
-	Bias                string          `json:"bias"`
-	ModulesToSave       []string        `json:"modules_to_save"`
-	InitWeights         bool            `json:"init_weights"`
+	commonJSON
+	R                 int             `json:"r"`
+	TargetModules     json.RawMessage `json:"target_modules"`
+	ProjectionPRNGKey uint64          `json:"projection_prng_key"`
+	SaveProjection    bool            `json:"save_projection"`
+	VeraDropout       float64         `json:"vera_dropout"`
+	DInitial          float64         `json:"d_initial"`
+	FanInFanOut       bool            `json:"fan_in_fan_out"`
+	Bias              string          `json:"bias"`
+	ModulesToSave     []string        `json:"modules_to_save"`
+	InitWeights       bool            `json:"init_weights"`
 }
 
 // MarshalJSON writes the configuration as PEFT's adapter_config.json.
@@ -245,15 +225,15 @@ func (c VeraConfig) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(veraJSON{PeftType: c.PeftType(), TaskType: optString(c.TaskType), BaseModelNameOrPath: optString(c.BaseModelNameOrPath),
+	return json.Marshal(veraJSON{commonJSON: newCommonJSON(c.PeftType(), c.TaskType, c.BaseModelNameOrPath),
 		R: c.R, TargetModules: tj, ProjectionPRNGKey: c.ProjectionPRNGKey, SaveProjection: c.SaveProjection, VeraDropout: c.Dropout,
 		DInitial: c.DInitial, Bias: orNone(c.Bias), ModulesToSave: c.ModulesToSave, InitWeights: true})
 }
 
 func parseVera(data []byte) (Method, error) {
 	var j veraJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("peft: adapter config: %v", err)
+	if err := decodeConfig(data, &j); err != nil {
+		return nil, err
 	}
 	tg, err := parseTargetJSON(j.TargetModules)
 	if err != nil {
@@ -261,43 +241,8 @@ func parseVera(data []byte) (Method, error) {
 	}
 	c := VeraConfig{R: j.R, TargetModules: tg.Modules, TargetRegex: tg.Regex, ProjectionPRNGKey: j.ProjectionPRNGKey,
 		SaveProjection: j.SaveProjection, Dropout: j.VeraDropout, DInitial: j.DInitial, ModulesToSave: j.ModulesToSave, Bias: j.Bias}
-	if j.TaskType != nil {
-		c.TaskType = *j.TaskType
-	}
-	if j.BaseModelNameOrPath != nil {
-		c.BaseModelNameOrPath = *j.BaseModelNameOrPath
-	}
+	c.TaskType, c.BaseModelNameOrPath = j.recorded()
 	return c, nil
-}
-
-// targetJSON writes a Target as PEFT's target_modules: a sorted list, the
-// regular expression string, or "all-linear".
-func targetJSON(t Target) (json.RawMessage, error) {
-	var v any = t.Regex
-	if t.Regex == "" {
-		ts := slices.Clone(t.Modules)
-		sort.Strings(ts)
-		v = ts
-		if t.allLinear() {
-			v = AllLinear
-		}
-	}
-	return json.Marshal(v)
-}
-
-// parseTargetJSON reads PEFT's target_modules (a list or a string).
-func parseTargetJSON(raw json.RawMessage) (Target, error) {
-	var t Target
-	if err := json.Unmarshal(raw, &t.Modules); err == nil {
-		return t, nil
-	}
-	if err := json.Unmarshal(raw, &t.Regex); err != nil {
-		return Target{}, fmt.Errorf("peft: adapter config: target_modules %s: want a list or a string", raw)
-	}
-	if t.Regex == AllLinear {
-		t = Target{Modules: []string{AllLinear}}
-	}
-	return t, nil
 }
 
 func orNone(bias string) string {
