@@ -3,6 +3,7 @@ package peft
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/graftml/graft/nn"
@@ -59,7 +60,7 @@ func TestVeraTwoAdapters(t *testing.T) {
 	if err := m.AddAdapter("other", c); err != nil {
 		t.Fatal(err)
 	}
-	if up.A["other"] == up.A["default"] || !equalShape(up.A["other"].Shape(), []int{2, 5}) {
+	if up.A["other"] == up.A["default"] || !slices.Equal(up.A["other"].Shape(), []int{2, 5}) {
 		t.Fatal("the second adapter shares the first one's projections")
 	}
 	if !up.LambdaB["default"].RequiresGrad() || up.LambdaB["other"].RequiresGrad() {

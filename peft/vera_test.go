@@ -1,6 +1,7 @@
 package peft
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/graftml/graft/models/gpt2"
@@ -30,7 +31,7 @@ func TestVeraSharedProjections(t *testing.T) {
 		t.Fatal("the layers do not share vera_A and vera_B")
 	}
 	// Largest widths: in 5 (down), out 5 (up).
-	if !equalShape(a.Shape(), []int{r, 5}) || !equalShape(b.Shape(), []int{5, r}) {
+	if !slices.Equal(a.Shape(), []int{r, 5}) || !slices.Equal(b.Shape(), []int{5, r}) {
 		t.Fatalf("vera_A %v, vera_B %v: want (3, 5), (5, 3)", a.Shape(), b.Shape())
 	}
 	// Kaiming uniform, gain √2: |A| ≤ √(6/5), |B| ≤ √(6/3).
@@ -58,18 +59,6 @@ func TestVeraSharedProjections(t *testing.T) {
 	if !names["up.vera_lambda_b.default"] || !names["down.vera_lambda_d.default"] || names["up.vera_A.default"] {
 		t.Fatalf("parameter names %v", names)
 	}
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestVeraForwardByHand computes the down layer (5 → 3, Conv1D, so A and B

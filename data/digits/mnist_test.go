@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,7 +149,7 @@ func TestLoadFromDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(c.labels)
-		if d.Name != c.name || d.Len() != n || !equalInts(d.Labels, c.labels) {
+		if d.Name != c.name || d.Len() != n || !slices.Equal(d.Labels, c.labels) {
 			t.Fatalf("%+v: %q, %d images, labels %v; want %q %v", c.opts, d.Name, d.Len(), d.Labels, c.name, c.labels)
 		}
 		if s := d.X.Shape(); s[1] != 1 || s[2] != 2 || s[3] != 3 {
@@ -185,18 +186,6 @@ func TestLoadFromDir(t *testing.T) {
 	if _, err := MNIST(MNISTOptions{Dir: bad}); err == nil || !strings.Contains(err.Error(), img) {
 		t.Errorf("truncated file: %v", err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestEscapeModulePath(t *testing.T) {

@@ -3,6 +3,7 @@ package digits
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,7 +123,7 @@ func TestPairWiring(t *testing.T) {
 		}
 		sameValues(t, p.Name+" source", p.Source.X, c.srcX)
 		sameValues(t, p.Name+" target", p.Target.X, c.tgtX)
-		if !equalInts(p.Source.Labels, c.src.Labels) || !equalInts(p.Target.Labels, c.tgt.Labels) {
+		if !slices.Equal(p.Source.Labels, c.src.Labels) || !slices.Equal(p.Target.Labels, c.tgt.Labels) {
 			t.Errorf("%s: labels %v → %v, want %v → %v", p.Name, p.Source.Labels, p.Target.Labels, c.src.Labels, c.tgt.Labels)
 		}
 		if len(p.Source.Classes) != 10 || len(p.Target.Classes) != 10 {

@@ -2,7 +2,6 @@ package bert
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/graftml/graft/models/hf"
+	"github.com/graftml/graft/models/internal/reftest"
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
@@ -260,18 +260,7 @@ func TestPrefixHook(t *testing.T) {
 		t.Error("an empty prefix changed the outputs")
 	}
 	set(tensor.Zeros(2, 10, 8), tensor.Zeros(2, 10, 8))
-	mustPanic(t, "sequence of 3 tokens (after 10 prefix positions) is longer than max_position_embeddings = 12", func() { m.Logits(in) })
+	reftest.MustPanic(t, "sequence of 3 tokens (after 10 prefix positions) is longer than max_position_embeddings = 12", func() { m.Logits(in) })
 	set(tensor.Zeros(2, 1, 8), nil)
-	mustPanic(t, "prefix keys (2,1,8) and values () must both be (2 heads, P, 8)", func() { m.Logits(in) })
-}
-
-func mustPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
-			t.Errorf("panic %v, want one mentioning %q", r, want)
-		}
-	}()
-	f()
+	reftest.MustPanic(t, "prefix keys (2,1,8) and values () must both be (2 heads, P, 8)", func() { m.Logits(in) })
 }

@@ -2,7 +2,6 @@ package gpt2
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/graftml/graft/models/hf"
+	"github.com/graftml/graft/models/internal/reftest"
 	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
@@ -277,18 +277,7 @@ func TestPrefixHook(t *testing.T) {
 		t.Error("an empty prefix changed the outputs")
 	}
 	set(tensor.Zeros(2, 8, 8), tensor.Zeros(2, 8, 8))
-	mustPanic(t, "sequence of 3 tokens (after 8 prefix positions) is longer than the context of 10", func() { m.Forward(ids) })
+	reftest.MustPanic(t, "sequence of 3 tokens (after 8 prefix positions) is longer than the context of 10", func() { m.Forward(ids) })
 	set(tensor.Zeros(3, 1, 8), tensor.Zeros(3, 1, 8))
-	mustPanic(t, "prefix keys (3,1,8) and values (3,1,8) must both be (2 heads, P, 8)", func() { m.Forward(ids) })
-}
-
-func mustPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
-			t.Errorf("panic %v, want one mentioning %q", r, want)
-		}
-	}()
-	f()
+	reftest.MustPanic(t, "prefix keys (3,1,8) and values (3,1,8) must both be (2 heads, P, 8)", func() { m.Forward(ids) })
 }

@@ -8,6 +8,7 @@
 package reftest
 
 import (
+	"fmt"
 	"math"
 	"os/exec"
 	"path/filepath"
@@ -120,4 +121,16 @@ func Check(t *testing.T, name string, got, want *tensor.Tensor, tol float64) {
 	if !(d <= tol) {
 		t.Errorf("%s: max abs difference %.3g exceeds %g", name, d, tol)
 	}
+}
+
+// MustPanic fails the test unless f panics with a message containing want.
+func MustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), want) {
+			t.Errorf("panic %v, want one mentioning %q", r, want)
+		}
+	}()
+	f()
 }
