@@ -38,6 +38,9 @@ type learningMethod struct {
 	name   string
 	method func() Method
 	lr     float64
+	// plusRatio, when positive, trains with LoRA+'s parameter groups: B
+	// matrices at lr × plusRatio.
+	plusRatio float64
 }
 
 var learningMethods = []learningMethod{
@@ -45,37 +48,42 @@ var learningMethods = []learningMethod{
 		c := NewLoraConfig(2, 4, AllLinear)
 		c.Seed = 1
 		return c
-	}, 1e-2},
+	}, 1e-2, 0},
+	{"LoRA+ r=2 all-linear, ×16", func() Method {
+		c := NewLoraConfig(2, 4, AllLinear)
+		c.Seed = 1
+		return c
+	}, 2e-3, 16},
 	{"DoRA r=1 all-linear", func() Method {
 		c := NewLoraConfig(1, 2, AllLinear)
 		c.Seed, c.UseDoRA = 1, true
 		return c
-	}, 1e-2},
+	}, 1e-2, 0},
 	{"MoSLoRA r=2 all-linear", func() Method {
 		c := NewLoraConfig(2, 4, AllLinear)
 		c.Seed, c.UseMixer = 1, true
 		return c
-	}, 1e-2},
+	}, 1e-2, 0},
 	{"Hydra r=1 layers.1-2", func() Method {
 		c := NewHydraConfig(1, 2, "layers.1", "layers.2")
 		c.Seed = 1
 		return c
-	}, 1e-2},
-	{"VeRA r=32 all-linear", func() Method { return NewVeraConfig(32, AllLinear) }, 1e-2},
+	}, 1e-2, 0},
+	{"VeRA r=32 all-linear", func() Method { return NewVeraConfig(32, AllLinear) }, 1e-2, 0},
 	{"Tied-LoRA r=3 all-linear", func() Method {
 		c := NewTiedLoraConfig(3, 6, AllLinear)
 		c.Seed = 1
 		return c
-	}, 1e-2},
+	}, 1e-2, 0},
 	{"HRA r=2 all-linear", func() Method {
 		c := NewHRAConfig(2, AllLinear)
 		c.Seed = 1
 		return c
-	}, 1e-2},
-	{"IA3 all-linear", func() Method { return NewIA3Config([]string{AllLinear}, nil) }, 1e-2},
+	}, 1e-2, 0},
+	{"IA3 all-linear", func() Method { return NewIA3Config([]string{AllLinear}, nil) }, 1e-2, 0},
 	{"bottleneck ÷128 layers.1-2", func() Method {
 		return BottleneckConfig{TargetModules: []string{"layers.1", "layers.2"}, ReductionFactor: 128, Seed: 1}
-	}, 1e-2},
+	}, 1e-2, 0},
 }
 
 // learner is the test's MLP: ReLU hidden layers and a classifier head.
@@ -120,6 +128,11 @@ func learnFit(t *testing.T, model nn.Layer, ds *data.Dataset, lr float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	learnFitWith(model, ds, opt)
+}
+
+// learnFitWith trains model on ds with opt, full batch.
+func learnFitWith(model nn.Layer, ds *data.Dataset, opt optim.Optimizer) {
 	for range learnSteps {
 		opt.ZeroGrad()
 		loss := nn.CrossEntropy(model.Forward(ds.X), ds.Labels)
@@ -175,7 +188,19 @@ func TestLearningForReal(t *testing.T) {
 		}
 		all, trainable := nn.CountParameters(pm.Module())
 		before := snap(model)
-		learnFit(t, model, tgtTrain, m.lr)
+		if m.plusRatio > 0 {
+			groups, err := pm.LoraPlusGroups(m.lr, m.plusRatio, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt, err := optim.NewAdamGroups(groups, optim.AdamConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			learnFitWith(model, tgtTrain, opt)
+		} else {
+			learnFit(t, model, tgtTrain, m.lr)
+		}
 		for _, p := range nn.NamedParameters(model) {
 			if was := before[p.Name]; !was.trainable && !slices.Equal(was.data, p.Tensor.Data()) {
 				t.Errorf("%s: frozen parameter %s changed in training", m.name, p.Name)
