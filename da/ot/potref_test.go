@@ -1,0 +1,101 @@
+package ot
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/graftml/graft/internal/testenv"
+)
+
+// potCall is one call of a function of the pot_*.py scripts: its name in
+// their FUNCS and its keyword arguments.
+type potCall struct {
+	Fn   string         `json:"fn"`
+	Args map[string]any `json:"args"`
+}
+
+// runPOT makes calls in one POT process (testdata/potref.py; importing POT
+// takes seconds, so batch them) and decodes result k into outs[k]. Without
+// POT the test skips on a laptop and fails under CI (testenv.RequirePython).
+func runPOT(t *testing.T, calls []potCall, outs ...any) {
+	t.Helper()
+	if len(calls) != len(outs) {
+		t.Fatalf("runPOT: %d calls, %d outputs", len(calls), len(outs))
+	}
+	py := testenv.RequirePython(t, "ot", "numpy")
+	in, err := json.Marshal(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, filepath.Join("testdata", "potref.py"))
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("POT: %v\n%s", err, stderr.String())
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(res, &raw); err != nil || len(raw) != len(outs) {
+		t.Fatalf("POT: decoding %.200q: %v (%d results for %d calls)", res, err, len(raw), len(calls))
+	}
+	for k, r := range raw {
+		if err := json.Unmarshal(r, outs[k]); err != nil {
+			t.Fatalf("POT %s: decoding %.200q: %v", calls[k].Fn, r, err)
+		}
+	}
+}
+
+// rows returns m as nested slices, the form the POT scripts take.
+func rows(m *Matrix) [][]float64 {
+	out := make([][]float64, m.Rows)
+	for i := range out {
+		out[i] = append([]float64(nil), m.Row(i)...)
+	}
+	return out
+}
+
+// maxAbsDiff returns the largest |a_ij − b_ij| between m and nested rows b.
+func maxAbsDiff(t *testing.T, m *Matrix, b [][]float64) float64 {
+	t.Helper()
+	if len(b) != m.Rows {
+		t.Fatalf("reference has %d rows, graft %d", len(b), m.Rows)
+	}
+	d := 0.0
+	for i, r := range b {
+		if len(r) != m.Cols {
+			t.Fatalf("reference row %d has %d values, graft %d", i, len(r), m.Cols)
+		}
+		for j, v := range r {
+			d = math.Max(d, math.Abs(m.At(i, j)-v))
+		}
+	}
+	return d
+}
+
+func TestDistMatchesPOT(t *testing.T) {
+	r := newTestRand(1)
+	xs, xt := r.matrix(7, 3), r.matrix(5, 3)
+	metrics := []Metric{SqEuclidean, Euclidean, Cityblock}
+	var calls []potCall
+	want := make([][][]float64, len(metrics))
+	outs := make([]any, len(metrics))
+	for k, metric := range metrics {
+		calls = append(calls, potCall{"dist", map[string]any{"xs": rows(xs), "xt": rows(xt), "metric": string(metric)}})
+		outs[k] = &want[k]
+	}
+	runPOT(t, calls, outs...)
+	for k, metric := range metrics {
+		got, err := Dist(xs, xt, metric)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxAbsDiff(t, got, want[k]); d > 1e-12 {
+			t.Errorf("%s: max |graft − POT| = %g", metric, d)
+		}
+	}
+}
