@@ -37,13 +37,7 @@ func EMD(a, b []float64, M *Matrix, opt EMDOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, m := M.Rows, M.Cols
-	maxIter := opt.MaxIter
-	if maxIter <= 0 {
-		maxIter = max(DefaultEMDMaxIter, 100*(n+m))
-	}
-	s := newSimplex(a, b, M)
-	converged := s.solve(maxIter)
+	s, converged, maxIter := runSimplex(a, b, M, opt.MaxIter)
 	p := &Plan{T: s.plan(), Method: "emd (network simplex)", Iterations: s.pivots, Converged: converged}
 	if !converged {
 		p.Method += fmt.Sprintf(", pivot limit %d reached", maxIter)
@@ -52,6 +46,18 @@ func EMD(a, b []float64, M *Matrix, opt EMDOptions) (*Plan, error) {
 	p.U, p.V = s.duals(a, b)
 	p.MarginalError = marginalError(p.T, a, b)
 	return p, nil
+}
+
+// runSimplex solves the balanced transportation problem (a, b, M) without
+// checking its inputs; +Inf costs mark arcs that may not carry flow. It
+// returns the final basis, whether it is optimal and the pivot limit used
+// (maxIter, or its default when maxIter ≤ 0).
+func runSimplex(a, b []float64, M *Matrix, maxIter int) (*simplex, bool, int) {
+	if maxIter <= 0 {
+		maxIter = max(DefaultEMDMaxIter, 100*(M.Rows+M.Cols))
+	}
+	s := newSimplex(a, b, M)
+	return s, s.solve(maxIter), maxIter
 }
 
 // EMD2 returns the exact transport cost ⟨T, M⟩ of EMD with default
@@ -161,7 +167,9 @@ func newSimplex(a, b []float64, M *Matrix) *simplex {
 	N := n + m + 1
 	s := &simplex{n: n, m: m, root: n + m, cost: M.Data, inTree: make([]bool, n*m)}
 	for _, c := range M.Data {
-		s.maxAbsCost = math.Max(s.maxAbsCost, math.Abs(c))
+		if !math.IsInf(c, 1) {
+			s.maxAbsCost = math.Max(s.maxAbsCost, math.Abs(c))
+		}
 	}
 	scale := s.maxAbsCost
 	if scale == 0 {
