@@ -231,3 +231,61 @@ func TestEMDBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestEMDDegenerateMatchesPOT runs many small problems full of ties —
+// integer costs, weights that are multiples of 1/10, zero weights — where
+// the simplex makes degenerate pivots, against ot.emd2.
+func TestEMDDegenerateMatchesPOT(t *testing.T) {
+	r := newTestRand(17)
+	type prob struct {
+		a, b []float64
+		M    *Matrix
+	}
+	tenths := func(n int) []float64 {
+		// n non-negative multiples of 0.1 summing to 1 (some zero).
+		w := make([]float64, n)
+		for k := 0; k < 10; k++ {
+			w[r.r.IntN(n)] += 0.1
+		}
+		return w
+	}
+	var ps []prob
+	for k := 0; k < 40; k++ {
+		n, m := 1+r.r.IntN(8), 1+r.r.IntN(8)
+		M := Zeros(n, m)
+		for i := range M.Data {
+			M.Data[i] = float64(r.r.IntN(4))
+		}
+		ps = append(ps, prob{tenths(n), tenths(m), M})
+	}
+	// Points of an integer grid under the cityblock cost, uniform weights.
+	g := Zeros(36, 2)
+	for i := 0; i < 36; i++ {
+		g.Set(i, 0, float64(i%6))
+		g.Set(i, 1, float64(i/6))
+	}
+	h := g.Clone()
+	for i := range h.Data {
+		h.Data[i] = 5 - h.Data[i]/2
+	}
+	G, _ := Dist(g, h, Cityblock)
+	ps = append(ps, prob{Uniform(36), Uniform(36), G})
+	calls := make([]potCall, len(ps))
+	want := make([]float64, len(ps))
+	outs := make([]any, len(ps))
+	for k, p := range ps {
+		calls[k] = potCall{"emd2", map[string]any{"a": p.a, "b": p.b, "M": rows(p.M)}}
+		outs[k] = &want[k]
+	}
+	runPOT(t, calls, outs...)
+	for k, pr := range ps {
+		p, err := EMD(pr.a, pr.b, pr.M, EMDOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.Cost-want[k]) > 1e-12 {
+			t.Errorf("problem %d (%d×%d): cost %.15g, POT %.15g", k, pr.M.Rows, pr.M.Cols, p.Cost, want[k])
+		}
+		checkPlan(t, "degenerate", p, pr.a, pr.b, pr.M)
+	}
+}
