@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -80,6 +81,15 @@ func checkPlan(t *testing.T, name string, p *Plan, a, b []float64, M *Matrix) {
 	}
 }
 
+// emdCalls are the POT calls of TestEMDMatchesPOT.
+func emdCalls() []potCall {
+	var calls []potCall
+	for _, c := range emdCases() {
+		calls = append(calls, potCall{"emd", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M)}})
+	}
+	return calls
+}
+
 func TestEMDMatchesPOT(t *testing.T) {
 	cs := emdCases()
 	type potEMD struct {
@@ -87,14 +97,13 @@ func TestEMDMatchesPOT(t *testing.T) {
 		Cost float64
 		U, V []float64
 	}
-	calls := make([]potCall, len(cs))
 	want := make([]potEMD, len(cs))
 	outs := make([]any, len(cs))
-	for k, c := range cs {
-		calls[k] = potCall{"emd", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M)}}
+	for k := range cs {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	exactPOT(t, "emd", outs...)
+	duals := 0
 	for k, c := range cs {
 		var a, b []float64
 		if !c.uniform {
@@ -110,26 +119,53 @@ func TestEMDMatchesPOT(t *testing.T) {
 			t.Errorf("%s %d×%d: cost %.15g, POT %.15g", name, c.M.Rows, c.M.Cols, p.Cost, want[k].Cost)
 		}
 		// Plans between generic points under a strictly convex or
-		// Euclidean cost are unique; cityblock plans are not. (POT 0.8.2
-		// returns a zero plan, with the right cost, for a single source.)
-		if c.name != string(Cityblock) && c.M.Rows > 1 {
+		// Euclidean cost are unique; cityblock plans are not.
+		if c.name != string(Cityblock) {
 			if d := maxAbsDiff(t, p.T, want[k].T); d > 1e-12 {
 				t.Errorf("%s %d×%d: max |T − T_POT| = %g", name, c.M.Rows, c.M.Cols, d)
 			}
 		}
+		// A non-degenerate basis (n+m−1 positive flows) has unique duals
+		// up to a constant, which both centre the same way.
+		positive := 0
+		for _, v := range p.T.Data {
+			if v > 0 {
+				positive++
+			}
+		}
+		if positive == c.M.Rows+c.M.Cols-1 {
+			du, dv := 0.0, 0.0
+			for i, u := range p.U {
+				du = math.Max(du, math.Abs(u-want[k].U[i]))
+			}
+			for j, v := range p.V {
+				dv = math.Max(dv, math.Abs(v-want[k].V[j]))
+			}
+			if du > 1e-9 || dv > 1e-9 {
+				t.Errorf("%s %d×%d: duals differ from POT's by %g (U), %g (V)", name, c.M.Rows, c.M.Cols, du, dv)
+			}
+			duals++
+		}
 		t.Logf("%s %d×%d: cost %.12g (POT %.12g), %d pivots", name, c.M.Rows, c.M.Cols, p.Cost, want[k].Cost, p.Iterations)
+	}
+	if duals < 3 {
+		t.Errorf("only %d non-degenerate problems compared their duals", duals)
 	}
 }
 
-func BenchmarkEMD500(b *testing.B) {
-	r := newTestRand(3)
-	M, _ := Dist(r.matrix(500, 2), r.matrix(500, 2), SqEuclidean)
-	for b.Loop() {
-		p, err := EMD(nil, nil, M, EMDOptions{})
-		if err != nil || !p.Converged {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(p.Iterations), "pivots")
+func BenchmarkEMD(b *testing.B) {
+	for _, n := range []int{500, 1000, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := newTestRand(3)
+			M, _ := Dist(r.matrix(n, 2), r.matrix(n, 2), SqEuclidean)
+			for b.Loop() {
+				p, err := EMD(nil, nil, M, EMDOptions{})
+				if err != nil || !p.Converged {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(p.Iterations), "pivots")
+			}
+		})
 	}
 }
 
@@ -232,15 +268,18 @@ func TestEMDBadInput(t *testing.T) {
 	}
 }
 
-// TestEMDDegenerateMatchesPOT runs many small problems full of ties —
-// integer costs, weights that are multiples of 1/10, zero weights — where
-// the simplex makes degenerate pivots, against ot.emd2.
-func TestEMDDegenerateMatchesPOT(t *testing.T) {
+// degenerateProblem is a transport problem full of ties.
+type degenerateProblem struct {
+	a, b []float64
+	M    *Matrix
+}
+
+// degenerateProblems returns small problems with integer costs, weights
+// that are multiples of 1/10 (some zero), and an integer grid under the
+// cityblock cost.
+func degenerateProblems() []degenerateProblem {
 	r := newTestRand(17)
-	type prob struct {
-		a, b []float64
-		M    *Matrix
-	}
+	type prob = degenerateProblem
 	tenths := func(n int) []float64 {
 		// n non-negative multiples of 0.1 summing to 1 (some zero).
 		w := make([]float64, n)
@@ -269,15 +308,28 @@ func TestEMDDegenerateMatchesPOT(t *testing.T) {
 		h.Data[i] = 5 - h.Data[i]/2
 	}
 	G, _ := Dist(g, h, Cityblock)
-	ps = append(ps, prob{Uniform(36), Uniform(36), G})
-	calls := make([]potCall, len(ps))
+	return append(ps, prob{Uniform(36), Uniform(36), G})
+}
+
+// degenerateCalls are the POT calls of TestEMDDegenerateMatchesPOT.
+func degenerateCalls() []potCall {
+	var calls []potCall
+	for _, p := range degenerateProblems() {
+		calls = append(calls, potCall{"emd2", map[string]any{"a": p.a, "b": p.b, "M": rows(p.M)}})
+	}
+	return calls
+}
+
+// TestEMDDegenerateMatchesPOT runs many small problems full of ties, where
+// the simplex makes degenerate pivots, against ot.emd2.
+func TestEMDDegenerateMatchesPOT(t *testing.T) {
+	ps := degenerateProblems()
 	want := make([]float64, len(ps))
 	outs := make([]any, len(ps))
-	for k, p := range ps {
-		calls[k] = potCall{"emd2", map[string]any{"a": p.a, "b": p.b, "M": rows(p.M)}}
+	for k := range ps {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	exactPOT(t, "degenerate", outs...)
 	for k, pr := range ps {
 		p, err := EMD(pr.a, pr.b, pr.M, EMDOptions{})
 		if err != nil {
