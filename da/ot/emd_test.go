@@ -32,9 +32,19 @@ func emdCases() []emdCase {
 		{25, 25, 4, Cityblock, false},
 		{60, 45, 2, SqEuclidean, false},
 		{1, 5, 2, SqEuclidean, false},
+		{12, 18, 2, "shifted", false},
 	} {
 		xs, xt := r.matrix(c.n, c.d), r.matrix(c.m, c.d)
-		M, _ := Dist(xs, xt, c.metric)
+		metric := c.metric
+		if metric == "shifted" { // squared Euclidean minus 3: costs of both signs
+			metric = SqEuclidean
+		}
+		M, _ := Dist(xs, xt, metric)
+		if c.metric == "shifted" {
+			for k := range M.Data {
+				M.Data[k] -= 3
+			}
+		}
 		ec := emdCase{name: string(c.metric), M: M, uniform: c.uniform}
 		if c.uniform {
 			ec.a, ec.b = Uniform(c.n), Uniform(c.m)
@@ -214,6 +224,25 @@ func TestEMDByHand(t *testing.T) {
 	}
 	if got, _ := EMD2(nil, nil, D); got != 0 {
 		t.Errorf("EMD2 = %g", got)
+	}
+}
+
+func TestEMDScaleInvariant(t *testing.T) {
+	r := newTestRand(4)
+	M, _ := Dist(r.matrix(40, 2), r.matrix(30, 2), SqEuclidean)
+	a, b := r.weights(40), r.weights(30)
+	base, _ := EMD(a, b, M, EMDOptions{})
+	for _, s := range []float64{1e-9, 1e9} {
+		p, err := EMD(a, b, M.Scale(s), EMDOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.Cost/s-base.Cost) > 1e-12*base.Cost {
+			t.Errorf("scale %g: cost/scale %.15g, unscaled %.15g", s, p.Cost/s, base.Cost)
+		}
+		if d := maxAbsDiff(t, p.T, rows(base.T)); d > 1e-15 {
+			t.Errorf("scale %g: plans differ by %g", s, d)
+		}
 	}
 }
 
