@@ -45,3 +45,22 @@ func keys(b display.Bundle) []string {
 	}
 	return k
 }
+
+func TestMappingDisplay(t *testing.T) {
+	xs, xt, _, _, _ := mappingProblem()
+	mp, err := FitMapping(xs, xt, MappingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := mp.Display()
+	if s := b.Data[display.MIMEText].(string); !strings.Contains(s, "ot.Mapping 30 source → 24 target samples (2 features); plan: emd") {
+		t.Errorf("text form %q", s)
+	}
+	if _, ok := b.Data["image/png"]; !ok {
+		t.Errorf("no PNG in the bundle: %v", keys(b))
+	}
+	f, _ := mp.Plot(viz.ScatterOptions{})
+	if f.Marks() != 30+24+30 {
+		t.Errorf("%d marks, want 84", f.Marks())
+	}
+}
