@@ -20,4 +20,9 @@ type Plan struct {
 	// constraints by T (for unbalanced and partial solvers, of the
 	// constraints they keep).
 	MarginalError float64
+	// U and V are dual potentials (one per source and target point) for
+	// solvers that have them, nil otherwise. For EMD they are the exact
+	// duals: U_i + V_j ≤ M_ij, with equality where T_ij > 0, and
+	// Σ a·U + Σ b·V = Cost.
+	U, V []float64
 }
