@@ -446,7 +446,7 @@ func KLIEP(xs, xt *tensor.Tensor, opt KLIEPOptions) (*Weights, error) {
 		c.v = append(c.v, t.row(i)...)
 	}
 	b := len(perm)
-	A := gaussianGram(t, c, sigma)  // (Nt, b)
+	A := gaussianGram(t, c, sigma)   // (Nt, b)
 	Phi := gaussianGram(s, c, sigma) // (Ns, b)
 	mb := make([]float64, b)         // mean source basis value
 	for i := range s.n {
