@@ -18,12 +18,13 @@ type discCall struct {
 	Args map[string]any `json:"args"`
 }
 
-// runDiscRef makes the calls in one process of testdata/discref.py (PyTorch
-// 1.13 and numpy, float64) and returns their scalar results. Without them the
-// test skips on a laptop and fails under CI.
-func runDiscRef(t *testing.T, calls []discCall) []float64 {
+// runDiscRef makes the calls in one process of testdata/discref.py (float64
+// PyTorch 1.13 or numpy, the modules named) and returns their scalar
+// results. Without the modules the test skips on a laptop and fails under
+// CI.
+func runDiscRef(t *testing.T, modules []string, calls []discCall) []float64 {
 	t.Helper()
-	py := testenv.RequirePython(t, "torch", "numpy")
+	py := testenv.RequirePython(t, modules...)
 	in, err := json.Marshal(calls)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/graftml/graft/display"
 	"github.com/graftml/graft/tensor"
 	"github.com/graftml/graft/viz"
@@ -281,14 +283,13 @@ func solveBoxSumQP(K, kappa []float64, B, lo, hi float64, maxIter int, tol float
 	projectBoxSum(beta, B, lo, hi)
 	y := append([]float64(nil), beta...)
 	next, g := make([]float64, n), make([]float64, n)
+	km := mat.NewDense(n, n, K)
+	gv, yv := mat.NewVecDense(n, g), mat.NewVecDense(n, y)
 	tk := 1.0
 	for it := 1; it <= maxIter; it++ {
+		gv.MulVec(km, yv)
 		for i := range n {
-			var a float64
-			for j := range n {
-				a += K[i*n+j] * y[j]
-			}
-			g[i] = a - kappa[i]
+			g[i] -= kappa[i]
 			next[i] = y[i] - g[i]/L
 		}
 		projectBoxSum(next, B, lo, hi)

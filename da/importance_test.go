@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/graftml/graft/nn"
@@ -61,18 +62,41 @@ func pearson(a, b []float64) float64 {
 	return sab / math.Sqrt(saa*sbb)
 }
 
-func TestImportanceWeightsRecoverGaussianRatio(t *testing.T) {
-	toy := newShiftToy(300, 300, 11)
-	est := map[string]func() (*Weights, error){
-		"classifier": func() (*Weights, error) { return ClassifierRatio(toy.xs, toy.xt, RatioOptions{Quadratic: true}) },
-		"KMM":        func() (*Weights, error) { return KMM(toy.xs, toy.xt, KMMOptions{}) },
-		"KLIEP":      func() (*Weights, error) { return KLIEP(toy.xs, toy.xt, KLIEPOptions{Seed: 1}) },
-	}
-	for name, f := range est {
-		w, err := f()
-		if err != nil {
-			t.Fatal(err)
+var toyOnce struct {
+	sync.Once
+	toy     shiftToy
+	weights map[string]*Weights
+	err     error
+}
+
+// toyWeights returns the shift toy the importance tests share and the
+// weights each estimator gives it, computed once.
+func toyWeights(t *testing.T) (shiftToy, map[string]*Weights) {
+	toyOnce.Do(func() {
+		toy := newShiftToy(300, 300, 11)
+		toyOnce.toy, toyOnce.weights = toy, map[string]*Weights{}
+		for name, f := range map[string]func() (*Weights, error){
+			"classifier": func() (*Weights, error) { return ClassifierRatio(toy.xs, toy.xt, RatioOptions{Quadratic: true}) },
+			"KMM":        func() (*Weights, error) { return KMM(toy.xs, toy.xt, KMMOptions{}) },
+			"KLIEP":      func() (*Weights, error) { return KLIEP(toy.xs, toy.xt, KLIEPOptions{Seed: 1}) },
+		} {
+			w, err := f()
+			if err != nil {
+				toyOnce.err = err
+				return
+			}
+			toyOnce.weights[name] = w
 		}
+	})
+	if toyOnce.err != nil {
+		t.Fatal(toyOnce.err)
+	}
+	return toyOnce.toy, toyOnce.weights
+}
+
+func TestImportanceWeightsRecoverGaussianRatio(t *testing.T) {
+	toy, ws := toyWeights(t)
+	for name, w := range ws {
 		r := pearson(w.Values, toy.trueRatio)
 		t.Logf("%s: correlation with the true ratio %.3f; %v", name, r, w)
 		if want := map[string]float64{"classifier": 0.98, "KMM": 0.93, "KLIEP": 0.98}[name]; r < want {
@@ -85,7 +109,7 @@ func TestImportanceWeightsRecoverGaussianRatio(t *testing.T) {
 }
 
 func TestWeightedTrainingBeatsUnweighted(t *testing.T) {
-	toy := newShiftToy(400, 400, 21)
+	toy, ws := toyWeights(t)
 	acc := func(w []float64) float64 {
 		model := nn.NewLinear(1, 2, true, tensor.NewRNG(3))
 		opt, err := optim.NewAdam(nn.Parameters(model), optim.AdamConfig{LR: 0.1})
@@ -93,7 +117,7 @@ func TestWeightedTrainingBeatsUnweighted(t *testing.T) {
 			t.Fatal(err)
 		}
 		ds, _ := train.NewLabelledDataset(toy.xs, toy.ys)
-		_, err = train.Run(context.Background(), train.Config{Model: model, Optimizer: opt, Train: ds, BatchSize: 100, Epochs: 30, Shuffle: true, Seed: 4,
+		_, err = train.Run(context.Background(), train.Config{Model: model, Optimizer: opt, Train: ds, BatchSize: 50, Epochs: 80, Shuffle: true, Seed: 4,
 			Loss: func(b train.Batch) (*tensor.Tensor, error) {
 				var bw []float64
 				if w != nil {
@@ -108,9 +132,6 @@ func TestWeightedTrainingBeatsUnweighted(t *testing.T) {
 		tensor.WithNoGrad(func() { a = float64(nn.Accuracy(model.Forward(toy.xt), toy.yt)) })
 		return a
 	}
-	kliep, _ := KLIEP(toy.xs, toy.xt, KLIEPOptions{Seed: 1})
-	kmm, _ := KMM(toy.xs, toy.xt, KMMOptions{})
-	cls, _ := ClassifierRatio(toy.xs, toy.xt, RatioOptions{Quadratic: true})
 	base := acc(nil)
 	t.Logf("target accuracy of a linear classifier: unweighted %.3f", base)
 	if base > 0.5 {
@@ -119,11 +140,11 @@ func TestWeightedTrainingBeatsUnweighted(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		w    []float64
-	}{{"true ratio", toy.trueRatio}, {"KLIEP", kliep.Values}, {"KMM", kmm.Values}, {"classifier", cls.Values}} {
+	}{{"true ratio", toy.trueRatio}, {"KLIEP", ws["KLIEP"].Values}, {"KMM", ws["KMM"].Values}, {"classifier", ws["classifier"].Values}} {
 		a := acc(c.w)
 		t.Logf("  weighted by %s: %.3f", c.name, a)
-		if a < 0.85 || a < base+0.4 {
-			t.Errorf("weighted by %s: target accuracy %.3f, want ≥ 0.85 and ≥ unweighted %.3f + 0.4", c.name, a, base)
+		if a < 0.9 || a < base+0.5 {
+			t.Errorf("weighted by %s: target accuracy %.3f, want ≥ 0.9 and ≥ unweighted %.3f + 0.5", c.name, a, base)
 		}
 	}
 }

@@ -16,9 +16,17 @@ import json
 import sys
 
 import numpy as np
-import torch
 
-torch.set_default_dtype(torch.float64)
+torch = None
+
+
+def need_torch():
+    """Imports torch on first use (seconds), so numpy-only calls stay fast."""
+    global torch
+    if torch is None:
+        import torch as t
+        t.set_default_dtype(t.float64)
+        torch = t
 
 
 def bandwidths(d2, multipliers, sigmas, median, square):
@@ -49,6 +57,7 @@ def kernel_pooled(x, y, k):
 
 
 def jmmd(xs, xt, estimator, kernels):
+    need_torch()
     xs = [torch.tensor(a) for a in xs]
     xt = [torch.tensor(a) for a in xt]
     n, m = xs[0].shape[0], xt[0].shape[0]
@@ -76,6 +85,7 @@ def mmd(xs, xt, estimator, kernel):
 
 
 def coral(xs, xt):
+    need_torch()
     xs, xt = torch.tensor(xs), torch.tensor(xt)
     d = xs.shape[1]
     cs, ct = torch.cov(xs.T), torch.cov(xt.T)
