@@ -14,9 +14,9 @@ func weightOr1(w float64) float32 {
 	return float32(w)
 }
 
-// checkStep checks that a step carries both feature batches (and, when
+// stepHasBatches checks that a step carries both feature batches (and, when
 // logits are wanted, both logit batches).
-func checkStep(name string, s Step, logits bool) error {
+func stepHasBatches(name string, s Step, logits bool) error {
 	if s.SourceFeatures == nil || s.TargetFeatures == nil {
 		return fmt.Errorf("da.%s: the step has no source or target features", name)
 	}
@@ -44,7 +44,7 @@ func (a MMDAlignment) Parameters() []*tensor.Tensor { return nil }
 
 // Loss returns Weight · MMD² between the step's source and target features.
 func (a MMDAlignment) Loss(s Step) (*tensor.Tensor, error) {
-	if err := checkStep("MMDAlignment", s, false); err != nil {
+	if err := stepHasBatches("MMDAlignment", s, false); err != nil {
 		return nil, err
 	}
 	m, err := MMD(s.SourceFeatures, s.TargetFeatures, a.Options)
@@ -81,7 +81,7 @@ func (a DANAlignment) Parameters() []*tensor.Tensor { return nil }
 
 // Loss returns Weight · (MMD²(features) + LogitsWeight · MMD²(softmax)).
 func (a DANAlignment) Loss(s Step) (*tensor.Tensor, error) {
-	if err := checkStep("DANAlignment", s, a.LogitsWeight != 0); err != nil {
+	if err := stepHasBatches("DANAlignment", s, a.LogitsWeight != 0); err != nil {
 		return nil, err
 	}
 	m, err := MMD(s.SourceFeatures, s.TargetFeatures, a.Options)
@@ -115,7 +115,7 @@ func (a CORALAlignment) Parameters() []*tensor.Tensor { return nil }
 
 // Loss returns Weight · CORAL(features_s, features_t).
 func (a CORALAlignment) Loss(s Step) (*tensor.Tensor, error) {
-	if err := checkStep("CORALAlignment", s, false); err != nil {
+	if err := stepHasBatches("CORALAlignment", s, false); err != nil {
 		return nil, err
 	}
 	c, err := CORAL(s.SourceFeatures, s.TargetFeatures)
@@ -150,7 +150,7 @@ func (a JMMDAlignment) Parameters() []*tensor.Tensor { return nil }
 
 // Loss returns Weight · JMMD((features, softmax)_s, (features, softmax)_t).
 func (a JMMDAlignment) Loss(s Step) (*tensor.Tensor, error) {
-	if err := checkStep("JMMDAlignment", s, true); err != nil {
+	if err := stepHasBatches("JMMDAlignment", s, true); err != nil {
 		return nil, err
 	}
 	opt := a.Options

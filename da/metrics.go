@@ -285,26 +285,26 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// AccuracyTable collects accuracies per method and domain — the table a
+// DomainAccuracies collects accuracies per method and domain — the table a
 // domain adaptation experiment reports — and shows itself with one row per
 // method and one column per domain, in the order first added.
-type AccuracyTable struct {
+type DomainAccuracies struct {
 	// Caption is shown above the table ("": none).
 	Caption          string
 	methods, domains []string
 	cells            map[[2]string][2]int // correct, total
 }
 
-// NewAccuracyTable returns an empty table.
-func NewAccuracyTable() *AccuracyTable {
-	return &AccuracyTable{cells: map[[2]string][2]int{}}
+// NewDomainAccuracies returns an empty table.
+func NewDomainAccuracies() *DomainAccuracies {
+	return &DomainAccuracies{cells: map[[2]string][2]int{}}
 }
 
 // Add counts correct predictions out of total for method on domain, adding
 // to what was counted before.
-func (t *AccuracyTable) Add(method, domain string, correct, total int) error {
+func (t *DomainAccuracies) Add(method, domain string, correct, total int) error {
 	if total < 0 || correct < 0 || correct > total {
-		return fmt.Errorf("da.AccuracyTable.Add: %d correct out of %d", correct, total)
+		return fmt.Errorf("da.DomainAccuracies.Add: %d correct out of %d", correct, total)
 	}
 	if t.cells == nil {
 		t.cells = map[[2]string][2]int{}
@@ -325,13 +325,13 @@ func (t *AccuracyTable) Add(method, domain string, correct, total int) error {
 
 // AddLogits counts the rows of logits (N, K) whose argmax equals the label
 // (negative labels are skipped) for method on domain.
-func (t *AccuracyTable) AddLogits(method, domain string, logits *tensor.Tensor, labels []int) error {
+func (t *DomainAccuracies) AddLogits(method, domain string, logits *tensor.Tensor, labels []int) error {
 	if logits == nil || logits.Dims() != 2 || logits.Dim(0) != len(labels) {
 		shape := "nil"
 		if logits != nil {
 			shape = tensor.FormatShape(logits.Shape())
 		}
-		return fmt.Errorf("da.AccuracyTable.AddLogits: logits %s for %d labels, want (N, K) with N = %d", shape, len(labels), len(labels))
+		return fmt.Errorf("da.DomainAccuracies.AddLogits: logits %s for %d labels, want (N, K) with N = %d", shape, len(labels), len(labels))
 	}
 	pred := logits.Argmax(1).Ints()
 	correct, total := 0, 0
@@ -349,7 +349,7 @@ func (t *AccuracyTable) AddLogits(method, domain string, logits *tensor.Tensor, 
 
 // Accuracy returns the accuracy of method on domain, NaN if nothing was
 // counted.
-func (t *AccuracyTable) Accuracy(method, domain string) float64 {
+func (t *DomainAccuracies) Accuracy(method, domain string) float64 {
 	c := t.cells[[2]string{method, domain}]
 	if c[1] == 0 {
 		return math.NaN()
@@ -358,7 +358,7 @@ func (t *AccuracyTable) Accuracy(method, domain string) float64 {
 }
 
 // Table returns the accuracies as a viz/table Table.
-func (t *AccuracyTable) Table() *table.Table {
+func (t *DomainAccuracies) Table() *table.Table {
 	tb := table.New(append([]string{"method"}, t.domains...)...)
 	tb.Caption = t.Caption
 	for _, m := range t.methods {
@@ -376,10 +376,10 @@ func (t *AccuracyTable) Table() *table.Table {
 }
 
 // String returns the table as aligned text.
-func (t *AccuracyTable) String() string { return t.Table().String() }
+func (t *DomainAccuracies) String() string { return t.Table().String() }
 
 // Display shows the table.
-func (t *AccuracyTable) Display() display.Bundle { return t.Table().Display() }
+func (t *DomainAccuracies) Display() display.Bundle { return t.Table().Display() }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

@@ -156,7 +156,7 @@ func TestCalibrationByHand(t *testing.T) {
 }
 
 func TestAccuracyTable(t *testing.T) {
-	at := NewAccuracyTable()
+	at := NewDomainAccuracies()
 	logits := tensor.New([]float32{1, 0, 0, 1, 1, 0}, 3, 2)
 	if err := at.AddLogits("source only", "target", logits, []int{0, 0, 0}); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/graftml/graft/tensor"
 )
 
@@ -105,7 +107,7 @@ func jointMMD(fn string, xs, xt []*tensor.Tensor, est Estimator, ks []Kernels) (
 		if len(xs) > 1 {
 			name = fmt.Sprintf("xs[%d]", l)
 		}
-		a, b, err := checkPair(fn, name, xs[l], xt[l])
+		a, b, err := checkBatches(fn, name, xs[l], xt[l])
 		if err != nil {
 			return nil, err
 		}
@@ -128,23 +130,16 @@ func jointMMD(fn string, xs, xt []*tensor.Tensor, est Estimator, ks []Kernels) (
 	if est == Linear {
 		return linearMMD(xs, xt, ks), nil
 	}
-	var k *tensor.Tensor
+	zs := make([]*tensor.Tensor, len(xs))
 	for l := range xs {
-		z := tensor.Concat(0, xs[l], xt[l])
-		d2 := sqDistances(z)
-		kl := gaussianSum(d2, ks[l].sigmas2(d2.Detach().Data(), ns+nt, true))
-		if k == nil {
-			k = kl
-		} else {
-			k = k.Mul(kl)
-		}
+		zs[l] = tensor.Concat(0, xs[l], xt[l])
 	}
-	return k.Mul(mmdWeights(ns, nt, est == Unbiased)).Sum(), nil
+	return kernelMMD(zs, ks, mmdWeights(ns, nt, est == Unbiased)), nil
 }
 
-// checkPair checks that xs and xt are non-empty matrices of the same width
+// checkBatches checks that xs and xt are non-empty matrices of the same width
 // and returns their numbers of rows.
-func checkPair(fn, name string, xs, xt *tensor.Tensor) (ns, nt int, err error) {
+func checkBatches(fn, name string, xs, xt *tensor.Tensor) (ns, nt int, err error) {
 	tname := "xt" + name[2:]
 	if xs == nil || xt == nil {
 		return 0, 0, fmt.Errorf("%s: %s or %s is nil", fn, name, tname)
@@ -182,7 +177,7 @@ func (k Kernels) check(fn string) error {
 
 // sigmas2 returns the squared bandwidths of the family for the squared
 // distances d2: an n×n matrix when square, else a list of pair distances.
-func (k Kernels) sigmas2(d2 []float32, n int, square bool) []float64 {
+func (k Kernels) sigmas2(d2 []float64, n int, square bool) []float64 {
 	if len(k.Sigmas) > 0 {
 		out := make([]float64, len(k.Sigmas))
 		for i, s := range k.Sigmas {
@@ -197,7 +192,7 @@ func (k Kernels) sigmas2(d2 []float32, n int, square bool) []float64 {
 			if square && i/n == i%n {
 				continue
 			}
-			vals = append(vals, float64(v))
+			vals = append(vals, v)
 		}
 		sort.Float64s(vals)
 		if m := len(vals); m > 0 {
@@ -208,7 +203,7 @@ func (k Kernels) sigmas2(d2 []float32, n int, square bool) []float64 {
 		}
 	} else {
 		for _, v := range d2 {
-			base += float64(v)
+			base += v
 		}
 		base /= float64(len(d2))
 	}
@@ -226,12 +221,24 @@ func (k Kernels) sigmas2(d2 []float32, n int, square bool) []float64 {
 	return out
 }
 
-// sqDistances returns the (N, N) squared Euclidean distances between the
-// rows of z, differentiably, clamped at 0 against rounding.
-func sqDistances(z *tensor.Tensor) *tensor.Tensor {
-	sq := z.Square().SumKeep(1) // (N,1)
-	gram := z.MatMulT(z, false, true)
-	return sq.Add(sq.T()).Sub(gram.Scale(2)).Clamp(0, float32(math.Inf(1)))
+// gaussians returns Σ_σ exp(−x/(2σ²)) and its derivative in x, using e as
+// scratch. When each σ² is twice the one before (DAN's family, given in
+// increasing order) one exp serves all: each term is the square of the next.
+func gaussians(x float64, sig2, e []float64) (k, dk float64) {
+	last := len(sig2) - 1
+	e[last] = math.Exp(-x / (2 * sig2[last]))
+	for i := last - 1; i >= 0; i-- {
+		if sig2[i+1] == 2*sig2[i] {
+			e[i] = e[i+1] * e[i+1]
+		} else {
+			e[i] = math.Exp(-x / (2 * sig2[i]))
+		}
+	}
+	for i, v := range e {
+		k += v
+		dk -= v / (2 * sig2[i])
+	}
+	return k, dk
 }
 
 // gaussianSum returns Σ_σ exp(−d2/(2σ²)) elementwise.
@@ -250,9 +257,9 @@ func gaussianSum(d2 *tensor.Tensor, sig2 []float64) *tensor.Tensor {
 
 // mmdWeights returns the constant (Ns+Nt)² matrix W with MMD² = Σ W⊙K for
 // the pooled kernel matrix K.
-func mmdWeights(ns, nt int, unbiased bool) *tensor.Tensor {
+func mmdWeights(ns, nt int, unbiased bool) []float64 {
 	n := ns + nt
-	w := make([]float32, n*n)
+	w := make([]float64, n*n)
 	ss, tt := 1/float64(ns*ns), 1/float64(nt*nt)
 	if unbiased {
 		ss, tt = 1/float64(ns*(ns-1)), 1/float64(nt*(nt-1))
@@ -272,10 +279,95 @@ func mmdWeights(ns, nt int, unbiased bool) *tensor.Tensor {
 			if unbiased && i == j {
 				v = 0
 			}
-			w[i*n+j] = float32(v)
+			w[i*n+j] = v
 		}
 	}
-	return tensor.New(w, n, n)
+	return w
+}
+
+// kernelMMD returns Σ_ij W_ij Π_l K^l_ij for the pooled samples zs[l]
+// (N, D_l) of each layer, K^l the sum of the layer's Gaussian kernels, as
+// one differentiable operation computed in float64: with
+// G_ij = ∂loss/∂d²_ij, the gradient of row i is 2 Σ_j (G_ij + G_ji)(z_i − z_j).
+func kernelMMD(zs []*tensor.Tensor, ks []Kernels, w []float64) *tensor.Tensor {
+	n := zs[0].Dim(0)
+	L := len(zs)
+	vals := make([][]float64, L)
+	kern := make([][]float64, L)  // K^l
+	dkern := make([][]float64, L) // ∂K^l/∂d²
+	for l, z := range zs {
+		d := z.Dim(1)
+		v := z.Float64s()
+		vals[l] = v
+		d2 := make([]float64, n*n)
+		for i := range n {
+			zi := v[i*d : (i+1)*d]
+			for j := i + 1; j < n; j++ {
+				zj := v[j*d : (j+1)*d]
+				var s float64
+				for k, a := range zi {
+					s += (a - zj[k]) * (a - zj[k])
+				}
+				d2[i*n+j], d2[j*n+i] = s, s
+			}
+		}
+		sig2 := ks[l].sigmas2(d2, n, true)
+		kl, dl := make([]float64, n*n), make([]float64, n*n)
+		e := make([]float64, len(sig2))
+		for i := range n {
+			kl[i*n+i], dl[i*n+i] = gaussians(0, sig2, e)
+			for j := i + 1; j < n; j++ {
+				k, dk := gaussians(d2[i*n+j], sig2, e)
+				kl[i*n+j], kl[j*n+i], dl[i*n+j], dl[j*n+i] = k, k, dk, dk
+			}
+		}
+		kern[l], dkern[l] = kl, dl
+	}
+	var loss float64
+	for i, wi := range w {
+		p := wi
+		for l := range L {
+			p *= kern[l][i]
+		}
+		loss += p
+	}
+	return tensor.Custom("mmd", tensor.Scalar(float32(loss)), zs, func(g *tensor.Tensor) []*tensor.Tensor {
+		up := float64(g.Item())
+		grads := make([]*tensor.Tensor, L)
+		s := make([]float64, n*n)
+		for l, z := range zs {
+			d := z.Dim(1)
+			for i := range n {
+				for j := i; j < n; j++ {
+					a, b := i*n+j, j*n+i
+					ga, gb := w[a]*dkern[l][a], w[b]*dkern[l][b]
+					for m := range L {
+						if m != l {
+							ga *= kern[m][a]
+							gb *= kern[m][b]
+						}
+					}
+					s[a], s[b] = up*(ga+gb), up*(ga+gb)
+				}
+			}
+			v := vals[l]
+			sm := mat.NewDense(n, n, s)
+			var sz mat.Dense
+			sz.Mul(sm, mat.NewDense(n, d, v))
+			gz := make([]float64, n*d)
+			for i := range n {
+				var rs float64
+				for j := range n {
+					rs += s[i*n+j]
+				}
+				for k := range d {
+					gz[i*d+k] = 2 * (rs*v[i*d+k] - sz.At(i, k))
+				}
+			}
+			grads[l] = tensor.FromFloat64(gz, n, d)
+		}
+		return grads
+	})
 }
 
 // linearMMD is the linear-time estimator under the product of the layers'
@@ -293,9 +385,9 @@ func linearMMD(xs, xt []*tensor.Tensor, ks []Kernels) *tensor.Tensor {
 		x, x2 := xs[l].IndexSelect(0, even), xs[l].IndexSelect(0, odd)
 		y, y2 := xt[l].IndexSelect(0, even), xt[l].IndexSelect(0, odd)
 		d := []*tensor.Tensor{pairSq(x, x2), pairSq(y, y2), pairSq(x, y2), pairSq(x2, y)}
-		all := make([]float32, 0, 4*m)
+		all := make([]float64, 0, 4*m)
 		for _, di := range d {
-			all = append(all, di.Detach().Data()...)
+			all = append(all, di.Float64s()...)
 		}
 		sig2 := ks[l].sigmas2(all, 0, false)
 		for i, di := range d {
@@ -322,7 +414,7 @@ func pairSq(a, b *tensor.Tensor) *tensor.Tensor {
 // scalar. At realistic widths the value is tiny (about 1e-7 at the start of
 // training for d = 256), so it needs a large weight to act.
 func CORAL(xs, xt *tensor.Tensor) (*tensor.Tensor, error) {
-	ns, nt, err := checkPair("da.CORAL", "xs", xs, xt)
+	ns, nt, err := checkBatches("da.CORAL", "xs", xs, xt)
 	if err != nil {
 		return nil, err
 	}
