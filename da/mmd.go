@@ -26,7 +26,9 @@ const (
 	// Linear is the linear-time estimator: consecutive samples are taken in
 	// pairs, and each quad-tuple (x_2i, x_2i+1, y_2i, y_2i+1) contributes
 	// k(x,x′) + k(y,y′) − k(x,y′) − k(x′,y). It uses the first
-	// 2⌊min(Ns,Nt)/2⌋ samples of each domain, so at least two per domain.
+	// 2⌊min(Ns,Nt)/2⌋ samples of each domain, so at least two per domain,
+	// and takes its heuristic bandwidth from the squared distances of the
+	// pairs it uses, so that it stays linear in the batch size.
 	Linear Estimator = "linear"
 )
 
