@@ -3,6 +3,7 @@ package tta
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/graftml/graft/data"
 	"github.com/graftml/graft/tensor"
@@ -84,6 +85,10 @@ type StreamOptions struct {
 	Samples int
 	// Seed shuffles the examples and seeds the corruptions.
 	Seed uint64
+	// ByClass orders each corruption's examples by class, so that each
+	// batch holds one or two classes: a non-i.i.d. stream, on which
+	// batch statistics mislead and LAME's smoothing helps.
+	ByClass bool
 }
 
 // StreamBatch is one labelled test batch of a stream.
@@ -136,6 +141,9 @@ func NewStream(ds *data.Dataset, corruptions []Corruption, opt StreamOptions) (*
 			return nil, fmt.Errorf("tta.NewStream: corruption %q needs images (N, C, H, W); dataset %q holds %s", c.Name, ds.Name, tensor.FormatShape(ds.X.Shape()))
 		}
 		perm := tensor.NewRNG(opt.Seed + uint64(ci)*7919).Perm(n)[:opt.Samples]
+		if opt.ByClass {
+			sort.SliceStable(perm, func(a, b int) bool { return ds.Labels[perm[a]] < ds.Labels[perm[b]] })
+		}
 		s.Corruptions = append(s.Corruptions, c.Name)
 		for lo := 0; lo < len(perm); lo += opt.BatchSize {
 			hi := min(lo+opt.BatchSize, len(perm))
