@@ -187,22 +187,38 @@ func (r *Report) Table() *table.Table {
 }
 
 // Figure draws each result's accuracy along the stream, one point per batch
-// (smoothed), continual runs solid and episodic runs dashed.
+// (smoothed), with a panel per mode when the report holds both.
 func (r *Report) Figure() (*viz.Figure, error) {
-	var series []viz.Series
+	var segs []string
+	if len(r.Results) > 0 {
+		segs = r.Results[0].Corruptions
+	}
+	var modes []Mode
+	byMode := map[Mode][]viz.Series{}
 	for _, res := range r.Results {
 		y := make([]float64, len(res.BatchAccuracy))
 		for i, a := range res.BatchAccuracy {
 			y[i] = 100 * a
 		}
-		series = append(series, viz.Series{Name: res.Label(), Y: y, Dashed: res.Mode == Episodic})
+		if _, ok := byMode[res.Mode]; !ok {
+			modes = append(modes, res.Mode)
+		}
+		byMode[res.Mode] = append(byMode[res.Mode], viz.Series{Name: res.Method, Y: y})
 	}
-	var segs []string
-	if len(r.Results) > 0 {
-		segs = r.Results[0].Corruptions
+	var figs []*viz.Figure
+	for _, mode := range modes {
+		f, err := viz.Lines(byMode[mode], viz.LineOptions{Smooth: 0.6, Options: viz.Options{
+			Title: fmt.Sprintf("%s (%s): %s", r.Title, mode, strings.Join(segs, " → ")), XLabel: "batch", YLabel: "accuracy %",
+			Width: 8, Height: 4, YMin: 0, YMax: 100, Legend: "bottom-left"}})
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, f)
 	}
-	return viz.Lines(series, viz.LineOptions{Smooth: 0.6, Options: viz.Options{
-		Title: r.Title + ": " + strings.Join(segs, " → "), XLabel: "batch", YLabel: "accuracy %", Width: 8, Height: 4.5}})
+	if len(figs) == 1 {
+		return figs[0], nil
+	}
+	return viz.Grid(1, figs...)
 }
 
 // String returns the table as text.

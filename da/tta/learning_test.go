@@ -51,6 +51,10 @@ func TestAdaptationLearns(t *testing.T) {
 			}
 		}
 
+		if tent, bn := mean(rep, "Tent", tta.Continual), mean(rep, "BN", tta.Continual); tent < bn {
+			t.Errorf("seed %d: Tent (continual) %.1f%% is below test-batch normalisation alone, %.1f%%", seed, tent, bn)
+		}
+
 		clean, _ := tta.NewStream(held, []tta.Corruption{tta.Clean()}, tta.StreamOptions{Seed: seed})
 		sorted, _ := tta.NewStream(held, []tta.Corruption{tta.Clean(), tta.Noise(0.2)}, tta.StreamOptions{Seed: seed, ByClass: true})
 		source, _ := tta.NewSource(src)
