@@ -45,6 +45,7 @@ func (m Mode) String() string {
 
 // Result is one method's accuracy over one stream.
 type Result struct {
+	// Method is the method's name and Mode how it ran.
 	Method string
 	Mode   Mode
 	// Corruptions and Accuracy give the accuracy on each corruption's

@@ -93,18 +93,18 @@ type StreamOptions struct {
 
 // StreamBatch is one labelled test batch of a stream.
 type StreamBatch struct {
-	X          *tensor.Tensor
-	Labels     []int
-	Corruption string
+	X          *tensor.Tensor // the inputs, corrupted
+	Labels     []int          // their classes, for scoring only
+	Corruption string         // the name of the corruption applied
 }
 
 // Stream is a sequence of labelled target batches whose distribution shifts
 // along it, such as a dataset under one corruption after another. Labels are
 // used only to score the predictions.
 type Stream struct {
-	Name        string
-	Batches     []StreamBatch
-	Corruptions []string // in stream order
+	Name        string        // the dataset's name
+	Batches     []StreamBatch // in the order a method sees them
+	Corruptions []string      // the corruptions' names, in stream order
 }
 
 // NewStream returns the stream of ds under each corruption in turn: for each,
