@@ -130,6 +130,10 @@ func (c *CoTTA) Adapt(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return target.AddScalar(1e-12).Log(), nil
 }
 
+// Teacher returns the teacher, the exponential moving average of the
+// student (Model).
+func (c *CoTTA) Teacher() models.Classifier { return c.teacher.model }
+
 // teacherProbs returns the teacher's class probabilities of x, averaged over
 // augmentations for the rows the source model is unsure of.
 func (c *CoTTA) teacherProbs(x *tensor.Tensor) *tensor.Tensor {

@@ -410,3 +410,46 @@ func TestCopyModel(t *testing.T) {
 		t.Error("a shared module is not shared in the copy, or not copied")
 	}
 }
+
+// TestCoTTAStep checks one CoTTA step on a model: the teacher is the EMA of
+// the source and the updated student, taken before the restore; with p = 1
+// the student returns to the source entirely, with p < 0 it keeps its step.
+func TestCoTTAStep(t *testing.T) {
+	src := bnModel(t, 21)
+	x := tensor.Randn(tensor.NewRNG(22), 8, 4)
+	before := stateOf(src)
+	for _, p := range []float64{-1, 1} {
+		c, err := tta.NewCoTTA(src, tta.CoTTAOptions{Optim: tta.Optim{LR: 0.1}, EMA: 0.75, RestoreProb: p, Augmentations: 4, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Run the student's step alone on a twin to learn where it goes.
+		twin, _ := tta.NewCoTTA(src, tta.CoTTAOptions{Optim: tta.Optim{LR: 0.1}, EMA: 0.75, RestoreProb: -1, Augmentations: 4, Seed: 3})
+		if _, err := twin.Adapt(x); err != nil {
+			t.Fatal(err)
+		}
+		stepped := stateOf(twin.Model())
+		if _, err := c.Adapt(x); err != nil {
+			t.Fatal(err)
+		}
+		student, teacher := stateOf(c.Model()), stateOf(c.Teacher())
+		for _, e := range nn.NamedParameters(src) {
+			k := e.Name
+			want := make([]float64, len(before[k]))
+			for i := range want {
+				want[i] = 0.75*float64(before[k][i]) + 0.25*float64(stepped[k][i])
+			}
+			near(t, "teacher "+k, teacher[k], want, 1e-6)
+			restored := before[k]
+			if p < 0 {
+				restored = stepped[k]
+			}
+			if !equal(student[k], restored) {
+				t.Errorf("p = %g: student %s = %v, want %v", p, k, student[k], restored)
+			}
+		}
+		if equal(stepped["0.weight"], before["0.weight"]) {
+			t.Error("the student's step changed nothing")
+		}
+	}
+}
