@@ -18,6 +18,10 @@ type LeNetConfig struct {
 	Padding    int    // zero padding of conv1: 2 gives 28×28 images LeNet-5's 32×32 geometry
 	Activation string // nonlinearity after each conv and hidden linear layer (default "relu"; "tanh" as the original)
 	AvgPool    bool   // average instead of max pooling (the original's subsampling)
+	// BatchNorm puts a batch norm after conv1, conv2, fc1 and fc2, before
+	// their activations: bn1, bn2 (BatchNorm2d) and bn3, bn4 (BatchNorm1d).
+	// False: none, and the parameters are those of LeNet-5.
+	BatchNorm bool
 }
 
 // LeNet is a LeNet-5-style convolutional network: conv1 (6 maps) → pool →
@@ -27,8 +31,11 @@ type LeNetConfig struct {
 type LeNet struct {
 	Conv1, Conv2  nn.Layer
 	FC1, FC2, FC3 nn.Layer
-	Activation    string
-	AvgPool       bool
+	// BN1 … BN4 follow conv1, conv2, fc1 and fc2 when the config asks for
+	// batch norm; nil otherwise.
+	BN1, BN2, BN3, BN4 nn.Layer
+	Activation         string
+	AvgPool            bool
 }
 
 // NewLeNet returns the network cfg describes, initialised as PyTorch's
@@ -61,7 +68,7 @@ func NewLeNet(cfg LeNetConfig, r tensor.Rand) (*LeNet, error) {
 			cfg.ImageSize, cfg.ImageSize, cfg.Padding, cfg.Kernel, s1, s2, s3)
 	}
 	pad := tensor.Conv2dOptions{Padding: [2]int{cfg.Padding, cfg.Padding}}
-	return &LeNet{
+	m := &LeNet{
 		Conv1:      nn.NewConv2d(cfg.InChannels, 6, cfg.Kernel, pad, true, r),
 		Conv2:      nn.NewConv2d(6, 16, cfg.Kernel, tensor.Conv2dOptions{}, true, r),
 		FC1:        nn.NewLinear(16*s3*s3, 120, true, r),
@@ -69,7 +76,20 @@ func NewLeNet(cfg LeNetConfig, r tensor.Rand) (*LeNet, error) {
 		FC3:        nn.NewLinear(84, cfg.Classes, true, r),
 		Activation: cfg.Activation,
 		AvgPool:    cfg.AvgPool,
-	}, nil
+	}
+	if cfg.BatchNorm {
+		m.BN1, m.BN2 = nn.NewBatchNorm2d(6), nn.NewBatchNorm2d(16)
+		m.BN3, m.BN4 = nn.NewBatchNorm1d(120), nn.NewBatchNorm1d(84)
+	}
+	return m, nil
+}
+
+// norm applies the batch norm bn, or nothing when bn is nil.
+func norm(bn nn.Layer, x *tensor.Tensor) *tensor.Tensor {
+	if bn == nil {
+		return x
+	}
+	return bn.Forward(x)
 }
 
 // pool halves the spatial size.
@@ -84,10 +104,10 @@ func (m *LeNet) pool(x *tensor.Tensor) *tensor.Tensor {
 // Features maps images (N, C, H, W) to the 84-wide representation before fc3.
 func (m *LeNet) Features(x *tensor.Tensor) *tensor.Tensor {
 	act := func(x *tensor.Tensor) *tensor.Tensor { return nn.Activate(m.Activation, x, 0.01) }
-	x = m.pool(act(m.Conv1.Forward(x)))
-	x = m.pool(act(m.Conv2.Forward(x)))
-	x = act(m.FC1.Forward(x.Flatten(1, -1)))
-	return act(m.FC2.Forward(x))
+	x = m.pool(act(norm(m.BN1, m.Conv1.Forward(x))))
+	x = m.pool(act(norm(m.BN2, m.Conv2.Forward(x))))
+	x = act(norm(m.BN3, m.FC1.Forward(x.Flatten(1, -1))))
+	return act(norm(m.BN4, m.FC2.Forward(x)))
 }
 
 // Classify applies fc3.

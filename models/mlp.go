@@ -14,10 +14,15 @@ type MLPConfig struct {
 	Classes    int     // number of outputs
 	Activation string  // nonlinearity after each hidden layer (default "relu")
 	Dropout    float32 // dropout after each hidden activation (0: none)
+	// BatchNorm puts a BatchNorm1d after each hidden Linear layer, before
+	// its activation (false: none, and the layers keep their numbering).
+	BatchNorm bool
 }
 
 // MLP is a multilayer perceptron: Linear layers with an activation (and
-// dropout) between them, named "0", "1", … as in PyTorch's nn.Sequential.
+// dropout) between them, named "0", "1", … as in PyTorch's nn.Sequential;
+// with BatchNorm, each hidden Linear layer is followed by a BatchNorm1d
+// (Linear "0", BatchNorm "1", activation "2", Linear "3", …).
 // The last Linear layer is the head; Features is the last hidden activation.
 type MLP struct {
 	Layers     []nn.Layer `nn:",inline"`
@@ -42,7 +47,20 @@ func NewMLP(cfg MLPConfig, r tensor.Rand) (*MLP, error) {
 	if cfg.Dropout < 0 || cfg.Dropout >= 1 {
 		return nil, fmt.Errorf("models.NewMLP: dropout %g is outside [0, 1)", cfg.Dropout)
 	}
-	return &MLP{Layers: nn.NewMLP(sizes, cfg.Activation, cfg.Dropout, r).Layers, featureDim: sizes[len(sizes)-2]}, nil
+	if !cfg.BatchNorm {
+		return &MLP{Layers: nn.NewMLP(sizes, cfg.Activation, cfg.Dropout, r).Layers, featureDim: sizes[len(sizes)-2]}, nil
+	}
+	var layers []nn.Layer
+	for i := 0; i+1 < len(sizes); i++ {
+		layers = append(layers, nn.NewLinear(sizes[i], sizes[i+1], true, r))
+		if i+2 < len(sizes) {
+			layers = append(layers, nn.NewBatchNorm1d(sizes[i+1]), nn.NewActivation(cfg.Activation))
+			if cfg.Dropout > 0 {
+				layers = append(layers, nn.NewDropout(cfg.Dropout, r.Uint64()))
+			}
+		}
+	}
+	return &MLP{Layers: layers, featureDim: sizes[len(sizes)-2]}, nil
 }
 
 // flat flattens x after the batch axis when it has more than two axes.

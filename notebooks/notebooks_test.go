@@ -161,6 +161,36 @@ var checks = map[string]func(t *testing.T, text string){
 		}
 		wantAll(t, text, "0.adapter_down.rotated.weight", "fusion/adapter_model.safetensors", "rotated/adapter_config.json", "noisy/adapter_config.json")
 	},
+	"test-time-adaptation.ipynb": func(t *testing.T, text string) {
+		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
+		m := regexp.MustCompile(`source ([0-9.]+)%, BN ([0-9.]+)%, AdaBN \(episodic\) ([0-9.]+)%, Tent \(continual\) ([0-9.]+)%, SHOT \(continual\) ([0-9.]+)%, CoTTA \(continual\) ([0-9.]+)%`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the notebook did not report the mean accuracies on the corrupted stream")
+		}
+		src := num(m[1])
+		for i, name := range []string{"BN", "AdaBN", "Tent", "SHOT", "CoTTA"} {
+			if v := num(m[i+2]); v < src+15 {
+				t.Errorf("%s mean accuracy %v%%, want ≥ source %v%% + 15", name, v, src)
+			}
+		}
+		if num(m[4]) < num(m[2]) {
+			t.Errorf("Tent %v%% below BN %v%%", m[4], m[2])
+		}
+		o := regexp.MustCompile(`class-ordered stream: source ([0-9.]+)%, BN ([0-9.]+)%, LAME ([0-9.]+)%`).FindStringSubmatch(text)
+		if o == nil {
+			t.Fatal("the notebook did not report the class-ordered stream")
+		}
+		if num(o[3]) < num(o[1])+2 || num(o[2]) > num(o[1])-30 {
+			t.Errorf("class-ordered stream: source %s%%, BN %s%%, LAME %s%%; want LAME ≥ source + 2 and BN ≤ source − 30", o[1], o[2], o[3])
+		}
+		c := regexp.MustCompile(`clean accuracy ([0-9.]+) \(before ([0-9.]+)\)`).FindStringSubmatch(text)
+		if c == nil || c[1] != c[2] {
+			t.Errorf("the source model changed: %v", c)
+		}
+		wantAll(t, text, "UCI digits, corrupted — accuracy %", "UCI digits in class order — accuracy %",
+			"α-BN (α=0.5)", "episodic", "continual", "LAME", "data:image/png;base64,",
+			`<60 images of 1x8x8 in 6 rows "the corruptions of the stream"`, "[png ")
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,
