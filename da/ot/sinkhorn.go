@@ -60,8 +60,8 @@ type SinkhornOptions struct {
 // min ⟨T, M⟩ + ε·Σ T_ij (log T_ij − 1) over plans with row sums a and column
 // sums b. a and b must be non-negative with equal masses; zero weights get
 // empty rows/columns. Plan.Cost is ⟨T, M⟩ (POT's sinkhorn2 value),
-// Plan.Objective the entropic objective, Plan.F and Plan.G the dual
-// potentials: T_ij = a_i·b_j·exp((F_i + G_j − M_ij)/ε). When MaxIter is reached
+// Plan.Objective the entropic objective, Plan.U and Plan.V the dual
+// potentials: T_ij = a_i·b_j·exp((U_i + V_j − M_ij)/ε). When MaxIter is reached
 // before Tol, Converged is false and the plan is the last (finite) iterate.
 func Sinkhorn(a, b []float64, M *Matrix, eps float64, opt SinkhornOptions) (*Plan, error) {
 	if err := checkEntropic(a, b, M, eps); err != nil {
@@ -128,10 +128,10 @@ func solveEntropic(a, b []float64, M *Matrix, eps, tau float64, opt SinkhornOpti
 			}
 		}
 		p.T = T
-		F, G := spread(p.F, ri, len(a)), spread(p.G, ci, len(b))
+		F, G := spread(p.U, ri, len(a)), spread(p.V, ci, len(b))
 		cTransform(F, G, b, ci, eps, func(i, j int) float64 { return M.At(i, j) })
 		cTransform(G, F, a, ri, eps, func(j, i int) float64 { return M.At(i, j) })
-		p.F, p.G = F, G
+		p.U, p.V = F, G
 	}
 	finishPlan(p, a, b, M, eps, tau)
 	return p, nil

@@ -584,7 +584,7 @@ func (s *entropicSolver) plan() *Plan {
 	if s.logDomain {
 		method += " (log)"
 	}
-	return &Plan{T: T, F: f, G: g, Iterations: s.iters, Converged: s.converged,
+	return &Plan{T: T, U: f, V: g, Iterations: s.iters, Converged: s.converged,
 		Method: fmt.Sprintf("%s ε=%g", method, s.eps)}
 }
 

@@ -77,12 +77,12 @@ func TestSinkhornMatchesPOT(t *testing.T) {
 			t.Errorf("%s ε=%g: cost %.12g, POT sinkhorn2 %.12g", c.name, c.eps, p.Cost, want[k].Value)
 		}
 		// Potentials are defined up to f + c, g − c.
-		df, dg := p.F[0]-want[k].F[0], 0.0
-		for i := range p.F {
-			dg = math.Max(dg, math.Abs(p.F[i]-want[k].F[i]-df))
+		df, dg := p.U[0]-want[k].F[0], 0.0
+		for i := range p.U {
+			dg = math.Max(dg, math.Abs(p.U[i]-want[k].F[i]-df))
 		}
-		for j := range p.G {
-			dg = math.Max(dg, math.Abs(p.G[j]-want[k].G[j]+df))
+		for j := range p.V {
+			dg = math.Max(dg, math.Abs(p.V[j]-want[k].G[j]+df))
 		}
 		if dg > 1e-7 {
 			t.Errorf("%s ε=%g: potentials differ from POT's by %g", c.name, c.eps, dg)
@@ -100,7 +100,7 @@ func finitePlan(t *testing.T, name string, p *Plan) {
 			t.Fatalf("%s: plan entry %v", name, v)
 		}
 	}
-	for _, v := range append(append([]float64(nil), p.F...), p.G...) {
+	for _, v := range append(append([]float64(nil), p.U...), p.V...) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			t.Fatalf("%s: potential %v", name, v)
 		}
@@ -169,7 +169,7 @@ func TestSinkhornZeroWeights(t *testing.T) {
 	// The potentials reproduce the plan: T = a b exp((f + g − M)/ε).
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 5; j++ {
-			want := a[i] * b[j] * math.Exp((p.F[i]+p.G[j]-M.At(i, j))/0.05)
+			want := a[i] * b[j] * math.Exp((p.U[i]+p.V[j]-M.At(i, j))/0.05)
 			if math.Abs(want-p.T.At(i, j)) > 1e-12 {
 				t.Fatalf("T[%d,%d] = %g, from the potentials %g", i, j, p.T.At(i, j), want)
 			}
