@@ -1,0 +1,71 @@
+package ot
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestSinkhornUnbalancedMatchesPOT(t *testing.T) {
+	type ucase struct {
+		a, b     []float64
+		M        *Matrix
+		eps, tau float64
+		method   SinkhornMethod
+	}
+	var cases []ucase
+	for k, c := range []struct{ eps, tau float64 }{{0.1, 1}, {0.05, 0.1}, {0.1, 10}, {0.02, 1}} {
+		a, b, M := pointCost(uint64(60+k), 8, 6, true)
+		for j := range b {
+			b[j] *= 2 // different masses
+		}
+		cases = append(cases, ucase{a, b, M, c.eps, c.tau, SinkhornAuto}, ucase{a, b, M, c.eps, c.tau, SinkhornLog})
+	}
+	calls := make([]potCall, len(cases))
+	want := make([]potSinkhorn, len(cases))
+	outs := make([]any, len(cases))
+	for k, c := range cases {
+		calls[k] = potCall{"sinkhorn_unbalanced", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "reg": c.eps, "reg_m": c.tau, "numItermax": 20000, "stopThr": 1e-13}}
+		outs[k] = &want[k]
+	}
+	runPOT(t, calls, outs...)
+	for k, c := range cases {
+		p, err := SinkhornUnbalanced(c.a, c.b, c.M, c.eps, c.tau, SinkhornOptions{Method: c.method, Tol: 1e-13, MaxIter: 20000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		finitePlan(t, "unbalanced", p)
+		if d := maxAbsDiff(t, p.T, want[k].T); d > 1e-6 || !p.Converged {
+			t.Errorf("ε=%g τ=%g %q: max |T − POT| = %g, converged %v", c.eps, c.tau, c.method, d, p.Converged)
+		}
+		if d := math.Abs(p.Cost - want[k].Value); d > 1e-6 {
+			t.Errorf("ε=%g τ=%g %q: cost %.10g, POT sinkhorn_unbalanced2 %.10g", c.eps, c.tau, c.method, p.Cost, want[k].Value)
+		}
+		t.Logf("ε=%g τ=%g %q: %d iterations, mass %.4f", c.eps, c.tau, c.method, p.Iterations, p.T.Sum())
+	}
+}
+
+func TestSinkhornUnbalancedStationary(t *testing.T) {
+	// At the optimum the objective's gradient vanishes on the plan:
+	// M + ε log T + τ log(T1/a) + τ log(Tᵀ1/b) = 0 entrywise.
+	a, b, M := pointCost(70, 5, 7, false)
+	eps, tau := 0.5, 2.0
+	p, err := SinkhornUnbalanced(a, b, M, eps, tau, SinkhornOptions{Tol: 1e-14, MaxIter: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, cs := p.T.RowSums(), p.T.ColSums()
+	worst := 0.0
+	for i := 0; i < 5; i++ {
+		for j := 0; j < 7; j++ {
+			g := M.At(i, j) + eps*math.Log(p.T.At(i, j)) + tau*math.Log(rs[i]/a[i]) + tau*math.Log(cs[j]/b[j])
+			worst = math.Max(worst, math.Abs(g))
+		}
+	}
+	if worst > 1e-8 {
+		t.Errorf("stationarity violated by %g", worst)
+	}
+	if _, err := SinkhornUnbalanced(a, b, M, eps, 0, SinkhornOptions{}); err == nil || !strings.Contains(err.Error(), "tau = 0") {
+		t.Errorf("tau = 0: %v", err)
+	}
+}
