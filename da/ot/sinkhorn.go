@@ -195,13 +195,7 @@ func logSumExp(x []float64) float64 {
 // finishPlan fills the cost, the objective and the marginal error of p.
 func finishPlan(p *Plan, a, b []float64, M *Matrix, eps, tau float64) {
 	p.Cost = p.T.Dot(M)
-	ent := 0.0
-	for _, t := range p.T.Data {
-		if t > 0 {
-			ent += t * (math.Log(t) - 1)
-		}
-	}
-	p.Objective = p.Cost + eps*ent
+	p.Objective = p.Cost + eps*entropy(p.T)
 	rs, cs := p.T.RowSums(), p.T.ColSums()
 	if math.IsInf(tau, 1) {
 		p.MarginalError = math.Max(maxDiff(rs, a), maxDiff(cs, b))
