@@ -175,7 +175,10 @@ func newSimplex(a, b []float64, M *Matrix) *simplex {
 	if scale == 0 {
 		scale = 1
 	}
-	s.artCost = scale * float64(N)
+	// Every path of real arcs costs less than N·max|M| in absolute value,
+	// so routing a unit through the root costs more than any such path
+	// saves: optimal flows leave the artificial arcs empty.
+	s.artCost = 2 * scale * float64(N)
 	// Reduced costs are differences of potentials of size up to artCost;
 	// anything above a few ulps of those is a real improvement.
 	s.tol = 1e-14 * s.artCost

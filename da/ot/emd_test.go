@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -31,9 +32,19 @@ func emdCases() []emdCase {
 		{25, 25, 4, Cityblock, false},
 		{60, 45, 2, SqEuclidean, false},
 		{1, 5, 2, SqEuclidean, false},
+		{12, 18, 2, "shifted", false},
 	} {
 		xs, xt := r.matrix(c.n, c.d), r.matrix(c.m, c.d)
-		M, _ := Dist(xs, xt, c.metric)
+		metric := c.metric
+		if metric == "shifted" { // squared Euclidean minus 3: costs of both signs
+			metric = SqEuclidean
+		}
+		M, _ := Dist(xs, xt, metric)
+		if c.metric == "shifted" {
+			for k := range M.Data {
+				M.Data[k] -= 3
+			}
+		}
 		ec := emdCase{name: string(c.metric), M: M, uniform: c.uniform}
 		if c.uniform {
 			ec.a, ec.b = Uniform(c.n), Uniform(c.m)
@@ -80,6 +91,15 @@ func checkPlan(t *testing.T, name string, p *Plan, a, b []float64, M *Matrix) {
 	}
 }
 
+// emdCalls are the POT calls of TestEMDMatchesPOT.
+func emdCalls() []potCall {
+	var calls []potCall
+	for _, c := range emdCases() {
+		calls = append(calls, potCall{"emd", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M)}})
+	}
+	return calls
+}
+
 func TestEMDMatchesPOT(t *testing.T) {
 	cs := emdCases()
 	type potEMD struct {
@@ -87,14 +107,13 @@ func TestEMDMatchesPOT(t *testing.T) {
 		Cost float64
 		U, V []float64
 	}
-	calls := make([]potCall, len(cs))
 	want := make([]potEMD, len(cs))
 	outs := make([]any, len(cs))
-	for k, c := range cs {
-		calls[k] = potCall{"emd", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M)}}
+	for k := range cs {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	exactPOT(t, "emd", outs...)
+	duals := 0
 	for k, c := range cs {
 		var a, b []float64
 		if !c.uniform {
@@ -110,26 +129,53 @@ func TestEMDMatchesPOT(t *testing.T) {
 			t.Errorf("%s %d×%d: cost %.15g, POT %.15g", name, c.M.Rows, c.M.Cols, p.Cost, want[k].Cost)
 		}
 		// Plans between generic points under a strictly convex or
-		// Euclidean cost are unique; cityblock plans are not. (POT 0.8.2
-		// returns a zero plan, with the right cost, for a single source.)
-		if c.name != string(Cityblock) && c.M.Rows > 1 {
+		// Euclidean cost are unique; cityblock plans are not.
+		if c.name != string(Cityblock) {
 			if d := maxAbsDiff(t, p.T, want[k].T); d > 1e-12 {
 				t.Errorf("%s %d×%d: max |T − T_POT| = %g", name, c.M.Rows, c.M.Cols, d)
 			}
 		}
+		// A non-degenerate basis (n+m−1 positive flows) has unique duals
+		// up to a constant, which both centre the same way.
+		positive := 0
+		for _, v := range p.T.Data {
+			if v > 0 {
+				positive++
+			}
+		}
+		if positive == c.M.Rows+c.M.Cols-1 {
+			du, dv := 0.0, 0.0
+			for i, u := range p.U {
+				du = math.Max(du, math.Abs(u-want[k].U[i]))
+			}
+			for j, v := range p.V {
+				dv = math.Max(dv, math.Abs(v-want[k].V[j]))
+			}
+			if du > 1e-9 || dv > 1e-9 {
+				t.Errorf("%s %d×%d: duals differ from POT's by %g (U), %g (V)", name, c.M.Rows, c.M.Cols, du, dv)
+			}
+			duals++
+		}
 		t.Logf("%s %d×%d: cost %.12g (POT %.12g), %d pivots", name, c.M.Rows, c.M.Cols, p.Cost, want[k].Cost, p.Iterations)
+	}
+	if duals < 3 {
+		t.Errorf("only %d non-degenerate problems compared their duals", duals)
 	}
 }
 
-func BenchmarkEMD500(b *testing.B) {
-	r := newTestRand(3)
-	M, _ := Dist(r.matrix(500, 2), r.matrix(500, 2), SqEuclidean)
-	for b.Loop() {
-		p, err := EMD(nil, nil, M, EMDOptions{})
-		if err != nil || !p.Converged {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(p.Iterations), "pivots")
+func BenchmarkEMD(b *testing.B) {
+	for _, n := range []int{500, 1000, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := newTestRand(3)
+			M, _ := Dist(r.matrix(n, 2), r.matrix(n, 2), SqEuclidean)
+			for b.Loop() {
+				p, err := EMD(nil, nil, M, EMDOptions{})
+				if err != nil || !p.Converged {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(p.Iterations), "pivots")
+			}
+		})
 	}
 }
 
@@ -181,6 +227,25 @@ func TestEMDByHand(t *testing.T) {
 	}
 }
 
+func TestEMDScaleInvariant(t *testing.T) {
+	r := newTestRand(4)
+	M, _ := Dist(r.matrix(40, 2), r.matrix(30, 2), SqEuclidean)
+	a, b := r.weights(40), r.weights(30)
+	base, _ := EMD(a, b, M, EMDOptions{})
+	for _, s := range []float64{1e-9, 1e9} {
+		p, err := EMD(a, b, M.Scale(s), EMDOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.Cost/s-base.Cost) > 1e-12*base.Cost {
+			t.Errorf("scale %g: cost/scale %.15g, unscaled %.15g", s, p.Cost/s, base.Cost)
+		}
+		if d := maxAbsDiff(t, p.T, rows(base.T)); d > 1e-15 {
+			t.Errorf("scale %g: plans differ by %g", s, d)
+		}
+	}
+}
+
 func TestEMDIterationLimit(t *testing.T) {
 	r := newTestRand(8)
 	M, _ := Dist(r.matrix(30, 2), r.matrix(30, 2), SqEuclidean)
@@ -229,5 +294,79 @@ func TestEMDBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", c.name, err, c.want)
 		}
+	}
+}
+
+// degenerateProblem is a transport problem full of ties.
+type degenerateProblem struct {
+	a, b []float64
+	M    *Matrix
+}
+
+// degenerateProblems returns small problems with integer costs, weights
+// that are multiples of 1/10 (some zero), and an integer grid under the
+// cityblock cost.
+func degenerateProblems() []degenerateProblem {
+	r := newTestRand(17)
+	type prob = degenerateProblem
+	tenths := func(n int) []float64 {
+		// n non-negative multiples of 0.1 summing to 1 (some zero).
+		w := make([]float64, n)
+		for k := 0; k < 10; k++ {
+			w[r.r.IntN(n)] += 0.1
+		}
+		return w
+	}
+	var ps []prob
+	for k := 0; k < 40; k++ {
+		n, m := 1+r.r.IntN(8), 1+r.r.IntN(8)
+		M := Zeros(n, m)
+		for i := range M.Data {
+			M.Data[i] = float64(r.r.IntN(4))
+		}
+		ps = append(ps, prob{tenths(n), tenths(m), M})
+	}
+	// Points of an integer grid under the cityblock cost, uniform weights.
+	g := Zeros(36, 2)
+	for i := 0; i < 36; i++ {
+		g.Set(i, 0, float64(i%6))
+		g.Set(i, 1, float64(i/6))
+	}
+	h := g.Clone()
+	for i := range h.Data {
+		h.Data[i] = 5 - h.Data[i]/2
+	}
+	G, _ := Dist(g, h, Cityblock)
+	return append(ps, prob{Uniform(36), Uniform(36), G})
+}
+
+// degenerateCalls are the POT calls of TestEMDDegenerateMatchesPOT.
+func degenerateCalls() []potCall {
+	var calls []potCall
+	for _, p := range degenerateProblems() {
+		calls = append(calls, potCall{"emd2", map[string]any{"a": p.a, "b": p.b, "M": rows(p.M)}})
+	}
+	return calls
+}
+
+// TestEMDDegenerateMatchesPOT runs many small problems full of ties, where
+// the simplex makes degenerate pivots, against ot.emd2.
+func TestEMDDegenerateMatchesPOT(t *testing.T) {
+	ps := degenerateProblems()
+	want := make([]float64, len(ps))
+	outs := make([]any, len(ps))
+	for k := range ps {
+		outs[k] = &want[k]
+	}
+	exactPOT(t, "degenerate", outs...)
+	for k, pr := range ps {
+		p, err := EMD(pr.a, pr.b, pr.M, EMDOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.Cost-want[k]) > 1e-12 {
+			t.Errorf("problem %d (%d×%d): cost %.15g, POT %.15g", k, pr.M.Rows, pr.M.Cols, p.Cost, want[k])
+		}
+		checkPlan(t, "degenerate", p, pr.a, pr.b, pr.M)
 	}
 }

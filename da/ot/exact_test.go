@@ -6,17 +6,15 @@ import (
 	"testing"
 )
 
-func TestEMD1DMatchesPOT(t *testing.T) {
+// oneD is a 1-D transport problem.
+type oneD struct {
+	xs, xt, a, b []float64
+	p            float64
+}
+
+// oneDProblems returns seeded 1-D problems for several exponents.
+func oneDProblems() []oneD {
 	r := newTestRand(21)
-	type ref struct {
-		T             [][]float64
-		EMD2_1D       float64 `json:"emd2_1d"`
-		Wasserstein1D float64 `json:"wasserstein_1d"`
-	}
-	type oneD struct {
-		xs, xt, a, b []float64
-		p            float64
-	}
 	line := func(n int) []float64 {
 		x := make([]float64, n)
 		for i := range x {
@@ -24,20 +22,36 @@ func TestEMD1DMatchesPOT(t *testing.T) {
 		}
 		return x
 	}
-	cases := []oneD{
+	return []oneD{
 		{line(9), line(13), r.weights(9), r.weights(13), 1},
 		{line(20), line(7), r.weights(20), r.weights(7), 2},
 		{line(15), line(15), Uniform(15), Uniform(15), 1.5},
 		{line(6), line(11), r.weights(6), r.weights(11), 3},
 	}
-	calls := make([]potCall, len(cases))
+}
+
+// oneDCalls are the POT calls of TestEMD1DMatchesPOT.
+func oneDCalls() []potCall {
+	var calls []potCall
+	for _, c := range oneDProblems() {
+		calls = append(calls, potCall{"emd_1d", map[string]any{"xs": c.xs, "xt": c.xt, "a": c.a, "b": c.b, "p": c.p}})
+	}
+	return calls
+}
+
+func TestEMD1DMatchesPOT(t *testing.T) {
+	type ref struct {
+		T             [][]float64
+		EMD2_1D       float64 `json:"emd2_1d"`
+		Wasserstein1D float64 `json:"wasserstein_1d"`
+	}
+	cases := oneDProblems()
 	want := make([]ref, len(cases))
 	outs := make([]any, len(cases))
-	for k, c := range cases {
-		calls[k] = potCall{"emd_1d", map[string]any{"xs": c.xs, "xt": c.xt, "a": c.a, "b": c.b, "p": c.p}}
+	for k := range cases {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	exactPOT(t, "1d", outs...)
 	for k, c := range cases {
 		p, err := EMD1D(c.xs, c.xt, c.a, c.b, c.p)
 		if err != nil {
@@ -96,18 +110,18 @@ func TestEMD1DByHand(t *testing.T) {
 	}
 }
 
-func TestPartialEMDMatchesPOT(t *testing.T) {
+// partialProblem is a partial transport problem.
+type partialProblem struct {
+	a, b []float64
+	M    *Matrix
+	mass float64
+}
+
+// partialProblems returns seeded partial problems, some with a and b of
+// different masses.
+func partialProblems() []partialProblem {
 	r := newTestRand(31)
-	type ref struct {
-		T    [][]float64
-		Cost float64
-	}
-	type pc struct {
-		a, b []float64
-		M    *Matrix
-		mass float64
-	}
-	var cases []pc
+	var cases []partialProblem
 	for _, c := range []struct {
 		n, m int
 		mass float64
@@ -118,16 +132,32 @@ func TestPartialEMDMatchesPOT(t *testing.T) {
 		for j := range b {
 			b[j] *= c.sb
 		}
-		cases = append(cases, pc{r.weights(c.n), b, M, c.mass})
+		cases = append(cases, partialProblem{r.weights(c.n), b, M, c.mass})
 	}
-	calls := make([]potCall, len(cases))
+	return cases
+}
+
+// partialCalls are the POT calls of TestPartialEMDMatchesPOT.
+func partialCalls() []potCall {
+	var calls []potCall
+	for _, c := range partialProblems() {
+		calls = append(calls, potCall{"partial", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "m": c.mass}})
+	}
+	return calls
+}
+
+func TestPartialEMDMatchesPOT(t *testing.T) {
+	type ref struct {
+		T    [][]float64
+		Cost float64
+	}
+	cases := partialProblems()
 	want := make([]ref, len(cases))
 	outs := make([]any, len(cases))
-	for k, c := range cases {
-		calls[k] = potCall{"partial", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "m": c.mass}}
+	for k := range cases {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	exactPOT(t, "partial", outs...)
 	for k, c := range cases {
 		p, err := PartialEMD(c.a, c.b, c.M, c.mass, EMDOptions{})
 		if err != nil {
@@ -168,22 +198,20 @@ func TestPartialEMDByHand(t *testing.T) {
 	}
 }
 
-func TestMappingMatchesPOT(t *testing.T) {
+// mappingProblem returns seeded source and target samples (the target
+// shifted by 3 along x), new samples of each, labels, and the options
+// compared with POT: the default and semi-supervised with median
+// normalisation.
+func mappingProblem() (xs, xt, xnew, xtnew *Matrix, opts []MappingOptions) {
 	r := newTestRand(41)
-	type ref struct {
-		T           [][]float64
-		Fitted, New [][]float64
-		Inverse     [][]float64
-		InverseNew  [][]float64 `json:"inverse_new"`
-	}
 	shift := func(m *Matrix, dx float64) *Matrix {
 		for i := 0; i < m.Rows; i++ {
 			m.Row(i)[0] += dx
 		}
 		return m
 	}
-	xs, xt := r.matrix(30, 2), shift(r.matrix(24, 2), 3)
-	xnew, xtnew := r.matrix(7, 2), shift(r.matrix(5, 2), 3)
+	xs, xt = r.matrix(30, 2), shift(r.matrix(24, 2), 3)
+	xnew, xtnew = r.matrix(7, 2), shift(r.matrix(5, 2), 3)
 	ys, yt := make([]int, 30), make([]int, 24)
 	for i := range ys {
 		ys[i] = i % 2
@@ -191,13 +219,36 @@ func TestMappingMatchesPOT(t *testing.T) {
 	for j := range yt {
 		yt[j] = j%3 - 1
 	}
-	opts := []MappingOptions{{}, {Norm: "median", Ys: ys, Yt: yt}}
-	calls := []potCall{
-		{"emd_transport", map[string]any{"xs": rows(xs), "xt": rows(xt), "xnew": rows(xnew), "xtnew": rows(xtnew)}},
-		{"emd_transport", map[string]any{"xs": rows(xs), "xt": rows(xt), "xnew": rows(xnew), "xtnew": rows(xtnew), "norm": "median", "ys": ys, "yt": yt}},
+	return xs, xt, xnew, xtnew, []MappingOptions{{}, {Norm: "median", Ys: ys, Yt: yt}}
+}
+
+// mappingCalls are the POT calls of TestMappingMatchesPOT.
+func mappingCalls() []potCall {
+	xs, xt, xnew, xtnew, opts := mappingProblem()
+	var calls []potCall
+	for _, o := range opts {
+		args := map[string]any{"xs": rows(xs), "xt": rows(xt), "xnew": rows(xnew), "xtnew": rows(xtnew)}
+		if o.Norm != "" {
+			args["norm"] = o.Norm
+		}
+		if o.Ys != nil {
+			args["ys"], args["yt"] = o.Ys, o.Yt
+		}
+		calls = append(calls, potCall{"emd_transport", args})
 	}
-	want := make([]ref, 2)
-	runPOT(t, calls, &want[0], &want[1])
+	return calls
+}
+
+func TestMappingMatchesPOT(t *testing.T) {
+	type ref struct {
+		T           [][]float64
+		Fitted, New [][]float64
+		Inverse     [][]float64
+		InverseNew  [][]float64 `json:"inverse_new"`
+	}
+	xs, xt, xnew, xtnew, opts := mappingProblem()
+	want := make([]ref, len(opts))
+	exactPOT(t, "mapping", &want[0], &want[1])
 	for k, opt := range opts {
 		mp, err := FitMapping(xs, xt, opt)
 		if err != nil {

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/graftml/graft/display"
+	"github.com/graftml/graft/tensor"
+	"github.com/graftml/graft/viz"
 )
 
 // MappingOptions configures FitMapping. The zero value is POT's
@@ -202,4 +206,53 @@ func barycentricMap(x, from, to, T *Matrix, transposed bool) (*Matrix, error) {
 		}
 	}
 	return y, nil
+}
+
+// String describes the mapping: its samples and how its plan was solved.
+func (mp *Mapping) String() string {
+	return fmt.Sprintf("ot.Mapping %d source → %d target samples (%d features); plan: %s",
+		mp.Xs.Rows, mp.Xt.Rows, mp.Xs.Cols, mp.Plan.Summary())
+}
+
+// Plot draws the source samples, the target samples and the mapped source
+// samples (their first two features) coloured by group.
+func (mp *Mapping) Plot(opt viz.ScatterOptions) (*viz.Figure, error) {
+	if mp.Xs.Cols < 2 {
+		return nil, fmt.Errorf("ot: mapping: plotting needs 2 features, the samples have %d", mp.Xs.Cols)
+	}
+	moved, err := mp.Transform(mp.Xs)
+	if err != nil {
+		return nil, err
+	}
+	var pts []float64
+	var group []int
+	for g, m := range []*Matrix{mp.Xs, mp.Xt, moved} {
+		for i := 0; i < m.Rows; i++ {
+			pts = append(pts, m.At(i, 0), m.At(i, 1))
+			group = append(group, g)
+		}
+	}
+	if opt.Labels == nil {
+		opt.Labels = group
+		opt.ClassNames = []string{"source", "target", "source mapped"}
+	}
+	if opt.Title == "" {
+		opt.Title = fmt.Sprintf("%s: cost %.4g", mp.Plan.Method, mp.Plan.Cost)
+		if mp.Xs.Cols > 2 {
+			opt.Title += fmt.Sprintf(" (features 0 and 1 of %d)", mp.Xs.Cols)
+		}
+	}
+	return viz.Scatter(tensor.FromFloat64(pts, len(group), 2), opt)
+}
+
+// Display shows the mapping in a notebook: the scatter of Plot, with
+// String as the text form.
+func (mp *Mapping) Display() display.Bundle {
+	f, err := mp.Plot(viz.ScatterOptions{})
+	if err != nil {
+		return display.NewBundle(mp.String())
+	}
+	b := f.Display()
+	b.Data[display.MIMEText] = mp.String()
+	return b
 }

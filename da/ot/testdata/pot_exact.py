@@ -4,17 +4,23 @@ import numpy as np
 import ot
 
 
+def f64(*xs):
+    """Arrays of float64: JSON writes 1.0 as 1, which numpy would read as an
+    integer (and POT then casts its plan to integers)."""
+    return [np.array(x, dtype=np.float64) for x in xs]
+
+
 def emd(a, b, M):
-    G, log = ot.emd(np.array(a), np.array(b), np.array(M), log=True)
+    G, log = ot.emd(*f64(a, b, M), log=True)
     return {"T": G, "cost": log["cost"], "u": log["u"], "v": log["v"]}
 
 
 def emd2(a, b, M):
-    return ot.emd2(np.array(a), np.array(b), np.array(M))
+    return ot.emd2(*f64(a, b, M))
 
 
 def emd_1d(xs, xt, a, b, p):
-    xs, xt, a, b = map(np.array, (xs, xt, a, b))
+    xs, xt, a, b = f64(xs, xt, a, b)
     G = ot.emd_1d(xs, xt, a, b, metric="minkowski", p=p)
     return {"T": G,
             "emd2_1d": ot.emd2_1d(xs, xt, a, b, metric="minkowski", p=p),
@@ -22,13 +28,13 @@ def emd_1d(xs, xt, a, b, p):
 
 
 def partial(a, b, M, m):
-    a, b, M = map(np.array, (a, b, M))
+    a, b, M = f64(a, b, M)
     G = ot.partial.partial_wasserstein(a, b, M, m=m)
     return {"T": G, "cost": ot.partial.partial_wasserstein2(a, b, M, m=m)}
 
 
 def emd_transport(xs, xt, xnew, xtnew, norm=None, ys=None, yt=None):
-    xs, xt, xnew, xtnew = map(np.array, (xs, xt, xnew, xtnew))
+    xs, xt, xnew, xtnew = f64(xs, xt, xnew, xtnew)
     if ys is not None:
         ys, yt = np.array(ys), np.array(yt)
     m = ot.da.EMDTransport(norm=norm).fit(Xs=xs, ys=ys, Xt=xt, yt=yt)
