@@ -5,22 +5,38 @@ import (
 	"testing"
 )
 
-func TestSinkhornDivergenceMatchesPOT(t *testing.T) {
+// divergenceRegs are the ε of TestSinkhornDivergenceMatchesPOT.
+var divergenceRegs = []float64{2, 1}
+
+// divergenceInputs returns the samples and weights of the divergence test.
+func divergenceInputs() (xs, xt *Matrix, a, b []float64) {
 	r := newTestRand(80)
-	xs, xt := r.matrix(30, 2), r.matrix(25, 2)
+	xs, xt = r.matrix(30, 2), r.matrix(25, 2)
 	for i := range xt.Data {
 		xt.Data[i] += 0.5
 	}
-	a, b := r.weights(30), r.weights(25)
-	regs := []float64{2, 1}
+	return xs, xt, r.weights(30), r.weights(25)
+}
+
+// divergenceCalls are the POT calls of the divergence test.
+func divergenceCalls() []potCall {
+	xs, xt, a, b := divergenceInputs()
+	var calls []potCall
+	for _, reg := range divergenceRegs {
+		calls = append(calls, potCall{"sinkhorn_divergence", map[string]any{"xs": rows(xs), "xt": rows(xt), "reg": reg, "a": a, "b": b}})
+	}
+	return calls
+}
+
+func TestSinkhornDivergenceMatchesPOT(t *testing.T) {
+	xs, xt, a, b := divergenceInputs()
+	regs := divergenceRegs
 	want := make([]float64, len(regs))
-	calls := make([]potCall, len(regs))
 	outs := make([]any, len(regs))
-	for k, reg := range regs {
-		calls[k] = potCall{"sinkhorn_divergence", map[string]any{"xs": rows(xs), "xt": rows(xt), "reg": reg, "a": a, "b": b}}
+	for k := range regs {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	entropicPOT(t, "divergence", outs...)
 	for k, reg := range regs {
 		got, err := SinkhornDivergence(xs, xt, a, b, reg, "", SinkhornOptions{})
 		if err != nil {

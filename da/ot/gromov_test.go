@@ -22,15 +22,18 @@ type potPlan struct {
 	Value float64     `json:"value"`
 }
 
-func TestGromovWassersteinMatchesPOT(t *testing.T) {
-	type gcase struct {
-		name   string
-		C1, C2 *Matrix
-		p, q   []float64
-		G0     *Matrix
-		eps    float64 // 0: conditional gradient
-		loss   GWLoss
-	}
+// gcase is one Gromov-Wasserstein problem sent to POT.
+type gcase struct {
+	name   string
+	C1, C2 *Matrix
+	p, q   []float64
+	G0     *Matrix
+	eps    float64 // 0: conditional gradient
+	loss   GWLoss
+}
+
+// gromovCases are the problems TestGromovWassersteinMatchesPOT sends.
+func gromovCases() []gcase {
 	var cases []gcase
 	for k := 0; k < 3; k++ {
 		C1, C2, p, q := structures(uint64(90+k), 9, 7)
@@ -42,24 +45,37 @@ func TestGromovWassersteinMatchesPOT(t *testing.T) {
 	e, _ := EMD(p, q, r.matrix(8, 6), EMDOptions{})
 	cases = append(cases,
 		gcase{name: "cg from G0", C1: C1, C2: C2, p: p, q: q, G0: e.T, loss: SquareLoss},
-		gcase{name: "entropic square", C1: C1, C2: C2, p: p, q: q, eps: 0.05, loss: SquareLoss},
-		gcase{name: "entropic kl", C1: C1.Scale(2), C2: C2.Scale(2), p: p, q: q, eps: 0.1, loss: KLLoss})
-	calls := make([]potCall, len(cases))
-	want := make([]potPlan, len(cases))
-	outs := make([]any, len(cases))
-	for k, c := range cases {
+		gcase{name: "entropic square", C1: C1, C2: C2, p: p, q: q, eps: 0.1, loss: SquareLoss},
+		gcase{name: "entropic kl", C1: C1.Scale(2), C2: C2.Scale(2), p: p, q: q, eps: 0.3, loss: KLLoss})
+	return cases
+}
+
+// gromovCalls are the POT calls of gromovCases.
+func gromovCalls() []potCall {
+	var calls []potCall
+	for _, c := range gromovCases() {
 		args := map[string]any{"C1": rows(c.C1), "C2": rows(c.C2), "p": c.p, "q": c.q, "loss": string(c.loss)}
-		calls[k] = potCall{"gromov", args}
+		fn := "gromov"
 		if c.G0 != nil {
 			args["G0"] = rows(c.G0)
 		}
 		if c.eps > 0 {
 			args["epsilon"] = c.eps
-			calls[k].Fn = "entropic_gromov"
+			fn = "entropic_gromov"
 		}
+		calls = append(calls, potCall{fn, args})
+	}
+	return calls
+}
+
+func TestGromovWassersteinMatchesPOT(t *testing.T) {
+	cases := gromovCases()
+	want := make([]potPlan, len(cases))
+	outs := make([]any, len(cases))
+	for k := range cases {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	entropicPOT(t, "gromov", outs...)
 	for k, c := range cases {
 		var p *Plan
 		var err error

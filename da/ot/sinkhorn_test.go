@@ -36,7 +36,8 @@ func pointCost(seed uint64, n, m int, norm bool) (a, b []float64, M *Matrix) {
 	return r.weights(n), r.weights(m), M
 }
 
-func TestSinkhornMatchesPOT(t *testing.T) {
+// sinkhornCases are the problems TestSinkhornMatchesPOT sends to POT.
+func sinkhornCases() []sinkhornCase {
 	var cases []sinkhornCase
 	for k, eps := range []float64{0.5, 0.1, 0.03} {
 		a, b, M := pointCost(uint64(10+k), 7, 5, true)
@@ -50,18 +51,30 @@ func TestSinkhornMatchesPOT(t *testing.T) {
 	cases = append(cases,
 		sinkhornCase{name: "small ε auto", a: a, b: b, M: M, eps: 0.004, pot: "sinkhorn_log", iters: 20000},
 		sinkhornCase{name: "small ε log", a: a, b: b, M: M, eps: 0.004, method: SinkhornLog, pot: "sinkhorn_log", iters: 20000})
-	calls := make([]potCall, len(cases))
-	want := make([]potSinkhorn, len(cases))
-	outs := make([]any, len(cases))
-	for k, c := range cases {
+	return cases
+}
+
+// sinkhornCalls are the POT calls of sinkhornCases.
+func sinkhornCalls() []potCall {
+	var calls []potCall
+	for _, c := range sinkhornCases() {
 		it := c.iters
 		if it == 0 {
 			it = 1000
 		}
-		calls[k] = potCall{"sinkhorn", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "reg": c.eps, "method": c.pot, "numItermax": it}}
+		calls = append(calls, potCall{"sinkhorn", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "reg": c.eps, "method": c.pot, "numItermax": it}})
+	}
+	return calls
+}
+
+func TestSinkhornMatchesPOT(t *testing.T) {
+	cases := sinkhornCases()
+	want := make([]potSinkhorn, len(cases))
+	outs := make([]any, len(cases))
+	for k := range cases {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	entropicPOT(t, "sinkhorn", outs...)
 	for k, c := range cases {
 		p, err := Sinkhorn(c.a, c.b, c.M, c.eps, SinkhornOptions{Method: c.method, MaxIter: max(c.iters, 1000)})
 		if err != nil {

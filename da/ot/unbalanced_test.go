@@ -6,42 +6,58 @@ import (
 	"testing"
 )
 
-func TestSinkhornUnbalancedMatchesPOT(t *testing.T) {
-	type ucase struct {
-		a, b     []float64
-		M        *Matrix
-		eps, tau float64
-		method   SinkhornMethod
-	}
+// ucase is one unbalanced problem sent to POT.
+type ucase struct {
+	a, b     []float64
+	M        *Matrix
+	eps, tau float64
+}
+
+// unbalancedCases are the problems TestSinkhornUnbalancedMatchesPOT sends.
+func unbalancedCases() []ucase {
 	var cases []ucase
 	for k, c := range []struct{ eps, tau float64 }{{0.1, 1}, {0.05, 0.1}, {0.1, 10}, {0.02, 1}} {
 		a, b, M := pointCost(uint64(60+k), 8, 6, true)
 		for j := range b {
 			b[j] *= 2 // different masses
 		}
-		cases = append(cases, ucase{a, b, M, c.eps, c.tau, SinkhornAuto}, ucase{a, b, M, c.eps, c.tau, SinkhornLog})
+		cases = append(cases, ucase{a, b, M, c.eps, c.tau})
 	}
-	calls := make([]potCall, len(cases))
+	return cases
+}
+
+// unbalancedCalls are the POT calls of unbalancedCases.
+func unbalancedCalls() []potCall {
+	var calls []potCall
+	for _, c := range unbalancedCases() {
+		calls = append(calls, potCall{"sinkhorn_unbalanced", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "reg": c.eps, "reg_m": c.tau, "numItermax": 20000, "stopThr": 1e-12}})
+	}
+	return calls
+}
+
+func TestSinkhornUnbalancedMatchesPOT(t *testing.T) {
+	cases := unbalancedCases()
 	want := make([]potSinkhorn, len(cases))
 	outs := make([]any, len(cases))
-	for k, c := range cases {
-		calls[k] = potCall{"sinkhorn_unbalanced", map[string]any{"a": c.a, "b": c.b, "M": rows(c.M), "reg": c.eps, "reg_m": c.tau, "numItermax": 20000, "stopThr": 1e-13}}
+	for k := range cases {
 		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	entropicPOT(t, "unbalanced", outs...)
 	for k, c := range cases {
-		p, err := SinkhornUnbalanced(c.a, c.b, c.M, c.eps, c.tau, SinkhornOptions{Method: c.method, Tol: 1e-13, MaxIter: 20000})
-		if err != nil {
-			t.Fatal(err)
+		for _, method := range []SinkhornMethod{SinkhornAuto, SinkhornLog} {
+			p, err := SinkhornUnbalanced(c.a, c.b, c.M, c.eps, c.tau, SinkhornOptions{Method: method, Tol: 1e-13, MaxIter: 20000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			finitePlan(t, "unbalanced", p)
+			if d := maxAbsDiff(t, p.T, want[k].T); d > 1e-6 || !p.Converged {
+				t.Errorf("ε=%g τ=%g %q: max |T − POT| = %g, converged %v", c.eps, c.tau, method, d, p.Converged)
+			}
+			if d := math.Abs(p.Cost - want[k].Value); d > 1e-6 {
+				t.Errorf("ε=%g τ=%g %q: cost %.10g, POT sinkhorn_unbalanced2 %.10g", c.eps, c.tau, method, p.Cost, want[k].Value)
+			}
+			t.Logf("ε=%g τ=%g %q: %d iterations, mass %.4f", c.eps, c.tau, method, p.Iterations, p.T.Sum())
 		}
-		finitePlan(t, "unbalanced", p)
-		if d := maxAbsDiff(t, p.T, want[k].T); d > 1e-6 || !p.Converged {
-			t.Errorf("ε=%g τ=%g %q: max |T − POT| = %g, converged %v", c.eps, c.tau, c.method, d, p.Converged)
-		}
-		if d := math.Abs(p.Cost - want[k].Value); d > 1e-6 {
-			t.Errorf("ε=%g τ=%g %q: cost %.10g, POT sinkhorn_unbalanced2 %.10g", c.eps, c.tau, c.method, p.Cost, want[k].Value)
-		}
-		t.Logf("ε=%g τ=%g %q: %d iterations, mass %.4f", c.eps, c.tau, c.method, p.Iterations, p.T.Sum())
 	}
 }
 

@@ -6,7 +6,7 @@ import ot
 
 
 def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9):
-    a, b, M = np.array(a), np.array(b), np.array(M)
+    a, b, M = np.array(a, dtype=float), np.array(b, dtype=float), np.array(M, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         T, log = ot.sinkhorn(a, b, M, reg, method=method, numItermax=numItermax, stopThr=stopThr, log=True)
@@ -20,7 +20,7 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9):
 
 
 def sinkhorn_unbalanced(a, b, M, reg, reg_m, method="sinkhorn", numItermax=1000, stopThr=1e-6):
-    a, b, M = np.array(a), np.array(b), np.array(M)
+    a, b, M = np.array(a, dtype=float), np.array(b, dtype=float), np.array(M, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         T = ot.sinkhorn_unbalanced(a, b, M, reg, reg_m, method=method, numItermax=numItermax, stopThr=stopThr)
@@ -31,19 +31,19 @@ def sinkhorn_unbalanced(a, b, M, reg, reg_m, method="sinkhorn", numItermax=1000,
 def sinkhorn_divergence(xs, xt, reg, a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(ot.bregman.empirical_sinkhorn_divergence(np.array(xs), np.array(xt), reg, np.array(a), np.array(b)))
+        return float(ot.bregman.empirical_sinkhorn_divergence(np.array(xs, dtype=float), np.array(xt, dtype=float), reg, np.array(a, dtype=float), np.array(b, dtype=float)))
 
 
 def gromov(C1, C2, p, q, loss, G0=None):
-    C1, C2, p, q = np.array(C1), np.array(C2), np.array(p), np.array(q)
-    G0 = None if G0 is None else np.array(G0)
+    C1, C2, p, q = np.array(C1, dtype=float), np.array(C2, dtype=float), np.array(p, dtype=float), np.array(q, dtype=float)
+    G0 = None if G0 is None else np.array(G0, dtype=float)
     T, log = ot.gromov.gromov_wasserstein(C1, C2, p, q, loss, log=True, G0=G0)
     value = ot.gromov.gromov_wasserstein2(C1, C2, p, q, loss, G0=G0)
     return {"T": T, "value": float(value)}
 
 
 def entropic_gromov(C1, C2, p, q, loss, epsilon):
-    C1, C2, p, q = np.array(C1), np.array(C2), np.array(p), np.array(q)
+    C1, C2, p, q = np.array(C1, dtype=float), np.array(C2, dtype=float), np.array(p, dtype=float), np.array(q, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         T, log = ot.gromov.entropic_gromov_wasserstein(C1, C2, p, q, loss, epsilon, log=True)
