@@ -195,8 +195,21 @@ func logSumExp(x []float64) float64 {
 // finishPlan fills the cost, the objective and the marginal error of p.
 func finishPlan(p *Plan, a, b []float64, M *Matrix, eps, tau float64) {
 	p.Cost = p.T.Dot(M)
-	p.Objective = p.Cost + eps*entropy(p.T)
 	rs, cs := p.T.RowSums(), p.T.ColSums()
+	// log T_ij = log a_i + log b_j + (U_i + V_j − M_ij)/ε on the support,
+	// so ε·Σ T (log T − 1) needs no logarithm of T.
+	ent := -p.Cost
+	for i, r := range rs {
+		if r > 0 {
+			ent += r * (p.U[i] + eps*math.Log(a[i]) - eps)
+		}
+	}
+	for j, c := range cs {
+		if c > 0 {
+			ent += c * (p.V[j] + eps*math.Log(b[j]))
+		}
+	}
+	p.Objective = p.Cost + ent
 	if math.IsInf(tau, 1) {
 		p.MarginalError = math.Max(maxDiff(rs, a), maxDiff(cs, b))
 	} else {

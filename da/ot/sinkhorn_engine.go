@@ -35,7 +35,7 @@ type entropicSolver struct {
 	stageIters  int
 	converged   bool
 	lastErr     float64
-	prevCheck   float64   // marginal error at the previous check
+	errHist     []float64 // marginal errors of the final stage's iterations
 	relaxOff    bool      // over-relaxation failed once: plain from then on
 	omega       float64   // over-relaxation of the balanced updates (1: plain Sinkhorn)
 	rowErr      []float64 // per worker: Σ (u_i·(Kv)_i − a_i)² of the last row pass
@@ -76,8 +76,13 @@ func (s *entropicSolver) fi() float64 {
 // run solves the problem, with ε-scaling when asked or needed.
 func (s *entropicSolver) run() {
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, c := range s.M.Data {
-		lo, hi = math.Min(lo, c), math.Max(hi, c)
+	for _, c := range s.M.Data { // finite: checked
+		if c < lo {
+			lo = c
+		}
+		if c > hi {
+			hi = c
+		}
 	}
 	spread := hi - lo
 	if s.opt.Method == SinkhornLog {
@@ -95,7 +100,7 @@ func (s *entropicSolver) run() {
 		stages = append(stages, e)
 	}
 	stages = append(stages, s.eps)
-	if len(stages) == 1 {
+	if len(stages) == 1 && hi/s.eps > underflowLimit {
 		s.initPotentials()
 	}
 	budget := s.opt.MaxIter
@@ -118,11 +123,14 @@ const (
 	stageTol      = 1e-5
 )
 
+// underflowLimit bounds M_ij/ε for a kernel entry exp(−M_ij/ε) that is
+// safely representable (exp(−600) ≈ 1e-261).
+const underflowLimit = 600
+
 // initPotentials starts α, β at the c-transforms of M when the plain kernel
 // exp(−M/ε) would have a row or column without a representable entry
 // (otherwise α = β = 0: POT's iteration, unchanged).
 func (s *entropicSolver) initPotentials() {
-	const limit = 600 // exp(−600) ≈ 1e-261
 	rowMin := make([]float64, s.n)
 	colMin := make([]float64, s.m)
 	for j := range colMin {
@@ -130,17 +138,20 @@ func (s *entropicSolver) initPotentials() {
 	}
 	need := false
 	for i := 0; i < s.n; i++ {
-		r := s.M.Row(i)
 		mn := math.Inf(1)
-		for j, c := range r {
-			mn = math.Min(mn, c)
-			colMin[j] = math.Min(colMin[j], c)
+		for j, c := range s.M.Row(i) {
+			if c < mn {
+				mn = c
+			}
+			if c < colMin[j] {
+				colMin[j] = c
+			}
 		}
 		rowMin[i] = mn
-		need = need || mn/s.eps > limit
+		need = need || mn/s.eps > underflowLimit
 	}
 	for _, c := range colMin {
-		need = need || c/s.eps > limit
+		need = need || c/s.eps > underflowLimit
 	}
 	if !need {
 		return
@@ -151,7 +162,9 @@ func (s *entropicSolver) initPotentials() {
 	}
 	for i := 0; i < s.n; i++ {
 		for j, c := range s.M.Row(i) {
-			s.beta[j] = math.Min(s.beta[j], c-s.alpha[i])
+			if d := c - s.alpha[i]; d < s.beta[j] {
+				s.beta[j] = d
+			}
 		}
 	}
 }
@@ -355,13 +368,15 @@ func (s *entropicSolver) iterate(n int, tol float64, final bool) {
 			continue
 		}
 		rebuilt = false
-		check := it%10 == 0 || !final
+		// The accelerated iteration checks every iteration (the error is a
+		// by-product of the pass); plain iterations every 10, as POT.
+		check := it%10 == 0 || !final || !s.opt.Plain
 		var err float64
 		if s.balanced() {
 			if check {
 				err = s.balancedErr()
 				if final && !s.opt.Plain {
-					s.adaptOmega(err)
+					s.adaptOmega(it, err)
 				}
 			}
 		} else {
@@ -384,23 +399,32 @@ func (s *entropicSolver) iterate(n int, tol float64, final bool) {
 }
 
 // adaptOmega sets the over-relaxation from the marginal errors seen at
-// consecutive checks (10 iterations apart): once two plain checks give the
-// contraction rate η of Sinkhorn, ω = 2/(1 + √(1−η)) (Lehmann et al.,
-// 2021, capped at 1.8); if the error ever grows under ω > 1 the iteration
-// goes back to plain Sinkhorn for good.
-func (s *entropicSolver) adaptOmega(err float64) {
-	prev := s.prevCheck
-	s.prevCheck = err
-	if prev <= 0 || s.relaxOff {
+// each iteration it of the final stage: once five plain iterations give
+// the contraction rate η of Sinkhorn, ω = 2/(1 + √(1−η)) (Lehmann et al.,
+// 2021, capped at 1.8); each time the error then grows over five
+// iterations the excess ω − 1 is halved, and below 1.05 the iteration goes
+// back to plain Sinkhorn for good.
+func (s *entropicSolver) adaptOmega(it int, err float64) {
+	const span = 5
+	s.errHist = append(s.errHist, err)
+	k := len(s.errHist) - 1
+	if s.relaxOff || k < span || k%span != 0 {
 		return
 	}
+	prev := s.errHist[k-span]
 	if s.omega != 1 {
-		if err > prev {
-			s.omega, s.relaxOff = 1, true
+		if err > prev { // too much: halve the excess, give up near 1
+			s.omega = 1 + (s.omega-1)/2
+			if s.omega < 1.05 {
+				s.omega, s.relaxOff = 1, true
+			}
 		}
 		return
 	}
-	eta := math.Pow(err/prev, 0.1)
+	if k < 2*span { // let the first iterations settle
+		return
+	}
+	eta := math.Pow(err/prev, 1.0/span)
 	if eta > 0 && eta < 1 {
 		s.omega = math.Min(1.8, 2/(1+math.Sqrt(1-eta)))
 	}

@@ -179,6 +179,16 @@ func TestSinkhornZeroWeights(t *testing.T) {
 	if p.MarginalError > 1e-9 {
 		t.Errorf("marginal error %g", p.MarginalError)
 	}
+	// The objective is ⟨T, M⟩ + ε Σ T (log T − 1).
+	want := p.T.Dot(M)
+	for _, v := range p.T.Data {
+		if v > 0 {
+			want += 0.05 * v * (math.Log(v) - 1)
+		}
+	}
+	if math.Abs(p.Objective-want) > 1e-12 || math.Abs(p.Cost-p.T.Dot(M)) > 1e-15 {
+		t.Errorf("objective %.15g, by definition %.15g", p.Objective, want)
+	}
 	// The potentials reproduce the plan: T = a b exp((f + g − M)/ε).
 	for i := 0; i < 6; i++ {
 		for j := 0; j < 5; j++ {
