@@ -210,12 +210,10 @@ func finishPlan(p *Plan, a, b []float64, M *Matrix, eps, tau float64) {
 		}
 	}
 	p.Objective = p.Cost + ent
-	if math.IsInf(tau, 1) {
-		p.MarginalError = math.Max(maxDiff(rs, a), maxDiff(cs, b))
-	} else {
+	if !math.IsInf(tau, 1) {
 		p.Objective += tau * (kl(rs, a) + kl(cs, b))
-		p.MarginalError = math.Max(maxDiff(rs, a), maxDiff(cs, b))
 	}
+	p.MarginalError = math.Max(maxDiff(rs, a), maxDiff(cs, b))
 }
 
 // maxDiff returns max |x_i − y_i|.

@@ -12,7 +12,9 @@ import (
 // iterating u = (a/Kv)^(τ/(τ+ε)), v = (b/Kᵀu)^(τ/(τ+ε)) with the same
 // stabilisation as Sinkhorn (opt.Method SinkhornLog: in the log domain).
 // a and b may carry different masses. Plan.Cost is ⟨T, M⟩ (POT's
-// sinkhorn_unbalanced2), Plan.Objective the penalised objective;
+// sinkhorn_unbalanced2), Plan.Objective the penalised objective,
+// Plan.MarginalError how far T's marginals are from a and b (penalised,
+// not enforced);
 // opt.Tol defaults to POT's 1e-6 on the relative change of the scalings.
 func SinkhornUnbalanced(a, b []float64, M *Matrix, eps, tau float64, opt SinkhornOptions) (*Plan, error) {
 	if err := checkEntropic(a, b, M, eps); err != nil {

@@ -81,6 +81,10 @@ func TestSinkhornUnbalancedStationary(t *testing.T) {
 	if worst > 1e-8 {
 		t.Errorf("stationarity violated by %g", worst)
 	}
+	want := p.T.Dot(M) + eps*entropy(p.T) + tau*(kl(rs, a)+kl(cs, b))
+	if math.Abs(p.Objective-want) > 1e-12 {
+		t.Errorf("objective %.15g, by definition %.15g", p.Objective, want)
+	}
 	if _, err := SinkhornUnbalanced(a, b, M, eps, 0, SinkhornOptions{}); err == nil || !strings.Contains(err.Error(), "tau = 0") {
 		t.Errorf("tau = 0: %v", err)
 	}
