@@ -195,7 +195,7 @@ func logSumExp(x []float64) float64 {
 // finishPlan fills the cost, the objective and the marginal error of p.
 func finishPlan(p *Plan, a, b []float64, M *Matrix, eps, tau float64) {
 	p.Cost = p.T.Dot(M)
-	rs, cs := p.T.RowSums(), p.T.ColSums()
+	rs, cs := marginals(p.T)
 	// log T_ij = log a_i + log b_j + (U_i + V_j − M_ij)/ε on the support,
 	// so ε·Σ T (log T − 1) needs no logarithm of T.
 	ent := -p.Cost
@@ -214,6 +214,21 @@ func finishPlan(p *Plan, a, b []float64, M *Matrix, eps, tau float64) {
 		p.Objective += tau * (kl(rs, a) + kl(cs, b))
 	}
 	p.MarginalError = math.Max(maxDiff(rs, a), maxDiff(cs, b))
+}
+
+// marginals returns the row and the column sums of T in one sweep.
+func marginals(T *Matrix) (rs, cs []float64) {
+	rs, cs = make([]float64, T.Rows), make([]float64, T.Cols)
+	ones := make([]float64, T.Cols)
+	for j := range ones {
+		ones[j] = 1
+	}
+	for i := range rs {
+		row := T.Row(i)
+		rs[i] = dot(row, ones)
+		axpy(cs, 1, row)
+	}
+	return rs, cs
 }
 
 // maxDiff returns max |x_i − y_i|.

@@ -572,15 +572,19 @@ func (s *entropicSolver) lseCols(f, out []float64) {
 	}
 }
 
-// plan returns the plan and the potentials (on the support).
+// plan returns the plan and the potentials (on the support); it ends the
+// solver (the plan reuses the kernel's storage).
 func (s *entropicSolver) plan() *Plan {
-	T := Zeros(s.n, s.m)
 	f, g := append([]float64(nil), s.alpha...), append([]float64(nil), s.beta...)
+	var T *Matrix
 	if !s.logDomain {
+		// The kernel is not needed any more: the plan takes its storage.
+		T = &Matrix{Rows: s.n, Cols: s.m, Data: s.K}
+		s.K = nil
 		for i := 0; i < s.n; i++ {
-			row, k := T.Row(i), s.K[i*s.m:(i+1)*s.m]
-			for j := range row {
-				row[j] = s.u[i] * k[j] * s.v[j]
+			row, ui := T.Row(i), s.u[i]
+			for j, v := range s.v {
+				row[j] *= ui * v
 			}
 			f[i] += s.cur * math.Log(s.u[i])
 		}
@@ -588,6 +592,7 @@ func (s *entropicSolver) plan() *Plan {
 			g[j] += s.cur * math.Log(s.v[j])
 		}
 	} else {
+		T = Zeros(s.n, s.m)
 		for i := 0; i < s.n; i++ {
 			row := T.Row(i)
 			for j, c := range s.M.Row(i) {
