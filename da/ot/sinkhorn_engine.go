@@ -268,22 +268,39 @@ func (s *entropicSolver) pass(update bool) bool {
 			clear(acc)
 			good := true
 			rowErr := 0.0
-			for i := lo; i < hi; i++ {
-				k := s.K[i*s.m : (i+1)*s.m]
+			// newU sets u_i from (Kv)_i.
+			newU := func(i int, kv float64) {
+				x := s.a[i] / kv
+				if fi != 1 {
+					x = math.Pow(x, fi) * s.ea[i]
+				} else if omega != 1 {
+					x = relax(s.u[i], x, omega)
+					d := x*kv - s.a[i]
+					rowErr += d * d
+				}
+				if !(x > 0 && x <= math.MaxFloat64) {
+					good = false
+				}
+				s.u[i] = x
+			}
+			i := lo
+			// Four rows at a time: each load of v and of the accumulator
+			// serves four rows.
+			for ; i+4 <= hi; i += 4 {
+				k0, k1, k2, k3 := s.row(i), s.row(i+1), s.row(i+2), s.row(i+3)
 				if update {
-					kv := dot(k, s.v)
-					x := s.a[i] / kv
-					if fi != 1 {
-						x = math.Pow(x, fi) * s.ea[i]
-					} else if omega != 1 {
-						x = relax(s.u[i], x, omega)
-						d := x*kv - s.a[i]
-						rowErr += d * d
-					}
-					if !(x > 0 && x <= math.MaxFloat64) {
-						good = false
-					}
-					s.u[i] = x
+					kv0, kv1, kv2, kv3 := dot4(k0, k1, k2, k3, s.v)
+					newU(i, kv0)
+					newU(i+1, kv1)
+					newU(i+2, kv2)
+					newU(i+3, kv3)
+				}
+				axpy4(acc, s.u[i], s.u[i+1], s.u[i+2], s.u[i+3], k0, k1, k2, k3)
+			}
+			for ; i < hi; i++ {
+				k := s.row(i)
+				if update {
+					newU(i, dot(k, s.v))
 				}
 				axpy(acc, s.u[i], k)
 			}
@@ -634,6 +651,31 @@ func parallelRows(n, workers int, fn func(lo, hi int)) {
 		}(lo, min(n, lo+chunk))
 	}
 	wg.Wait()
+}
+
+// row returns row i of the kernel.
+func (s *entropicSolver) row(i int) []float64 { return s.K[i*s.m : (i+1)*s.m] }
+
+// dot4 returns the dot products of four rows with v.
+func dot4(k0, k1, k2, k3, v []float64) (s0, s1, s2, s3 float64) {
+	n := len(v)
+	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
+	for j, x := range v {
+		s0 += k0[j] * x
+		s1 += k1[j] * x
+		s2 += k2[j] * x
+		s3 += k3[j] * x
+	}
+	return
+}
+
+// axpy4 sets y += u0·k0 + u1·k1 + u2·k2 + u3·k3.
+func axpy4(y []float64, u0, u1, u2, u3 float64, k0, k1, k2, k3 []float64) {
+	n := len(y)
+	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
+	for j := range y {
+		y[j] += (u0*k0[j] + u1*k1[j]) + (u2*k2[j] + u3*k3[j])
+	}
 }
 
 // dot returns Σ x_i·y_i (four accumulators).
