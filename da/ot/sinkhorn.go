@@ -187,7 +187,7 @@ func logSumExp(x []float64) float64 {
 	}
 	s := 0.0
 	for _, v := range x {
-		s += math.Exp(v - mx)
+		s += kexp(v - mx)
 	}
 	return mx + math.Log(s)
 }

@@ -224,7 +224,7 @@ func (s *entropicSolver) buildKernel() {
 			row := s.M.Row(i)
 			k := s.K[i*s.m : (i+1)*s.m]
 			for j, c := range row {
-				k[j] = math.Exp((ai + s.beta[j] - c) * inv)
+				k[j] = kexp((ai + s.beta[j] - c) * inv)
 			}
 		}
 	})
@@ -581,7 +581,7 @@ func (s *entropicSolver) lseCols(f, out []float64) {
 	sum := make([]float64, s.m)
 	for i := 0; i < s.n; i++ {
 		for j, c := range s.M.Row(i) {
-			sum[j] += math.Exp((f[i]-c)*inv - mx[j])
+			sum[j] += kexp((f[i]-c)*inv - mx[j])
 		}
 	}
 	for j := range out {
