@@ -226,3 +226,32 @@ func TestSinkhornBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestSinkhornVariantsAgree(t *testing.T) {
+	// Plain POT iterations, over-relaxation, ε-scaling, one or three
+	// workers and the log domain reach the same plan.
+	a, b, M := pointCost(60, 41, 37, true)
+	ref, err := Sinkhorn(a, b, M, 0.01, SinkhornOptions{Plain: true, MaxIter: 5000})
+	if err != nil || !ref.Converged {
+		t.Fatalf("plain: %v, converged %v", err, ref.Converged)
+	}
+	for _, opt := range []SinkhornOptions{
+		{},
+		{EpsStart: 1},
+		{EpsStart: -1, Workers: 1},
+		{Workers: 3},
+		{Method: SinkhornLog, MaxIter: 5000},
+	} {
+		p, err := Sinkhorn(a, b, M, 0.01, opt)
+		if err != nil || !p.Converged {
+			t.Fatalf("%+v: %v, converged %v", opt, err, p.Converged)
+		}
+		if d := maxAbsDiff(t, p.T, rows(ref.T)); d > 1e-9 {
+			t.Errorf("%+v: plan %g away from the plain iteration's", opt, d)
+		}
+		if math.Abs(p.Objective-ref.Objective) > 1e-9 {
+			t.Errorf("%+v: objective %.12g, plain %.12g", opt, p.Objective, ref.Objective)
+		}
+		t.Logf("%+v: %d iterations (plain %d)", opt, p.Iterations, ref.Iterations)
+	}
+}
