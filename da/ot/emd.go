@@ -131,9 +131,10 @@ func marginalError(T *Matrix, a, b []float64) float64 {
 // simplex is the network simplex on the transportation graph: supply
 // nodes 0..n-1 (supply a_i), demand nodes n..n+m-1 (demand b_j), a root
 // node n+m, real arcs i→n+j (arc index i·m+j, cost M_ij, uncapacitated)
-// and one artificial arc per node joining it to the root (supply nodes
-// u→root at cost 0, demand nodes root→u at a cost larger than any path of
-// real arcs). The basis is a spanning tree rooted at the root; non-tree
+// and one artificial arc per node joining it to the root (supply nodes of
+// positive supply u→root at cost 0, the other nodes root→u at a cost
+// larger than any path of real arcs, so that the initial tree's arcs of
+// zero flow point away from the root: it is strongly feasible). The basis is a spanning tree rooted at the root; non-tree
 // arcs carry no flow (there are no capacities), so flows live on the tree
 // nodes: flow[u] is the flow on pred[u], the arc joining u to parent[u].
 // Node potentials pi make every tree arc's reduced cost
@@ -145,6 +146,7 @@ type simplex struct {
 	n, m, root int
 	cost       []float64 // M's data, row-major
 	inTree     []bool    // real arc in the basis
+	artUp      []bool    // node u's artificial arc runs u → root (cost 0)
 	artCost    float64
 	tol        float64
 
@@ -184,6 +186,7 @@ func newSimplex(a, b []float64, M *Matrix) *simplex {
 	s.tol = 1e-14 * s.artCost
 	s.parent = make([]int32, N)
 	s.pred = make([]int32, N)
+	s.artUp = make([]bool, N)
 	s.depth = make([]int32, N)
 	s.up = make([]bool, N)
 	s.flow = make([]float64, N)
@@ -200,8 +203,11 @@ func newSimplex(a, b []float64, M *Matrix) *simplex {
 		s.pred[u] = int32(n*m + u)
 		s.depth[u] = 1
 		s.addChild(root, int32(u))
-		if u < n {
+		if u < n && a[u] > 0 {
 			s.up[u], s.flow[u], s.pi[u] = true, a[u], 0
+			s.artUp[u] = true
+		} else if u < n {
+			s.up[u], s.flow[u], s.pi[u] = false, 0, s.artCost
 		} else {
 			s.up[u], s.flow[u], s.pi[u] = false, b[u-n], s.artCost
 		}
@@ -239,7 +245,7 @@ func (s *simplex) arcCost(e int32) float64 {
 	if e < nm {
 		return s.cost[e]
 	}
-	if int(e-nm) < s.n {
+	if s.artUp[e-nm] {
 		return 0
 	}
 	return s.artCost
@@ -355,6 +361,9 @@ func (s *simplex) findLeaving() {
 		if !s.up[u] && s.flow[u] <= delta {
 			delta, s.uOut, side = s.flow[u], u, 2
 		}
+	}
+	if side == 0 { // a cycle of unbounded capacity: none exists here
+		panic("ot: emd: no blocking arc on the pivot cycle (internal error)")
 	}
 	if side == 1 {
 		s.uIn, s.vIn = s.first, s.second
