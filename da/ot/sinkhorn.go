@@ -30,9 +30,11 @@ type SinkhornOptions struct {
 	// (0 means 1000, POT's numItermax).
 	MaxIter int
 	// Tol is the stopping tolerance (0 means POT's default). Balanced: the
-	// Euclidean norm of the column-marginal violation ‖Tᵀ1 − b‖₂, checked
-	// every 10 iterations as POT does (default 1e-9; the row marginal is
-	// exact after each iteration). Unbalanced: the relative change of the
+	// Euclidean norm of the marginal violation, ‖Tᵀ1 − b‖₂ as POT (default
+	// 1e-9; the row marginal is exact after a plain iteration, and joins
+	// the norm while over-relaxed), checked every iteration (it comes free
+	// with the pass) or, with Plain, every 10 as POT. Unbalanced: the
+	// relative change of the
 	// scalings between two iterations, POT's criterion (default 1e-6).
 	Tol float64
 	// Method picks the iteration; SinkhornAuto (the zero value) is the fast
