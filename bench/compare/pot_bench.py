@@ -24,7 +24,11 @@ def emd(a, b, M):
     return ot.emd(a, b, M)
 
 
-BENCHES = {"emd": emd}
+def sinkhorn(a, b, M, reg):
+    return ot.sinkhorn(a, b, M / M.max(), reg)
+
+
+BENCHES = {"emd": emd, "sinkhorn": sinkhorn}
 
 
 def main():

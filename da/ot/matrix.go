@@ -135,7 +135,11 @@ func (m *Matrix) Dot(o *Matrix) float64 {
 func (m *Matrix) Max() float64 {
 	mx := math.Inf(-1)
 	for _, v := range m.Data {
-		mx = math.Max(mx, v)
+		if v > mx {
+			mx = v
+		} else if v != v {
+			return v // NaN
+		}
 	}
 	return mx
 }

@@ -23,6 +23,11 @@ type Plan struct {
 	// U and V are dual potentials (one per source and target point) for
 	// solvers that have them, nil otherwise. For EMD they are the exact
 	// duals: U_i + V_j ≤ M_ij, with equality where T_ij > 0, and
-	// Σ a·U + Σ b·V = Cost.
+	// Σ a·U + Σ b·V = Cost. For the entropic solvers they are the
+	// potentials of T_ij = a_i·b_j·exp((U_i + V_j − M_ij)/ε).
 	U, V []float64
+	// Objective is the regularised objective the solver minimised, for the
+	// entropic solvers ⟨T, M⟩ + ε·Σ T_ij (log T_ij − 1), plus the marginal
+	// penalties τ·KL(T1 | a) + τ·KL(Tᵀ1 | b) for the unbalanced ones.
+	Objective float64
 }
