@@ -172,15 +172,25 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 
 // finish measures the final accuracies on all examples and records them.
 func (r *Result) finish(model models.Classifier, pair data.DomainPair, o FitOptions) {
-	r.evaluate(model, pair, -1, r.Steps, o.Log)
+	r.finish2(model, model, pair, o.Log)
+}
+
+// finish2 is finish with separate source and target models (ADDA).
+func (r *Result) finish2(sm, tm models.Classifier, pair data.DomainPair, log io.Writer) {
+	r.evaluate2(sm, tm, pair, -1, r.Steps, log)
 	r.SourceAccuracy = r.SourceCurve[len(r.SourceCurve)-1]
 	r.TargetAccuracy = r.TargetCurve[len(r.TargetCurve)-1]
 }
 
 // evaluate appends the accuracies of model on pair to the curves.
 func (r *Result) evaluate(model models.Classifier, pair data.DomainPair, limit, step int, log io.Writer) {
-	s := evalAccuracy(model, pair.Source, limit)
-	t := evalAccuracy(model, pair.Target, limit)
+	r.evaluate2(model, model, pair, limit, step, log)
+}
+
+// evaluate2 appends the accuracy of sm on the source and of tm on the target.
+func (r *Result) evaluate2(sm, tm models.Classifier, pair data.DomainPair, limit, step int, log io.Writer) {
+	s := evalAccuracy(sm, pair.Source, limit)
+	t := evalAccuracy(tm, pair.Target, limit)
 	r.EvalSteps = append(r.EvalSteps, step)
 	r.SourceCurve = append(r.SourceCurve, s)
 	r.TargetCurve = append(r.TargetCurve, t)
@@ -309,16 +319,7 @@ func (o FitOptions) withDefaults() (FitOptions, error) {
 // extractor, the head, and the alignment's parameters.
 func newGroups(model models.Classifier, align Alignment, o FitOptions) (optim.Optimizer, error) {
 	head := nn.TrainableParameters(model.Head())
-	inHead := map[*tensor.Tensor]bool{}
-	for _, p := range head {
-		inHead[p] = true
-	}
-	var features []*tensor.Tensor
-	for _, p := range nn.TrainableParameters(model) {
-		if !inHead[p] {
-			features = append(features, p)
-		}
-	}
+	features := encoderParameters(model)
 	groups := []optim.ParamGroup{
 		{Name: "features", Params: features, LR: o.LR * o.FeatureLRScale, WeightDecay: o.WeightDecay},
 		{Name: "head", Params: head, LR: o.LR * o.HeadLRScale, WeightDecay: o.WeightDecay},

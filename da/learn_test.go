@@ -6,6 +6,7 @@ import (
 
 	"github.com/graftml/graft/data"
 	"github.com/graftml/graft/models"
+	"github.com/graftml/graft/nn"
 	"github.com/graftml/graft/tensor"
 )
 
@@ -69,5 +70,44 @@ func TestMoonsDANN(t *testing.T) {
 	}
 	if cdan < so+0.03 {
 		t.Errorf("CDAN's mean target accuracy %.3f is not above source-only's %.3f by 0.03", cdan, so)
+	}
+}
+
+func TestADDAMoons(t *testing.T) {
+	var so, adda float64
+	const seeds = 4
+	for seed := uint64(1); seed <= seeds; seed++ {
+		pair, err := data.RotatedMoons(150, 0.05, 35, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, _ := models.NewMLP(models.MLPConfig{Inputs: 2, Hidden: []int{15}, Classes: 2}, tensor.NewRNG(seed))
+		tgt, _ := models.NewMLP(models.MLPConfig{Inputs: 2, Hidden: []int{15}, Classes: 2}, tensor.NewRNG(seed+100))
+		res, err := ADDA(context.Background(), src, tgt, pair, ADDAOptions{
+			Pretrain: FitOptions{Steps: 1000, LR: 0.01, EvalEvery: -1, Seed: seed},
+			Steps:    1000, LR: 1e-3, Discriminator: DiscriminatorConfig{Hidden: []int{32}, Seed: seed}, EvalEvery: -1, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Steps != 2000 || len(res.Loss) != 2000 || res.Model != tgt {
+			t.Fatalf("ADDA result: %d steps, %d losses", res.Steps, len(res.Loss))
+		}
+		// The head is shared, the source model untouched by adaptation.
+		sh, th := nn.Parameters(src.Head()), nn.Parameters(tgt.Head())
+		for i := range sh {
+			for j, v := range sh[i].Data() {
+				if th[i].Data()[j] != v {
+					t.Fatal("the target model's head differs from the source model's")
+				}
+			}
+		}
+		before := evalAccuracy(src, pair.Target, -1)
+		t.Logf("seed %d: source model on target %.3f, ADDA target model %.3f (source %.3f)", seed, before, res.TargetAccuracy, res.SourceAccuracy)
+		so += before / seeds
+		adda += res.TargetAccuracy / seeds
+	}
+	t.Logf("mean target accuracy: source-only %.3f, ADDA %.3f", so, adda)
+	if adda < so+0.1 {
+		t.Errorf("ADDA's mean target accuracy %.3f is not 0.1 above the source model's %.3f", adda, so)
 	}
 }
