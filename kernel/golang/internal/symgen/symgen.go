@@ -47,6 +47,7 @@ var Graft = Set{
 	Name: "graft",
 	Dest: "symbols",
 	Paths: []string{
+		Module + "/da",
 		Module + "/data",
 		Module + "/data/dataio",
 		Module + "/data/digits",
