@@ -58,7 +58,7 @@ type DiscriminatorConfig struct {
 // Discriminator is a domain classifier: it maps (N, D) features to (N, 1)
 // logits of "this example comes from the source domain".
 type Discriminator struct {
-	// Net is the MLP; its parameters are named "net.0.weight", ….
+	// Net is the MLP from features to the domain logit.
 	Net *nn.Sequential
 	in  int
 }

@@ -98,7 +98,9 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 	if err != nil {
 		return nil, err
 	}
-	pl, err := data.NewPairLoader(pair.Source, pair.Target, data.LoaderOptions{BatchSize: o.BatchSize, Shuffle: true, DropLast: pair.Source.Len() > o.BatchSize && pair.Target.Len() > o.BatchSize, Seed: o.Seed})
+	// Full batches only, unless a domain is smaller than one batch.
+	dropLast := pair.Source.Len() >= o.BatchSize && pair.Target.Len() >= o.BatchSize
+	pl, err := data.NewPairLoader(pair.Source, pair.Target, data.LoaderOptions{BatchSize: o.BatchSize, Shuffle: true, DropLast: dropLast, Seed: o.Seed})
 	if err != nil {
 		return nil, fmt.Errorf("da.Fit: %w", err)
 	}
@@ -112,7 +114,7 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 	}
 	res := &Result{Method: o.Method, Pair: pair.Name, Model: model}
 	sched2, scheduled := o.Alignment.(Scheduled)
-	classes := numClasses(pair)
+	classes := pair.Source.NumClasses()
 	nn.Train(model)
 	if o.Alignment != nil {
 		nn.Train(o.Alignment)
@@ -126,9 +128,6 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 			optim.Apply(opz, sched, step)
 		}
 		src, tgt := pl.Next()
-		if len(src.Labels) == 0 {
-			return nil, fmt.Errorf("da.Fit: source %q has no labels", pair.Source.Name)
-		}
 		p := float64(step) / float64(o.Steps)
 		fs := model.Features(src.X)
 		ft := model.Features(tgt.X)
@@ -249,11 +248,6 @@ func checkPair(pair data.DomainPair) error {
 		return fmt.Errorf("the domains' examples differ in shape: source %s, target %s", tensor.FormatShape(sx), tensor.FormatShape(tx))
 	}
 	return nil
-}
-
-// numClasses is the number of classes the source labels use.
-func numClasses(pair data.DomainPair) int {
-	return pair.Source.NumClasses()
 }
 
 // withDefaults fills in FitOptions' defaults and checks the values.
