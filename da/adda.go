@@ -52,7 +52,7 @@ func ADDA(ctx context.Context, source, target models.Classifier, pair data.Domai
 	if source == nil || target == nil {
 		return nil, fmt.Errorf("da.ADDA: the source and target models must both be given")
 	}
-	if err := checkPair(pair); err != nil {
+	if err := advCheckPair(pair); err != nil {
 		return nil, fmt.Errorf("da.ADDA: %w", err)
 	}
 	if source.FeatureDim() != target.FeatureDim() {

@@ -65,9 +65,9 @@ func TestDANNLambda(t *testing.T) {
 // smallDisc is a discriminator small enough for finite differences.
 var smallDisc = DiscriminatorConfig{Hidden: []int{5}, Activation: "tanh", Seed: 3}
 
-// undo wraps features so that a loss's reversal λ is undone: the composite
+// advUndo wraps features so that a loss's reversal λ is undone: the composite
 // has the plain gradient finite differences measure.
-func undo(x *tensor.Tensor, lambda float64) *tensor.Tensor { return GradReverse(x, 1/lambda) }
+func advUndo(x *tensor.Tensor, lambda float64) *tensor.Tensor { return GradReverse(x, 1/lambda) }
 
 func TestDomainLossesGradCheck(t *testing.T) {
 	r := tensor.NewRNG(7)
@@ -111,7 +111,7 @@ func TestDomainLossesGradCheck(t *testing.T) {
 		lambda := DANNLambda(p)
 		in := append([]*tensor.Tensor{fs, ft}, a.Parameters()...)
 		f := func(in ...*tensor.Tensor) *tensor.Tensor {
-			l, err := a.Loss(Step{SourceFeatures: undo(in[0], lambda), TargetFeatures: undo(in[1], lambda), Progress: p})
+			l, err := a.Loss(Step{SourceFeatures: advUndo(in[0], lambda), TargetFeatures: advUndo(in[1], lambda), Progress: p})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestDomainLossesGradCheck(t *testing.T) {
 			lambda := a.Coefficient(p)
 			in := append([]*tensor.Tensor{fs, ft}, a.Parameters()...)
 			f := func(in ...*tensor.Tensor) *tensor.Tensor {
-				l, err := a.Loss(Step{SourceFeatures: undo(in[0], lambda), TargetFeatures: undo(in[1], lambda), SourceLogits: ls, TargetLogits: lt, Progress: p})
+				l, err := a.Loss(Step{SourceFeatures: advUndo(in[0], lambda), TargetFeatures: advUndo(in[1], lambda), SourceLogits: ls, TargetLogits: lt, Progress: p})
 				if err != nil {
 					t.Fatal(err)
 				}

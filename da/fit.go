@@ -91,7 +91,7 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 	if model == nil {
 		return nil, fmt.Errorf("da.Fit: model is nil")
 	}
-	if err := checkPair(pair); err != nil {
+	if err := advCheckPair(pair); err != nil {
 		return nil, fmt.Errorf("da.Fit: %w", err)
 	}
 	o, err := opt.withDefaults()
@@ -188,8 +188,8 @@ func (r *Result) evaluate(model models.Classifier, pair data.DomainPair, limit, 
 
 // evaluate2 appends the accuracy of sm on the source and of tm on the target.
 func (r *Result) evaluate2(sm, tm models.Classifier, pair data.DomainPair, limit, step int, log io.Writer) {
-	s := evalAccuracy(sm, pair.Source, limit)
-	t := evalAccuracy(tm, pair.Target, limit)
+	s := fitAccuracy(sm, pair.Source, limit)
+	t := fitAccuracy(tm, pair.Target, limit)
 	r.EvalSteps = append(r.EvalSteps, step)
 	r.SourceCurve = append(r.SourceCurve, s)
 	r.TargetCurve = append(r.TargetCurve, t)
@@ -198,10 +198,10 @@ func (r *Result) evaluate2(sm, tm models.Classifier, pair data.DomainPair, limit
 	}
 }
 
-// evalAccuracy returns the accuracy of model on the first limit examples of
+// fitAccuracy returns the accuracy of model on the first limit examples of
 // ds (limit < 0: all), in evaluation mode without gradients; the model is
 // left in training mode.
-func evalAccuracy(model models.Classifier, ds *data.Dataset, limit int) float64 {
+func fitAccuracy(model models.Classifier, ds *data.Dataset, limit int) float64 {
 	n := ds.Len()
 	if limit >= 0 && limit < n {
 		n = limit
@@ -227,8 +227,8 @@ func evalAccuracy(model models.Classifier, ds *data.Dataset, limit int) float64 
 	return correct / float64(n)
 }
 
-// checkPair reports a domain pair Fit cannot train on.
-func checkPair(pair data.DomainPair) error {
+// advCheckPair reports a domain pair Fit cannot train on.
+func advCheckPair(pair data.DomainPair) error {
 	if pair.Source == nil || pair.Source.Len() == 0 {
 		return fmt.Errorf("source domain of %q is empty (0 rows)", pair.Name)
 	}

@@ -101,7 +101,7 @@ func TestADDAMoons(t *testing.T) {
 				}
 			}
 		}
-		before := evalAccuracy(src, pair.Target, -1)
+		before := fitAccuracy(src, pair.Target, -1)
 		t.Logf("seed %d: source model on target %.3f, ADDA target model %.3f (source %.3f)", seed, before, res.TargetAccuracy, res.SourceAccuracy)
 		so += before / seeds
 		adda += res.TargetAccuracy / seeds

@@ -12,8 +12,8 @@ import (
 	"github.com/graftml/graft/tensor"
 )
 
-// rows returns t (N, D) as nested slices for JSON.
-func rows(t *tensor.Tensor) [][]float32 {
+// advRows returns t (N, D) as nested slices for JSON.
+func advRows(t *tensor.Tensor) [][]float32 {
 	n, d := t.Dim(0), t.Dim(1)
 	out := make([][]float32, n)
 	for i := range out {
@@ -70,9 +70,9 @@ func TestAdversarialLossesAgainstTorch(t *testing.T) {
 				ps = append(ps, [][]float32{q.Data()})
 				continue
 			}
-			ps = append(ps, rows(q))
+			ps = append(ps, advRows(q))
 		}
-		in := map[string]any{"fs": rows(fs), "ft": rows(ft), "ls": rows(ls), "lt": rows(lt), "params": []any{ps[0], ps[1][0], ps[2], ps[3][0]},
+		in := map[string]any{"fs": advRows(fs), "ft": advRows(ft), "ls": advRows(ls), "lt": advRows(lt), "params": []any{ps[0], ps[1][0], ps[2], ps[3][0]},
 			"lambda": DANNLambda(p), "weight": weight, "method": method}
 		inputs = append(inputs, in)
 		checks = append(checks, func(ref refCase) {
