@@ -75,6 +75,31 @@ var checks = map[string]func(t *testing.T, text string){
 			"Monte Carlo π  2000/2000  100%",
 		)
 	},
+	"dann.ipynb": func(t *testing.T, text string) {
+		// The pair, source-only regions, both regions, the result's curves,
+		// the embeddings: five figures at least.
+		if n := strings.Count(text, "[png "); n < 5 {
+			t.Errorf("%d PNG figures shown, want at least 5", n)
+		}
+		m := regexp.MustCompile(`two moons target accuracy: source-only ([0-9.]+), DANN ([0-9.]+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the notebook did not report the two-moons accuracies")
+		}
+		so, _ := strconv.ParseFloat(m[1], 64)
+		dann, _ := strconv.ParseFloat(m[2], 64)
+		if so > 0.85 || dann < so+0.15 {
+			t.Errorf("two moons: source-only %v, DANN %v; want DANN at least 15 points above a source-only model below 0.85", so, dann)
+		}
+		d := regexp.MustCompile(`MNIST→UCI target accuracy: source-only ([0-9.]+), DANN ([0-9.]+)`).FindStringSubmatch(text)
+		if d == nil {
+			t.Fatal("the notebook did not report the digits accuracies")
+		}
+		if acc, _ := strconv.ParseFloat(d[1], 64); acc < 0.6 || acc > 0.9 {
+			t.Errorf("MNIST→UCI source-only target accuracy %v, want in [0.6, 0.9]", acc)
+		}
+		wantAll(t, text, `decision regions of 2 classes on a 150x150 grid "DANN"`,
+			`PCA scatter of 300 points "features, DANN"`, "DANN    two moons, target rotated 35°   2000")
+	},
 	"data-and-models.ipynb": func(t *testing.T, text string) {
 		// Every domain pair drawn (moons, blobs, label shift, MNIST→UCI,
 		// plain pooling, rotation, MNIST-M, resolution): eight figures.

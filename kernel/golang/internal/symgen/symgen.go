@@ -47,6 +47,8 @@ var Graft = Set{
 	Name: "graft",
 	Dest: "symbols",
 	Paths: []string{
+		Module + "/da",
+		Module + "/da/ot",
 		Module + "/da/tta",
 		Module + "/data",
 		Module + "/data/dataio",
