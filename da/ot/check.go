@@ -57,6 +57,15 @@ func checkCost(what string, M *Matrix, n, m int) error {
 	return nil
 }
 
+// orUniform returns w, or the uniform weights on n points when w is empty:
+// throughout the package, nil weights mean uniform.
+func orUniform(w []float64, n int) []float64 {
+	if len(w) == 0 {
+		return Uniform(n)
+	}
+	return w
+}
+
 // sum returns the sum of w.
 func sum(w []float64) float64 {
 	s := 0.0

@@ -98,9 +98,7 @@ func solveCOOT(X, Y *Matrix, opt COOTOptions, unbalanced bool) (*COOTResult, err
 		return nil, err
 	}
 	weights := func(name string, w []float64, n int) ([]float64, error) {
-		if w == nil {
-			return Uniform(n), nil
-		}
+		w = orUniform(w, n)
 		return w, checkMarginal(name, w, n)
 	}
 	var err error

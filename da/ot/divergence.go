@@ -13,12 +13,7 @@ func SinkhornDivergence(xs, xt *Matrix, a, b []float64, eps float64, metric Metr
 	if xs == nil || xt == nil {
 		return 0, fmt.Errorf("ot: sinkhorn divergence: nil sample matrix")
 	}
-	if a == nil {
-		a = Uniform(xs.Rows)
-	}
-	if b == nil {
-		b = Uniform(xt.Rows)
-	}
+	a, b = orUniform(a, xs.Rows), orUniform(b, xt.Rows)
 	if opt.MaxIter <= 0 {
 		opt.MaxIter = 10000
 	}

@@ -79,12 +79,7 @@ func exactMarginals(a, b []float64, M *Matrix, normalize bool) ([]float64, []flo
 	if n == 0 || m == 0 {
 		return nil, nil, fmt.Errorf("ot: cost matrix M is %d×%d; it needs at least one row and one column", n, m)
 	}
-	if len(a) == 0 {
-		a = Uniform(n)
-	}
-	if len(b) == 0 {
-		b = Uniform(m)
-	}
+	a, b = orUniform(a, n), orUniform(b, m)
 	if err := checkMarginal("a", a, n); err != nil {
 		return nil, nil, err
 	}

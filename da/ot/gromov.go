@@ -142,31 +142,32 @@ func transpose(A *Matrix) *Matrix {
 }
 
 // checkGW checks the inputs of the Gromov-Wasserstein solvers and returns
-// the initial plan.
-func checkGW(C1, C2 *Matrix, p, q []float64, opt GWOptions) (*Matrix, error) {
+// the weights (uniform for empty p or q) and the initial plan.
+func checkGW(C1, C2 *Matrix, p, q []float64, opt GWOptions) ([]float64, []float64, *Matrix, error) {
 	if C1 == nil || C2 == nil {
-		return nil, fmt.Errorf("ot: gromov-wasserstein: nil structure matrix")
+		return nil, nil, nil, fmt.Errorf("ot: gromov-wasserstein: nil structure matrix")
 	}
 	if C1.Rows != C1.Cols {
-		return nil, fmt.Errorf("ot: C1 is %d×%d; a structure matrix must be square", C1.Rows, C1.Cols)
+		return nil, nil, nil, fmt.Errorf("ot: C1 is %d×%d; a structure matrix must be square", C1.Rows, C1.Cols)
 	}
 	if C2.Rows != C2.Cols {
-		return nil, fmt.Errorf("ot: C2 is %d×%d; a structure matrix must be square", C2.Rows, C2.Cols)
+		return nil, nil, nil, fmt.Errorf("ot: C2 is %d×%d; a structure matrix must be square", C2.Rows, C2.Cols)
 	}
 	if err := checkCost("C1", C1, C1.Rows, C1.Rows); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := checkCost("C2", C2, C2.Rows, C2.Rows); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	p, q = orUniform(p, C1.Rows), orUniform(q, C2.Rows)
 	if err := checkMarginal("p", p, C1.Rows); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := checkMarginal("q", q, C2.Rows); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := checkBalanced(p, q); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	switch opt.Loss {
 	case "", SquareLoss:
@@ -174,12 +175,12 @@ func checkGW(C1, C2 *Matrix, p, q []float64, opt GWOptions) (*Matrix, error) {
 		for _, C := range []*Matrix{C1, C2} {
 			for k, v := range C.Data {
 				if v < 0 {
-					return nil, fmt.Errorf("ot: kl_loss needs non-negative structure matrices; entry [%d,%d] is %g", k/C.Cols, k%C.Cols, v)
+					return nil, nil, nil, fmt.Errorf("ot: kl_loss needs non-negative structure matrices; entry [%d,%d] is %g", k/C.Cols, k%C.Cols, v)
 				}
 			}
 		}
 	default:
-		return nil, fmt.Errorf("ot: unknown gromov-wasserstein loss %q (want %q or %q)", opt.Loss, SquareLoss, KLLoss)
+		return nil, nil, nil, fmt.Errorf("ot: unknown gromov-wasserstein loss %q (want %q or %q)", opt.Loss, SquareLoss, KLLoss)
 	}
 	if opt.G0 == nil {
 		G := Zeros(len(p), len(q))
@@ -189,15 +190,15 @@ func checkGW(C1, C2 *Matrix, p, q []float64, opt GWOptions) (*Matrix, error) {
 				row[j] = p[i] * q[j]
 			}
 		}
-		return G, nil
+		return p, q, G, nil
 	}
 	if err := checkCost("G0", opt.G0, len(p), len(q)); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if e := marginalViolation(opt.G0, p, q); e > 1e-8 {
-		return nil, fmt.Errorf("ot: the initial plan G0 misses the marginals p, q by %g", e)
+		return nil, nil, nil, fmt.Errorf("ot: the initial plan G0 misses the marginals p, q by %g", e)
 	}
-	return opt.G0.Clone(), nil
+	return p, q, opt.G0.Clone(), nil
 }
 
 // marginalViolation is the largest |row sum − p_i|, |column sum − q_j|.
@@ -215,7 +216,7 @@ func marginalViolation(T *Matrix, p, q []float64) float64 {
 // depends on the initial plan opt.G0. Plan.Cost (and Objective) is the
 // Gromov-Wasserstein loss (POT's gromov_wasserstein2).
 func GromovWasserstein(C1, C2 *Matrix, p, q []float64, opt GWOptions) (*Plan, error) {
-	G, err := checkGW(C1, C2, p, q, opt)
+	p, q, G, err := checkGW(C1, C2, p, q, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +292,7 @@ func lineSearchQuad(a, b, c float64) float64 {
 // 2·L ⊗ T, ε) until T stops moving. Plan.Cost (and Objective) is the
 // Gromov-Wasserstein loss of the final plan (POT's log["gw_dist"]).
 func EntropicGromovWasserstein(C1, C2 *Matrix, p, q []float64, eps float64, opt GWOptions) (*Plan, error) {
-	T, err := checkGW(C1, C2, p, q, opt)
+	p, q, T, err := checkGW(C1, C2, p, q, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -81,13 +81,7 @@ func FitMapping(xs, xt *Matrix, opt MappingOptions) (*Mapping, error) {
 	if solve == nil {
 		solve = func(a, b []float64, M *Matrix) (*Plan, error) { return EMD(a, b, M, EMDOptions{}) }
 	}
-	ws, wt := opt.Ws, opt.Wt
-	if ws == nil {
-		ws = Uniform(xs.Rows)
-	}
-	if wt == nil {
-		wt = Uniform(xt.Rows)
-	}
+	ws, wt := orUniform(opt.Ws, xs.Rows), orUniform(opt.Wt, xt.Rows)
 	p, err := solve(ws, wt, C)
 	if err != nil {
 		return nil, err

@@ -49,3 +49,33 @@ func TestChecksNameTheValue(t *testing.T) {
 		t.Errorf("col sums %v", got)
 	}
 }
+
+func TestNilWeightsAreUniform(t *testing.T) {
+	r := newTestRand(3)
+	M, _ := Dist(r.matrix(6, 2), r.matrix(4, 2), "")
+	C1, _ := Dist(r.matrix(6, 2), r.matrix(6, 2), "")
+	C2, _ := Dist(r.matrix(4, 2), r.matrix(4, 2), "")
+	u, v := Uniform(6), Uniform(4)
+	for _, c := range []struct {
+		name       string
+		nil_, full func() (*Plan, error)
+	}{
+		{"emd", func() (*Plan, error) { return EMD(nil, nil, M, EMDOptions{}) }, func() (*Plan, error) { return EMD(u, v, M, EMDOptions{}) }},
+		{"sinkhorn", func() (*Plan, error) { return Sinkhorn(nil, nil, M, 0.1, SinkhornOptions{}) }, func() (*Plan, error) { return Sinkhorn(u, v, M, 0.1, SinkhornOptions{}) }},
+		{"unbalanced", func() (*Plan, error) { return SinkhornUnbalanced(nil, nil, M, 0.1, 1, SinkhornOptions{}) }, func() (*Plan, error) { return SinkhornUnbalanced(u, v, M, 0.1, 1, SinkhornOptions{}) }},
+		{"partial", func() (*Plan, error) { return PartialEMD(nil, nil, M, 0.5, EMDOptions{}) }, func() (*Plan, error) { return PartialEMD(u, v, M, 0.5, EMDOptions{}) }},
+		{"gw", func() (*Plan, error) { return GromovWasserstein(C1, C2, nil, nil, GWOptions{}) }, func() (*Plan, error) { return GromovWasserstein(C1, C2, u, v, GWOptions{}) }},
+	} {
+		p, err := c.nil_()
+		if err != nil {
+			t.Fatalf("%s with nil weights: %v", c.name, err)
+		}
+		q, err := c.full()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Cost != q.Cost || p.T.Dot(p.T) != q.T.Dot(q.T) {
+			t.Errorf("%s: nil weights give cost %v, uniform %v", c.name, p.Cost, q.Cost)
+		}
+	}
+}

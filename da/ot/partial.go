@@ -26,12 +26,7 @@ func PartialEMD(a, b []float64, M *Matrix, mass float64, opt EMDOptions) (*Plan,
 	if n == 0 || m == 0 {
 		return nil, fmt.Errorf("ot: partial emd: cost matrix M is %d×%d; it needs at least one row and one column", n, m)
 	}
-	if len(a) == 0 {
-		a = Uniform(n)
-	}
-	if len(b) == 0 {
-		b = Uniform(m)
-	}
+	a, b = orUniform(a, n), orUniform(b, m)
 	if err := checkMarginal("a", a, n); err != nil {
 		return nil, err
 	}

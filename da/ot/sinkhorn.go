@@ -66,7 +66,8 @@ type SinkhornOptions struct {
 // potentials: T_ij = a_i·b_j·exp((U_i + V_j − M_ij)/ε). When MaxIter is reached
 // before Tol, Converged is false and the plan is the last (finite) iterate.
 func Sinkhorn(a, b []float64, M *Matrix, eps float64, opt SinkhornOptions) (*Plan, error) {
-	if err := checkEntropic(a, b, M, eps); err != nil {
+	a, b, err := checkEntropic(a, b, M, eps)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkBalanced(a, b); err != nil {
@@ -75,21 +76,23 @@ func Sinkhorn(a, b []float64, M *Matrix, eps float64, opt SinkhornOptions) (*Pla
 	return solveEntropic(a, b, M, eps, math.Inf(1), opt)
 }
 
-// checkEntropic checks the inputs every entropic solver shares.
-func checkEntropic(a, b []float64, M *Matrix, eps float64) error {
+// checkEntropic checks the inputs every entropic solver shares and fills
+// in uniform weights for empty a or b.
+func checkEntropic(a, b []float64, M *Matrix, eps float64) ([]float64, []float64, error) {
 	if M == nil {
-		return fmt.Errorf("ot: cost matrix M is nil")
+		return nil, nil, fmt.Errorf("ot: cost matrix M is nil")
 	}
 	if !(eps > 0) || math.IsInf(eps, 0) {
-		return fmt.Errorf("ot: regularisation eps = %v; it must be positive and finite", eps)
+		return nil, nil, fmt.Errorf("ot: regularisation eps = %v; it must be positive and finite", eps)
 	}
+	a, b = orUniform(a, M.Rows), orUniform(b, M.Cols)
 	if err := checkMarginal("a", a, M.Rows); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := checkMarginal("b", b, M.Cols); err != nil {
-		return err
+		return nil, nil, err
 	}
-	return checkCost("M", M, M.Rows, M.Cols)
+	return a, b, checkCost("M", M, M.Rows, M.Cols)
 }
 
 // support returns the indices of the positive entries of w.

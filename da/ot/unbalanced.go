@@ -17,7 +17,8 @@ import (
 // not enforced);
 // opt.Tol defaults to POT's 1e-6 on the relative change of the scalings.
 func SinkhornUnbalanced(a, b []float64, M *Matrix, eps, tau float64, opt SinkhornOptions) (*Plan, error) {
-	if err := checkEntropic(a, b, M, eps); err != nil {
+	a, b, err := checkEntropic(a, b, M, eps)
+	if err != nil {
 		return nil, err
 	}
 	if !(tau > 0) || math.IsInf(tau, 0) {
