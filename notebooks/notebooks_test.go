@@ -186,6 +186,27 @@ var checks = map[string]func(t *testing.T, text string){
 		}
 		wantAll(t, text, "0.adapter_down.rotated.weight", "fusion/adapter_model.safetensors", "rotated/adapter_config.json", "noisy/adapter_config.json")
 	},
+	"optimal-transport.ipynb": func(t *testing.T, text string) {
+		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
+		eps := regexp.MustCompile(`ε = 0\.001 +cost ([0-9.]+) \(exact ([0-9.]+)\) +[0-9]+ iterations +converged true`).FindStringSubmatch(text)
+		if eps == nil || num(eps[1]) < num(eps[2]) || num(eps[1]) > num(eps[2])*1.01 {
+			t.Errorf("Sinkhorn at ε = 1e-3 did not converge to within 1%% of the exact cost: %v", eps)
+		}
+		out := regexp.MustCompile(`balanced Sinkhorn +moved 1\.000 +to outliers ([0-9.]+)\n.*τ = 1 +moved [0-9.]+ +to outliers ([0-9.]+)\n.*τ = 0\.1 +moved [0-9.]+ +to outliers ([0-9.]+)`).FindStringSubmatch(text)
+		if out == nil || !(num(out[1]) > 0.1 && num(out[2]) < num(out[1]) && num(out[3]) < 0.01) {
+			t.Errorf("outlier mass, balanced > unbalanced τ=1 > τ=0.1 ≈ 0: %v", out)
+		}
+		acc := regexp.MustCompile(`trained on the source ([0-9.]+), on the transported source ([0-9.]+)`).FindStringSubmatch(text)
+		if acc == nil || num(acc[2]) < num(acc[1])+0.08 {
+			t.Errorf("OT domain adaptation on rotated moons: %v, want the transported source 0.08 above", acc)
+		}
+		coot := regexp.MustCompile(`pixels mapped to their mirror image: ([0-9]+)/64; the other ([0-9]+) are blank`).FindStringSubmatch(text)
+		if coot == nil || num(coot[1])+num(coot[2]) != 64 {
+			t.Errorf("COOT's feature plan: %v, want every non-blank pixel mapped to its mirror", coot)
+		}
+		wantAll(t, text, "images matched to their mirrored copy: 150/150", "emd (network simplex) 30×40",
+			"decision regions of 2 classes", `"COOT feature plan: pixel of X → pixel of Y"`, "[png ")
+	},
 	"test-time-adaptation.ipynb": func(t *testing.T, text string) {
 		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
 		m := regexp.MustCompile(`source ([0-9.]+)%, BN ([0-9.]+)%, AdaBN \(episodic\) ([0-9.]+)%, Tent \(continual\) ([0-9.]+)%, SHOT \(continual\) ([0-9.]+)%, CoTTA \(continual\) ([0-9.]+)%`).FindStringSubmatch(text)
