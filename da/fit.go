@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strings"
 
 	"github.com/graftml/graft/data"
@@ -116,8 +117,8 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 	sched2, scheduled := o.Alignment.(Scheduled)
 	classes := pair.Source.NumClasses()
 	nn.Train(model)
-	if o.Alignment != nil {
-		nn.Train(o.Alignment)
+	if v := reflect.ValueOf(o.Alignment); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		nn.Train(o.Alignment) // its dropout, if it has modules; a value alignment (MMD, CORAL) has none
 	}
 	for step := 0; step < o.Steps; step++ {
 		if err := ctx.Err(); err != nil {

@@ -145,3 +145,18 @@ func TestResultDisplay(t *testing.T) {
 		t.Error("the HTML form lacks the table or the curves")
 	}
 }
+
+// The discrepancy alignments are plain values; Fit trains with them and
+// records their loss, which falls as the domains align.
+func TestFitWithValueAlignments(t *testing.T) {
+	for _, a := range []Alignment{MMDAlignment{Weight: 1}, CORALAlignment{Weight: 1}} {
+		m, pair := moonsModel(t, 2)
+		res, err := Fit(context.Background(), m, pair, FitOptions{Alignment: a, Steps: 30, LR: 0.01, EvalEvery: -1})
+		if err != nil {
+			t.Fatalf("%s: %v", a.Name(), err)
+		}
+		if res.Method != a.Name() || len(res.AlignLoss) != 30 || !(res.AlignLoss[0] > 0) {
+			t.Errorf("%s: method %q, %d alignment losses, first %v", a.Name(), res.Method, len(res.AlignLoss), res.AlignLoss[0])
+		}
+	}
+}
