@@ -9,6 +9,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -212,4 +213,45 @@ func missingMessage(python string, fromEnv bool, modules []string, err error) st
 	}
 	return fmt.Sprintf("%s not importable by %s%s: %v; %s or set %s to an interpreter that can import %s",
 		what, python, source, err, install, PythonEnv, what)
+}
+
+// RunJSON runs a Python script as a reference for a test: it requires the
+// interpreter and modules as RequirePython does (skipping on a developer's
+// machine without them, failing under CI), writes in as JSON to the script's
+// standard input, and decodes the JSON the script writes to standard output
+// into out, which must be a pointer. If the script cannot be run, exits
+// non-zero or writes something out cannot hold, the test fails with the
+// script's standard error. script is a path, relative to the test's package
+// directory like any file a test opens (e.g. "testdata/ref.py"). One call is
+// one process, so a test that makes many reference calls to a script whose
+// imports are slow (torch, POT) should batch them into one in.
+func RunJSON(t testing.TB, script string, in, out any, modules ...string) {
+	t.Helper()
+	python := RequirePython(t, modules...)
+	if python == "" {
+		return // skipped or failed (reached only with a fake testing.TB)
+	}
+	runJSON(t, python, script, in, out)
+}
+
+// runJSON is RunJSON after the interpreter has been chosen and checked.
+func runJSON(t testing.TB, python, script string, in, out any) {
+	t.Helper()
+	body, err := json.Marshal(in)
+	if err != nil {
+		t.Fatalf("%s: encoding the input: %v", script, err)
+		return
+	}
+	cmd := exec.Command(python, script)
+	cmd.Stdin = bytes.NewReader(body)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, stderr.String())
+		return
+	}
+	if err := json.Unmarshal(res, out); err != nil {
+		t.Fatalf("%s: decoding %.200q: %v\n%s", script, res, err, stderr.String())
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -187,5 +189,40 @@ func TestProbeRealProcess(t *testing.T) {
 	err = probe(sh, []string{"torch"}, runPython)
 	if !errors.As(err, &pe) || pe.notFound || pe.detail == "" {
 		t.Errorf("probe with sh = %#v, want an import failure with detail", err)
+	}
+}
+
+func TestRunJSON(t *testing.T) {
+	RequirePython(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "double.py")
+	src := "import json, sys\nx = json.load(sys.stdin)\njson.dump({'twice': [2 * v for v in x['values']]}, sys.stdout)\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Twice []float64 `json:"twice"`
+	}
+	RunJSON(t, script, map[string]any{"values": []float64{1, -2.5}}, &got)
+	if len(got.Twice) != 2 || got.Twice[0] != 2 || got.Twice[1] != -5 {
+		t.Errorf("RunJSON decoded %v, want [2 -5]", got.Twice)
+	}
+
+	// A failing script fails the test with its standard error.
+	bad := filepath.Join(dir, "bad.py")
+	if err := os.WriteFile(bad, []byte("import sys\nsys.exit('no reference today')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb := &fakeTB{}
+	runJSON(tb, Python(), bad, 1, &got)
+	if !strings.Contains(tb.fatal, "no reference today") || !strings.Contains(tb.fatal, "bad.py") {
+		t.Errorf("failing script: fatal %q, want the script's name and its stderr", tb.fatal)
+	}
+	// Output that does not decode into out fails too.
+	tb = &fakeTB{}
+	var n int
+	runJSON(tb, Python(), script, map[string]any{"values": []float64{1}}, &n)
+	if !strings.Contains(tb.fatal, "decoding") {
+		t.Errorf("undecodable output: fatal %q, want a decoding failure", tb.fatal)
 	}
 }
