@@ -1,10 +1,8 @@
 package ot
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -20,32 +18,68 @@ type potCall struct {
 
 // runPOT makes calls in one POT process (testdata/potref.py; importing POT
 // takes seconds, so batch them) and decodes result k into outs[k]. Without
-// POT the test skips on a laptop and fails under CI (testenv.RequirePython).
+// POT the test skips on a laptop and fails under CI (testenv.RunJSON).
 func runPOT(t *testing.T, calls []potCall, outs ...any) {
 	t.Helper()
 	if len(calls) != len(outs) {
 		t.Fatalf("runPOT: %d calls, %d outputs", len(calls), len(outs))
 	}
-	py := testenv.RequirePython(t, "ot", "numpy")
-	in, err := json.Marshal(calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "potref.py"))
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	res, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("POT: %v\n%s", err, stderr.String())
-	}
 	var raw []json.RawMessage
-	if err := json.Unmarshal(res, &raw); err != nil || len(raw) != len(outs) {
-		t.Fatalf("POT: decoding %.200q: %v (%d results for %d calls)", res, err, len(raw), len(calls))
+	testenv.RunJSON(t, filepath.Join("testdata", "potref.py"), calls, &raw, "ot", "numpy")
+	if len(raw) != len(outs) {
+		t.Fatalf("POT: %d results for %d calls", len(raw), len(calls))
 	}
 	for k, r := range raw {
 		if err := json.Unmarshal(r, outs[k]); err != nil {
 			t.Fatalf("POT %s: decoding %.200q: %v", calls[k].Fn, r, err)
+		}
+	}
+}
+
+// potGroup is a named group of POT calls; its builder is deterministic
+// (seeded), so a test rebuilds the inputs it sent.
+type potGroup struct {
+	name  string
+	calls func() []potCall
+}
+
+// potBatch runs the calls of all its groups in one POT process the first
+// time any group's results are asked for (importing POT costs seconds) and
+// keeps the results, raw, by group.
+type potBatch struct {
+	groups  []potGroup
+	results map[string][]json.RawMessage
+}
+
+// decode decodes the POT results of group into outs, running the batch
+// first if it has not run.
+func (b *potBatch) decode(t *testing.T, group string, outs ...any) {
+	t.Helper()
+	if b.results == nil {
+		var all []potCall
+		var raws []any
+		var names []string
+		for _, g := range b.groups {
+			for _, c := range g.calls() {
+				all = append(all, c)
+				raws = append(raws, new(json.RawMessage))
+				names = append(names, g.name)
+			}
+		}
+		runPOT(t, all, raws...)
+		res := map[string][]json.RawMessage{}
+		for k, r := range raws {
+			res[names[k]] = append(res[names[k]], *r.(*json.RawMessage))
+		}
+		b.results = res
+	}
+	res := b.results[group]
+	if len(res) != len(outs) {
+		t.Fatalf("POT group %s: %d results for %d outputs", group, len(res), len(outs))
+	}
+	for k, r := range res {
+		if err := json.Unmarshal(r, outs[k]); err != nil {
+			t.Fatalf("POT group %s, result %d: decoding %.200q: %v", group, k, r, err)
 		}
 	}
 }
