@@ -1,10 +1,7 @@
 package da
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -24,22 +21,10 @@ type discCall struct {
 // CI.
 func runDiscRef(t *testing.T, modules []string, calls []discCall) []float64 {
 	t.Helper()
-	py := testenv.RequirePython(t, modules...)
-	in, err := json.Marshal(calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "discref.py"))
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	res, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("discref.py: %v\n%s", err, stderr.String())
-	}
 	var out []float64
-	if err := json.Unmarshal(res, &out); err != nil || len(out) != len(calls) {
-		t.Fatalf("discref.py: decoding %.200q: %v (%d results for %d calls)", res, err, len(out), len(calls))
+	testenv.RunJSON(t, filepath.Join("testdata", "discref.py"), calls, &out, modules...)
+	if len(out) != len(calls) {
+		t.Fatalf("discref.py: %d results for %d calls", len(out), len(calls))
 	}
 	return out
 }

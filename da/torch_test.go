@@ -1,10 +1,7 @@
 package da
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -27,7 +24,6 @@ func advRows(t *tensor.Tensor) [][]float32 {
 // parameters) against testdata/torch_adversarial.py, the papers' formulas
 // written in PyTorch.
 func TestAdversarialLossesAgainstTorch(t *testing.T) {
-	python := testenv.RequirePython(t, "torch")
 	type refCase struct {
 		Loss   float64
 		Fs, Ft [][]float64
@@ -99,18 +95,10 @@ func TestAdversarialLossesAgainstTorch(t *testing.T) {
 			}
 		})
 	}
-	body, _ := json.Marshal(inputs)
-	cmd := exec.Command(python, filepath.Join("testdata", "torch_adversarial.py"))
-	cmd.Stdin = bytes.NewReader(body)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("torch_adversarial.py: %v\n%s", err, stderr.String())
-	}
 	var refs []refCase
-	if err := json.Unmarshal(out, &refs); err != nil || len(refs) != len(checks) {
-		t.Fatalf("torch_adversarial.py gave %d cases for %d (%v)", len(refs), len(checks), err)
+	testenv.RunJSON(t, filepath.Join("testdata", "torch_adversarial.py"), inputs, &refs, "torch")
+	if len(refs) != len(checks) {
+		t.Fatalf("torch_adversarial.py gave %d cases for %d", len(refs), len(checks))
 	}
 	for i, ref := range refs {
 		checks[i](ref)

@@ -1,10 +1,7 @@
 package tta_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -80,7 +77,6 @@ func flat(v [][]float64) []float64 {
 // running statistics and one Tent step (SGD on the batch-norm affine
 // parameters) against PyTorch 1.13 on the same model and batches.
 func TestAgainstPyTorch(t *testing.T) {
-	python := testenv.RequirePython(t, "torch")
 	src := bnModel(t, 7)
 	r := tensor.NewRNG(8)
 	x := tensor.Randn(r, 6, 4).Scale(2).AddScalar(0.5)
@@ -98,15 +94,6 @@ func TestAgainstPyTorch(t *testing.T) {
 		bs = append(bs, rows(b))
 	}
 	in["batches"] = bs
-	js, _ := json.Marshal(in)
-	cmd := exec.Command(python, filepath.Join("testdata", "torch_tta.py"))
-	cmd.Stdin = bytes.NewReader(js)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outJS, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("testdata/torch_tta.py: %v\n%s", err, stderr.String())
-	}
 	var ref struct {
 		BNLogits   [][]float64 `json:"bn_logits"`
 		AdaMean    []float64   `json:"ada_mean"`
@@ -117,9 +104,7 @@ func TestAgainstPyTorch(t *testing.T) {
 		TentW      []float64   `json:"tent_w"`
 		TentB      []float64   `json:"tent_b"`
 	}
-	if err := json.Unmarshal(outJS, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testenv.RunJSON(t, filepath.Join("testdata", "torch_tta.py"), in, &ref, "torch")
 	before := nn.StateDict(src)
 	saved := make([][]float32, len(before))
 	for i, e := range before {
