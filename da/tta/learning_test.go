@@ -90,20 +90,5 @@ func TestAdaptationLearns(t *testing.T) {
 // defaults returns each method on src with its default settings.
 func defaults(t testing.TB, src models.Classifier) []tta.Method {
 	t.Helper()
-	var ms []tta.Method
-	add := func(m tta.Method, err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
-	}
-	add(tta.NewSource(src))
-	add(tta.NewBN(src, tta.BNOptions{}))
-	add(tta.NewBN(src, tta.BNOptions{Alpha: 0.5}))
-	add(tta.NewAdaBN(src))
-	add(tta.NewTent(src, tta.TentOptions{}))
-	add(tta.NewSHOT(src, tta.SHOTOptions{}))
-	add(tta.NewCoTTA(src, tta.CoTTAOptions{}))
-	add(tta.NewLAME(src, tta.LAMEOptions{}))
-	return ms
+	return methodSet(t, src, methodOptions{})
 }

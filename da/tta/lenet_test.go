@@ -1,6 +1,7 @@
 package tta_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/graftml/graft/da/tta"
@@ -56,7 +57,7 @@ func TestConvBatchNorm(t *testing.T) {
 	}
 	moved := 0
 	for k, v := range stateOf(tent.Model()) {
-		if !equal(v, before[k]) {
+		if !slices.Equal(v, before[k]) {
 			moved++
 			if k[:2] != "bn" || (k[4:] != "weight" && k[4:] != "bias") {
 				t.Errorf("Tent changed %s", k)
@@ -67,7 +68,7 @@ func TestConvBatchNorm(t *testing.T) {
 		t.Errorf("Tent moved %d tensors, want the 8 batch-norm weights and biases", moved)
 	}
 	for k, v := range stateOf(src) {
-		if !equal(v, before[k]) {
+		if !slices.Equal(v, before[k]) {
 			t.Errorf("source %s changed", k)
 		}
 	}

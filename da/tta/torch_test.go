@@ -3,6 +3,7 @@ package tta_test
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/graftml/graft/da/tta"
@@ -153,27 +154,15 @@ func TestAgainstPyTorch(t *testing.T) {
 	near(t, "Tent bias", param(t, m, "1.bias").Data(), ref.TentB, 1e-5)
 	// Only the batch-norm affine parameters moved.
 	for i, e := range nn.StateDict(m) {
-		changed := !equal(e.Tensor.Data(), saved[i])
+		changed := !slices.Equal(e.Tensor.Data(), saved[i])
 		if want := e.Name == "1.weight" || e.Name == "1.bias"; changed != want {
 			t.Errorf("Tent: %s changed = %v, want %v", e.Name, changed, want)
 		}
 	}
 	// The source model is untouched by all of it.
 	for i, e := range nn.StateDict(src) {
-		if !equal(e.Tensor.Data(), saved[i]) {
+		if !slices.Equal(e.Tensor.Data(), saved[i]) {
 			t.Errorf("source %s changed", e.Name)
 		}
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package tta_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,7 +96,7 @@ func TestPseudoLabels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []int{0, 0, 0, 1, 1}; !equalInts(got, want) {
+		if want := []int{0, 0, 0, 1, 1}; !slices.Equal(got, want) {
 			t.Errorf("rounds %d: labels %v, want %v", rounds, got, want)
 		}
 	}
@@ -110,18 +111,6 @@ func TestPseudoLabels(t *testing.T) {
 	if _, err := tta.PseudoLabels(f, tensor.Zeros(4, 2), 1); err == nil || !strings.Contains(err.Error(), "(4,2)") {
 		t.Errorf("mismatched rows: error %v", err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestEMAAndRestore checks CoTTA's teacher update and stochastic restore by hand.
@@ -237,8 +226,29 @@ func TestLAMEByHand(t *testing.T) {
 	}
 }
 
-// methods returns one of each method on src.
+// methods returns one of each method on src, set to adapt fast.
 func methods(t testing.TB, src models.Classifier) []tta.Method {
+	t.Helper()
+	return methodSet(t, src, methodOptions{
+		tent:  tta.TentOptions{Optim: tta.Optim{LR: 0.05, Steps: 2}},
+		shot:  tta.SHOTOptions{Optim: tta.Optim{LR: 0.05}},
+		cotta: tta.CoTTAOptions{Optim: tta.Optim{LR: 0.05}, EMA: 0.5, RestoreProb: 0.1, Augmentations: 3, Threshold: 2},
+		lame:  tta.LAMEOptions{K: 2},
+	})
+}
+
+// methodOptions are the settings methodSet gives the methods that take any
+// beyond the batch-norm ones.
+type methodOptions struct {
+	tent  tta.TentOptions
+	shot  tta.SHOTOptions
+	cotta tta.CoTTAOptions
+	lame  tta.LAMEOptions
+}
+
+// methodSet returns one of each method on src (batch norm twice: with and
+// without a source prior), the gradient and LAME methods set by o.
+func methodSet(t testing.TB, src models.Classifier, o methodOptions) []tta.Method {
 	t.Helper()
 	var ms []tta.Method
 	add := func(m tta.Method, err error) {
@@ -251,10 +261,10 @@ func methods(t testing.TB, src models.Classifier) []tta.Method {
 	add(tta.NewBN(src, tta.BNOptions{}))
 	add(tta.NewBN(src, tta.BNOptions{Alpha: 0.5}))
 	add(tta.NewAdaBN(src))
-	add(tta.NewTent(src, tta.TentOptions{Optim: tta.Optim{LR: 0.05, Steps: 2}}))
-	add(tta.NewSHOT(src, tta.SHOTOptions{Optim: tta.Optim{LR: 0.05}}))
-	add(tta.NewCoTTA(src, tta.CoTTAOptions{Optim: tta.Optim{LR: 0.05}, EMA: 0.5, RestoreProb: 0.1, Augmentations: 3, Threshold: 2}))
-	add(tta.NewLAME(src, tta.LAMEOptions{K: 2}))
+	add(tta.NewTent(src, o.tent))
+	add(tta.NewSHOT(src, o.shot))
+	add(tta.NewCoTTA(src, o.cotta))
+	add(tta.NewLAME(src, o.lame))
 	return ms
 }
 
@@ -288,14 +298,14 @@ func TestSourceUntouchedAndReset(t *testing.T) {
 			}
 		}
 		for k, v := range stateOf(src) {
-			if !equal(v, before[k]) {
+			if !slices.Equal(v, before[k]) {
 				t.Errorf("%s changed the source model's %s", m.Name(), k)
 			}
 		}
 		copyOf := m.(interface{ Model() models.Classifier }).Model()
 		changed := false
 		for k, v := range stateOf(copyOf) {
-			changed = changed || !equal(v, before[k])
+			changed = changed || !slices.Equal(v, before[k])
 		}
 		learns := map[string]bool{"AdaBN": true, "Tent": true, "SHOT": true, "CoTTA": true}[m.Name()]
 		if changed != learns {
@@ -305,7 +315,7 @@ func TestSourceUntouchedAndReset(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k, v := range stateOf(copyOf) {
-			if !equal(v, before[k]) {
+			if !slices.Equal(v, before[k]) {
 				t.Errorf("%s: after Reset, %s differs from the source", m.Name(), k)
 			}
 		}
@@ -444,11 +454,11 @@ func TestCoTTAStep(t *testing.T) {
 			if p < 0 {
 				restored = stepped[k]
 			}
-			if !equal(student[k], restored) {
+			if !slices.Equal(student[k], restored) {
 				t.Errorf("p = %g: student %s = %v, want %v", p, k, student[k], restored)
 			}
 		}
-		if equal(stepped["0.weight"], before["0.weight"]) {
+		if slices.Equal(stepped["0.weight"], before["0.weight"]) {
 			t.Error("the student's step changed nothing")
 		}
 	}
