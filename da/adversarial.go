@@ -111,17 +111,27 @@ func (d *Discriminator) Parameters() []*tensor.Tensor { return nn.TrainableParam
 
 // check reports features the discriminator cannot take.
 func (d *Discriminator) check(side string, x *tensor.Tensor) error {
+	return checkFeatures("the discriminator", side, x, d.in)
+}
+
+// checkFeatures reports side's features x unless they are a non-empty
+// (N, width) batch, the input of who (a discriminator, CDAN).
+func checkFeatures(who, side string, x *tensor.Tensor, width int) error {
 	if x == nil || x.Dims() != 2 || x.Dim(0) == 0 {
-		shape := "nil"
-		if x != nil {
-			shape = tensor.FormatShape(x.Shape())
-		}
-		return fmt.Errorf("da: the discriminator needs both domains; the %s features are %s, want (N>0, %d)", side, shape, d.in)
+		return fmt.Errorf("da: %s needs both domains; the %s features are %s, want (N>0, %d)", who, side, shapeOf(x), width)
 	}
-	if x.Dim(1) != d.in {
-		return fmt.Errorf("da: %s features %s do not match the discriminator's input width %d", side, tensor.FormatShape(x.Shape()), d.in)
+	if x.Dim(1) != width {
+		return fmt.Errorf("da: %s features %s do not match %s's input width %d", side, shapeOf(x), who, width)
 	}
 	return nil
+}
+
+// shapeOf returns x's shape as FormatShape writes it, or "nil".
+func shapeOf(x *tensor.Tensor) string {
+	if x == nil {
+		return "nil"
+	}
+	return tensor.FormatShape(x.Shape())
 }
 
 // domainBCE is the binary cross-entropy of the domain logits ls (source,

@@ -175,22 +175,11 @@ func (a *CDAN) Loss(s Step) (*tensor.Tensor, error) {
 }
 
 func (a *CDAN) checkStep(side string, f, logits *tensor.Tensor) error {
-	if f == nil || f.Dims() != 2 || f.Dim(0) == 0 {
-		shape := "nil"
-		if f != nil {
-			shape = tensor.FormatShape(f.Shape())
-		}
-		return fmt.Errorf("da: CDAN needs both domains; the %s features are %s, want (N>0, %d)", side, shape, a.featureDim)
-	}
-	if f.Dim(1) != a.featureDim {
-		return fmt.Errorf("da: CDAN %s features %s, want width %d", side, tensor.FormatShape(f.Shape()), a.featureDim)
+	if err := checkFeatures("CDAN", side, f, a.featureDim); err != nil {
+		return err
 	}
 	if logits == nil || logits.Dims() != 2 || logits.Dim(0) != f.Dim(0) || logits.Dim(1) != a.classes {
-		shape := "nil"
-		if logits != nil {
-			shape = tensor.FormatShape(logits.Shape())
-		}
-		return fmt.Errorf("da: CDAN %s logits are %s, want (%d, %d)", side, shape, f.Dim(0), a.classes)
+		return fmt.Errorf("da: CDAN %s logits are %s, want (%d, %d)", side, shapeOf(logits), f.Dim(0), a.classes)
 	}
 	return nil
 }

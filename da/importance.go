@@ -102,12 +102,7 @@ func (w *Weights) Plot() (*viz.Figure, error) {
 // Display shows the histogram with the summary as its text.
 func (w *Weights) Display() display.Bundle {
 	fig, err := w.Plot()
-	if err != nil {
-		return display.NewBundle(w.String())
-	}
-	b := fig.Display()
-	b.Data["text/plain"] = w.String()
-	return b
+	return plotBundle(fig, err, w.String())
 }
 
 // RatioOptions are the settings of ClassifierRatio.

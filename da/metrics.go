@@ -327,11 +327,7 @@ func (t *DomainAccuracies) Add(method, domain string, correct, total int) error 
 // (negative labels are skipped) for method on domain.
 func (t *DomainAccuracies) AddLogits(method, domain string, logits *tensor.Tensor, labels []int) error {
 	if logits == nil || logits.Dims() != 2 || logits.Dim(0) != len(labels) {
-		shape := "nil"
-		if logits != nil {
-			shape = tensor.FormatShape(logits.Shape())
-		}
-		return fmt.Errorf("da.DomainAccuracies.AddLogits: logits %s for %d labels, want (N, K) with N = %d", shape, len(labels), len(labels))
+		return fmt.Errorf("da.DomainAccuracies.AddLogits: logits %s for %d labels, want (N, K) with N = %d", shapeOf(logits), len(labels), len(labels))
 	}
 	pred := logits.Argmax(1).Ints()
 	correct, total := 0, 0
@@ -515,10 +511,16 @@ func (c *Calibration) Plot() (*viz.Figure, error) {
 // Display shows the reliability diagram with the summary as its text.
 func (c *Calibration) Display() display.Bundle {
 	fig, err := c.Plot()
+	return plotBundle(fig, err, c.String())
+}
+
+// plotBundle is the display of a result drawn as fig with summary text as
+// its plain-text form, or the text alone where drawing failed (err).
+func plotBundle(fig *viz.Figure, err error, text string) display.Bundle {
 	if err != nil {
-		return display.NewBundle(c.String())
+		return display.NewBundle(text)
 	}
 	b := fig.Display()
-	b.Data["text/plain"] = c.String()
+	b.Data["text/plain"] = text
 	return b
 }
