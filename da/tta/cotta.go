@@ -65,12 +65,7 @@ func NewCoTTA(m models.Classifier, opt CoTTAOptions) (*CoTTA, error) {
 	if opt.EMA == 0 {
 		opt.EMA = 0.999
 	}
-	if opt.RestoreProb == 0 {
-		opt.RestoreProb = 0.01
-	}
-	if opt.RestoreProb < 0 {
-		opt.RestoreProb = 0
-	}
+	opt.RestoreProb = orDefault(opt.RestoreProb, 0.01)
 	if opt.Threshold == 0 {
 		opt.Threshold = 0.92
 	}

@@ -36,12 +36,7 @@ func (o Optim) withDefaults(method string, lr float64) (Optim, error) {
 	if !(o.LR > 0) {
 		return o, fmt.Errorf("tta.%s: learning rate %g must be positive", method, o.LR)
 	}
-	if o.Momentum == 0 {
-		o.Momentum = 0.9
-	}
-	if o.Momentum < 0 {
-		o.Momentum = 0
-	}
+	o.Momentum = orDefault(o.Momentum, 0.9)
 	if o.Momentum >= 1 {
 		return o, fmt.Errorf("tta.%s: momentum %g must be below 1", method, o.Momentum)
 	}
@@ -52,6 +47,19 @@ func (o Optim) withDefaults(method string, lr float64) (Optim, error) {
 		return o, fmt.Errorf("tta.%s: steps %d must be positive", method, o.Steps)
 	}
 	return o, nil
+}
+
+// orDefault returns def for v = 0 (unset), 0 for a negative v (none) and v
+// otherwise: the convention of the options whose zero value means the
+// default and whose negative values turn something off.
+func orDefault[T int | float64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // build returns a fresh optimiser over params.

@@ -47,19 +47,7 @@ func NewSHOT(m models.Classifier, opt SHOTOptions) (*SHOT, error) {
 	if math.IsNaN(opt.Beta) {
 		return nil, fmt.Errorf("tta.NewSHOT: beta is NaN")
 	}
-	s := &SHOT{opt: o, beta: opt.Beta, rounds: opt.Rounds}
-	if s.beta == 0 {
-		s.beta = 0.3
-	}
-	if s.beta < 0 {
-		s.beta = 0
-	}
-	if s.rounds == 0 {
-		s.rounds = 1
-	}
-	if s.rounds < 0 {
-		s.rounds = 0
-	}
+	s := &SHOT{opt: o, beta: orDefault(opt.Beta, 0.3), rounds: orDefault(opt.Rounds, 1)}
 	if s.adaptable, err = newAdaptable("SHOT", m, false); err != nil {
 		return nil, err
 	}
