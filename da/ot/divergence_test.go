@@ -32,11 +32,7 @@ func TestSinkhornDivergenceMatchesPOT(t *testing.T) {
 	xs, xt, a, b := divergenceInputs()
 	regs := divergenceRegs
 	want := make([]float64, len(regs))
-	outs := make([]any, len(regs))
-	for k := range regs {
-		outs[k] = &want[k]
-	}
-	entropicPOT(t, "divergence", outs...)
+	entropicPOT(t, "divergence", pointers(want)...)
 	for k, reg := range regs {
 		got, err := SinkhornDivergence(xs, xt, a, b, reg, "", SinkhornOptions{})
 		if err != nil {

@@ -108,11 +108,7 @@ func TestEMDMatchesPOT(t *testing.T) {
 		U, V []float64
 	}
 	want := make([]potEMD, len(cs))
-	outs := make([]any, len(cs))
-	for k := range cs {
-		outs[k] = &want[k]
-	}
-	exactPOT(t, "emd", outs...)
+	exactPOT(t, "emd", pointers(want)...)
 	duals := 0
 	for k, c := range cs {
 		var a, b []float64
@@ -354,11 +350,7 @@ func degenerateCalls() []potCall {
 func TestEMDDegenerateMatchesPOT(t *testing.T) {
 	ps := degenerateProblems()
 	want := make([]float64, len(ps))
-	outs := make([]any, len(ps))
-	for k := range ps {
-		outs[k] = &want[k]
-	}
-	exactPOT(t, "degenerate", outs...)
+	exactPOT(t, "degenerate", pointers(want)...)
 	for k, pr := range ps {
 		p, err := EMD(pr.a, pr.b, pr.M, EMDOptions{})
 		if err != nil {

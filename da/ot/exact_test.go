@@ -47,11 +47,7 @@ func TestEMD1DMatchesPOT(t *testing.T) {
 	}
 	cases := oneDProblems()
 	want := make([]ref, len(cases))
-	outs := make([]any, len(cases))
-	for k := range cases {
-		outs[k] = &want[k]
-	}
-	exactPOT(t, "1d", outs...)
+	exactPOT(t, "1d", pointers(want)...)
 	for k, c := range cases {
 		p, err := EMD1D(c.xs, c.xt, c.a, c.b, c.p)
 		if err != nil {
@@ -153,11 +149,7 @@ func TestPartialEMDMatchesPOT(t *testing.T) {
 	}
 	cases := partialProblems()
 	want := make([]ref, len(cases))
-	outs := make([]any, len(cases))
-	for k := range cases {
-		outs[k] = &want[k]
-	}
-	exactPOT(t, "partial", outs...)
+	exactPOT(t, "partial", pointers(want)...)
 	for k, c := range cases {
 		p, err := PartialEMD(c.a, c.b, c.M, c.mass, EMDOptions{})
 		if err != nil {

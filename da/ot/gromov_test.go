@@ -71,11 +71,7 @@ func gromovCalls() []potCall {
 func TestGromovWassersteinMatchesPOT(t *testing.T) {
 	cases := gromovCases()
 	want := make([]potPlan, len(cases))
-	outs := make([]any, len(cases))
-	for k := range cases {
-		outs[k] = &want[k]
-	}
-	entropicPOT(t, "gromov", outs...)
+	entropicPOT(t, "gromov", pointers(want)...)
 	for k, c := range cases {
 		var p *Plan
 		var err error

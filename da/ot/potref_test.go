@@ -36,6 +36,16 @@ func runPOT(t *testing.T, calls []potCall, outs ...any) {
 	}
 }
 
+// pointers returns pointers to the elements of s, the outputs for a run of
+// POT calls that each give one element.
+func pointers[T any](s []T) []any {
+	out := make([]any, len(s))
+	for k := range s {
+		out[k] = &s[k]
+	}
+	return out
+}
+
 // potGroup is a named group of POT calls; its builder is deterministic
 // (seeded), so a test rebuilds the inputs it sent.
 type potGroup struct {
@@ -117,12 +127,10 @@ func TestDistMatchesPOT(t *testing.T) {
 	metrics := []Metric{SqEuclidean, Euclidean, Cityblock}
 	var calls []potCall
 	want := make([][][]float64, len(metrics))
-	outs := make([]any, len(metrics))
-	for k, metric := range metrics {
+	for _, metric := range metrics {
 		calls = append(calls, potCall{"dist", map[string]any{"xs": rows(xs), "xt": rows(xt), "metric": string(metric)}})
-		outs[k] = &want[k]
 	}
-	runPOT(t, calls, outs...)
+	runPOT(t, calls, pointers(want)...)
 	for k, metric := range metrics {
 		got, err := Dist(xs, xt, metric)
 		if err != nil {

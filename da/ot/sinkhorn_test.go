@@ -70,11 +70,7 @@ func sinkhornCalls() []potCall {
 func TestSinkhornMatchesPOT(t *testing.T) {
 	cases := sinkhornCases()
 	want := make([]potSinkhorn, len(cases))
-	outs := make([]any, len(cases))
-	for k := range cases {
-		outs[k] = &want[k]
-	}
-	entropicPOT(t, "sinkhorn", outs...)
+	entropicPOT(t, "sinkhorn", pointers(want)...)
 	for k, c := range cases {
 		p, err := Sinkhorn(c.a, c.b, c.M, c.eps, SinkhornOptions{Method: c.method, MaxIter: max(c.iters, 1000)})
 		if err != nil {

@@ -38,11 +38,7 @@ func unbalancedCalls() []potCall {
 func TestSinkhornUnbalancedMatchesPOT(t *testing.T) {
 	cases := unbalancedCases()
 	want := make([]potSinkhorn, len(cases))
-	outs := make([]any, len(cases))
-	for k := range cases {
-		outs[k] = &want[k]
-	}
-	entropicPOT(t, "unbalanced", outs...)
+	entropicPOT(t, "unbalanced", pointers(want)...)
 	for k, c := range cases {
 		for _, method := range []SinkhornMethod{SinkhornAuto, SinkhornLog} {
 			p, err := SinkhornUnbalanced(c.a, c.b, c.M, c.eps, c.tau, SinkhornOptions{Method: method, Tol: 1e-13, MaxIter: 20000})
