@@ -205,7 +205,7 @@ var checks = map[string]func(t *testing.T, text string){
 			t.Errorf("COOT's feature plan: %v, want every non-blank pixel mapped to its mirror", coot)
 		}
 		wantAll(t, text, "images matched to their mirrored copy: 150/150", "emd (network simplex) 30×40",
-			"decision regions of 2 classes", `"COOT feature plan: pixel of X → pixel of Y"`, "[png ")
+			"decision regions of 2 classes", "ot.COOTResult value 0, objective 0", "feature plan 64×64", "[png ")
 	},
 	"test-time-adaptation.ipynb": func(t *testing.T, text string) {
 		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
