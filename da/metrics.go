@@ -521,6 +521,6 @@ func plotBundle(fig *viz.Figure, err error, text string) display.Bundle {
 		return display.NewBundle(text)
 	}
 	b := fig.Display()
-	b.Data["text/plain"] = text
+	b.Data[display.MIMEText] = text
 	return b
 }
