@@ -72,6 +72,7 @@ func init() {
 		"MMDAlignment":        reflect.ValueOf((*da.MMDAlignment)(nil)),
 		"MMDOptions":          reflect.ValueOf((*da.MMDOptions)(nil)),
 		"PADOptions":          reflect.ValueOf((*da.PADOptions)(nil)),
+		"Ramp":                reflect.ValueOf((*da.Ramp)(nil)),
 		"RatioOptions":        reflect.ValueOf((*da.RatioOptions)(nil)),
 		"Result":              reflect.ValueOf((*da.Result)(nil)),
 		"Scheduled":           reflect.ValueOf((*da.Scheduled)(nil)),
