@@ -90,6 +90,15 @@ var checks = map[string]func(t *testing.T, text string){
 		if so > 0.85 || dann < so+0.15 {
 			t.Errorf("two moons: source-only %v, DANN %v; want DANN at least 15 points above a source-only model below 0.85", so, dann)
 		}
+		pad := regexp.MustCompile(`proxy A-distance: source-only ([0-9.-]+), DANN ([0-9.-]+)`).FindStringSubmatch(text)
+		if pad == nil {
+			t.Fatal("the notebook did not report the proxy A-distances")
+		}
+		padSO, _ := strconv.ParseFloat(pad[1], 64)
+		padDANN, _ := strconv.ParseFloat(pad[2], 64)
+		if padDANN > padSO-0.1 {
+			t.Errorf("proxy A-distance: source-only %v, DANN %v; want DANN's features at least 0.1 closer", padSO, padDANN)
+		}
 		d := regexp.MustCompile(`MNIST→UCI target accuracy: source-only ([0-9.]+), DANN ([0-9.]+)`).FindStringSubmatch(text)
 		if d == nil {
 			t.Fatal("the notebook did not report the digits accuracies")
