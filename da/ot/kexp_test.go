@@ -22,3 +22,17 @@ func TestKexpMatchesExp(t *testing.T) {
 		t.Errorf("kexp(-709) = %g, kexp(-1e6) = %g, kexp(710) = %g", kexp(-709), kexp(-1e6), kexp(710))
 	}
 }
+
+func TestKexpRowMatchesKexp(t *testing.T) {
+	x := []float64{-1e6, -709, -708, -707.9, -1, 0, 1e-300, 1, 700.5, 709, 710}
+	want := make([]float64, len(x))
+	for j, v := range x {
+		want[j] = kexp(v)
+	}
+	kexpRow(x)
+	for j := range x {
+		if x[j] != want[j] {
+			t.Errorf("kexpRow entry %d = %g, kexp gives %g", j, x[j], want[j])
+		}
+	}
+}

@@ -224,8 +224,9 @@ func (s *entropicSolver) buildKernel() {
 			row := s.M.Row(i)
 			k := s.K[i*s.m : (i+1)*s.m]
 			for j, c := range row {
-				k[j] = kexp((ai + s.beta[j] - c) * inv)
+				k[j] = (ai + s.beta[j] - c) * inv
 			}
+			kexpRow(k)
 		}
 	})
 	if !s.balanced() {
@@ -598,12 +599,16 @@ func (s *entropicSolver) plan() *Plan {
 		// The kernel is not needed any more: the plan takes its storage.
 		T = &Matrix{Rows: s.n, Cols: s.m, Data: s.K}
 		s.K = nil
-		for i := 0; i < s.n; i++ {
-			row, ui := T.Row(i), s.u[i]
-			for j, v := range s.v {
-				row[j] *= ui * v
+		parallelRows(s.n, s.workers, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, ui := T.Row(i), s.u[i]
+				for j, v := range s.v {
+					row[j] *= ui * v
+				}
 			}
-			f[i] += s.cur * math.Log(s.u[i])
+		})
+		for i, x := range s.u {
+			f[i] += s.cur * math.Log(x)
 		}
 		for j := range g {
 			g[j] += s.cur * math.Log(s.v[j])
