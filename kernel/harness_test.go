@@ -251,12 +251,16 @@ func (k *testKernel) connect() {
 	k.session = newUUID()
 	k.clientCtx, k.clientCancel = context.WithCancel(context.Background())
 	id := zmq4.WithID(zmq4.SocketIdentity(k.session))
+	// A kernel started as a process may take a while to bind under load
+	// (zmq4 gives up after 10 retries by default): keep dialing for as long
+	// as the tests wait for anything.
 	retry := zmq4.WithDialerRetry(10 * time.Millisecond)
-	k.shell = zmq4.NewDealer(k.clientCtx, id, retry)
-	k.control = zmq4.NewDealer(k.clientCtx, id, retry)
-	k.stdin = zmq4.NewDealer(k.clientCtx, id, retry)
-	k.iopub = zmq4.NewSub(k.clientCtx, retry)
-	k.hb = zmq4.NewReq(k.clientCtx, retry)
+	patience := zmq4.WithDialerMaxRetries(int(waitLimit / (10 * time.Millisecond)))
+	k.shell = zmq4.NewDealer(k.clientCtx, id, retry, patience)
+	k.control = zmq4.NewDealer(k.clientCtx, id, retry, patience)
+	k.stdin = zmq4.NewDealer(k.clientCtx, id, retry, patience)
+	k.iopub = zmq4.NewSub(k.clientCtx, retry, patience)
+	k.hb = zmq4.NewReq(k.clientCtx, retry, patience)
 	for _, d := range []struct {
 		s    zmq4.Socket
 		port int
