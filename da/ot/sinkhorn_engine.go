@@ -661,8 +661,25 @@ func parallelRows(n, workers int, fn func(lo, hi int)) {
 // row returns row i of the kernel.
 func (s *entropicSolver) row(i int) []float64 { return s.K[i*s.m : (i+1)*s.m] }
 
-// dot4 returns the dot products of four rows with v.
+// dot4 returns the dot products of four rows with v: with AVX2 and FMA
+// (sweep_amd64.go) over the leading multiple of 4 entries, in Go for the
+// rest.
 func dot4(k0, k1, k2, k3, v []float64) (s0, s1, s2, s3 float64) {
+	n := len(v)
+	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
+	head := 0
+	if useAVX2 {
+		head = n &^ 3
+		if head > 0 {
+			s0, s1, s2, s3 = dot4AVX(&k0[0], &k1[0], &k2[0], &k3[0], &v[0], head)
+		}
+	}
+	t0, t1, t2, t3 := dot4Go(k0[head:], k1[head:], k2[head:], k3[head:], v[head:])
+	return s0 + t0, s1 + t1, s2 + t2, s3 + t3
+}
+
+// dot4Go is dot4 in portable Go.
+func dot4Go(k0, k1, k2, k3, v []float64) (s0, s1, s2, s3 float64) {
 	n := len(v)
 	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
 	for j, x := range v {
@@ -674,8 +691,24 @@ func dot4(k0, k1, k2, k3, v []float64) (s0, s1, s2, s3 float64) {
 	return
 }
 
-// axpy4 sets y += u0·k0 + u1·k1 + u2·k2 + u3·k3.
+// axpy4 sets y += u0·k0 + u1·k1 + u2·k2 + u3·k3: with AVX2 and FMA
+// (sweep_amd64.go) over the leading multiple of 4 entries, in Go for the
+// rest.
 func axpy4(y []float64, u0, u1, u2, u3 float64, k0, k1, k2, k3 []float64) {
+	n := len(y)
+	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
+	head := 0
+	if useAVX2 {
+		head = n &^ 3
+		if head > 0 {
+			axpy4AVX(&y[0], u0, u1, u2, u3, &k0[0], &k1[0], &k2[0], &k3[0], head)
+		}
+	}
+	axpy4Go(y[head:], u0, u1, u2, u3, k0[head:], k1[head:], k2[head:], k3[head:])
+}
+
+// axpy4Go is axpy4 in portable Go.
+func axpy4Go(y []float64, u0, u1, u2, u3 float64, k0, k1, k2, k3 []float64) {
 	n := len(y)
 	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
 	for j := range y {
