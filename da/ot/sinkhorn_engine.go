@@ -661,18 +661,24 @@ func parallelRows(n, workers int, fn func(lo, hi int)) {
 // row returns row i of the kernel.
 func (s *entropicSolver) row(i int) []float64 { return s.K[i*s.m : (i+1)*s.m] }
 
+// avxHead is how many of n entries the AVX2 sweeps take: the leading
+// multiple of 4, or none without AVX2.
+func avxHead(n int) int {
+	if !useAVX2 {
+		return 0
+	}
+	return n &^ 3
+}
+
 // dot4 returns the dot products of four rows with v: with AVX2 and FMA
 // (sweep_amd64.go) over the leading multiple of 4 entries, in Go for the
 // rest.
 func dot4(k0, k1, k2, k3, v []float64) (s0, s1, s2, s3 float64) {
 	n := len(v)
 	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
-	head := 0
-	if useAVX2 {
-		head = n &^ 3
-		if head > 0 {
-			s0, s1, s2, s3 = dot4AVX(&k0[0], &k1[0], &k2[0], &k3[0], &v[0], head)
-		}
+	head := avxHead(n)
+	if head > 0 {
+		s0, s1, s2, s3 = dot4AVX(&k0[0], &k1[0], &k2[0], &k3[0], &v[0], head)
 	}
 	t0, t1, t2, t3 := dot4Go(k0[head:], k1[head:], k2[head:], k3[head:], v[head:])
 	return s0 + t0, s1 + t1, s2 + t2, s3 + t3
@@ -697,12 +703,9 @@ func dot4Go(k0, k1, k2, k3, v []float64) (s0, s1, s2, s3 float64) {
 func axpy4(y []float64, u0, u1, u2, u3 float64, k0, k1, k2, k3 []float64) {
 	n := len(y)
 	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
-	head := 0
-	if useAVX2 {
-		head = n &^ 3
-		if head > 0 {
-			axpy4AVX(&y[0], u0, u1, u2, u3, &k0[0], &k1[0], &k2[0], &k3[0], head)
-		}
+	head := avxHead(n)
+	if head > 0 {
+		axpy4AVX(&y[0], u0, u1, u2, u3, &k0[0], &k1[0], &k2[0], &k3[0], head)
 	}
 	axpy4Go(y[head:], u0, u1, u2, u3, k0[head:], k1[head:], k2[head:], k3[head:])
 }
