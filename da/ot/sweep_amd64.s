@@ -2,6 +2,14 @@
 
 #include "textflag.h"
 
+// HSUM stores the sum of the four lanes of Y (whose low half is X) at dst,
+// using X4.
+#define HSUM(Y, X, dst) \
+	VEXTRACTF128 $1, Y, X4 \
+	VADDPD X4, X, X        \
+	VHADDPD X, X, X        \
+	VMOVSD X, dst
+
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX
@@ -46,22 +54,10 @@ dotloop:
 	JMP  dotloop
 
 dotdone:
-	VEXTRACTF128 $1, Y0, X4
-	VADDPD X4, X0, X0
-	VHADDPD X0, X0, X0
-	VMOVSD X0, s0+48(FP)
-	VEXTRACTF128 $1, Y1, X4
-	VADDPD X4, X1, X1
-	VHADDPD X1, X1, X1
-	VMOVSD X1, s1+56(FP)
-	VEXTRACTF128 $1, Y2, X4
-	VADDPD X4, X2, X2
-	VHADDPD X2, X2, X2
-	VMOVSD X2, s2+64(FP)
-	VEXTRACTF128 $1, Y3, X4
-	VADDPD X4, X3, X3
-	VHADDPD X3, X3, X3
-	VMOVSD X3, s3+72(FP)
+	HSUM(Y0, X0, s0+48(FP))
+	HSUM(Y1, X1, s1+56(FP))
+	HSUM(Y2, X2, s2+64(FP))
+	HSUM(Y3, X3, s3+72(FP))
 	VZEROUPPER
 	RET
 
