@@ -86,8 +86,11 @@ type Result struct {
 // with opt.Alignment: each step draws a source and a target batch, runs
 // them through the model separately (so normalisation layers see one
 // domain at a time), and minimises CrossEntropy(source) + Alignment.Loss
-// over the model and the alignment's parameters. Fit stops between steps
-// when ctx is done, returning the result so far with ctx's error.
+// over the model and the alignment's parameters. Without an alignment the
+// target batches are not run through the model: a source-only baseline
+// never sees the target, not even through batch-norm statistics. Fit stops
+// between steps when ctx is done, returning the result so far with ctx's
+// error.
 func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt FitOptions) (*Result, error) {
 	if model == nil {
 		return nil, fmt.Errorf("da.Fit: model is nil")
@@ -131,9 +134,7 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 		src, tgt := pl.Next()
 		p := float64(step) / float64(o.Steps)
 		fs := model.Features(src.X)
-		ft := model.Features(tgt.X)
 		ls := model.Classify(fs)
-		lt := model.Classify(ft)
 		if ls.Dim(1) < classes {
 			return nil, fmt.Errorf("da.Fit: the model has %d outputs but the source has %d classes", ls.Dim(1), classes)
 		}
@@ -141,6 +142,10 @@ func Fit(ctx context.Context, model models.Classifier, pair data.DomainPair, opt
 		loss := ce
 		align := 0.0
 		if o.Alignment != nil {
+			// Only an alignment sees the target: a source-only model must
+			// not even gather batch-norm statistics on it.
+			ft := model.Features(tgt.X)
+			lt := model.Classify(ft)
 			l, err := o.Alignment.Loss(Step{SourceFeatures: fs, TargetFeatures: ft, SourceLogits: ls, TargetLogits: lt, SourceLabels: src.Labels, Progress: p})
 			if err != nil {
 				return nil, fmt.Errorf("da.Fit: step %d: %s: %w", step, o.Method, err)

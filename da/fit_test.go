@@ -2,6 +2,7 @@ package da
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,5 +159,35 @@ func TestFitWithValueAlignments(t *testing.T) {
 		if res.Method != a.Name() || len(res.AlignLoss) != 30 || !(res.AlignLoss[0] > 0) {
 			t.Errorf("%s: method %q, %d alignment losses, first %v", a.Name(), res.Method, len(res.AlignLoss), res.AlignLoss[0])
 		}
+	}
+}
+
+// A source-only fit never runs the target through the model: with batch
+// norms, its running statistics are the same whatever the target holds.
+func TestSourceOnlyNeverSeesTheTarget(t *testing.T) {
+	_, pair := moonsModel(t, 4)
+	far, err := pair.Target.Map("far away", func(x *tensor.Tensor) *tensor.Tensor { return x.AddScalar(100) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := func(target *data.Dataset) []float32 {
+		m, err := models.NewMLP(models.MLPConfig{Inputs: 2, Hidden: []int{6}, Classes: 2, BatchNorm: true}, tensor.NewRNG(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := pair
+		p.Target = target
+		if _, err := Fit(context.Background(), m, p, FitOptions{Steps: 10, EvalEvery: -1}); err != nil {
+			t.Fatal(err)
+		}
+		var out []float32
+		for _, b := range nn.NamedBuffers(m) {
+			out = append(out, b.Tensor.Data()...)
+		}
+		return out
+	}
+	a, b := stats(pair.Target), stats(far)
+	if len(a) == 0 || !slices.Equal(a, b) {
+		t.Errorf("batch-norm statistics depend on the target: %v vs %v", a, b)
 	}
 }
