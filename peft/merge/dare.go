@@ -52,11 +52,15 @@ const dareDefaultDensity = 0.5
 //
 // The masks come from a random stream derived from Seed and the parameter's
 // name, so the same seed gives the same masks, two parameters never share a
-// mask, and each task vector of a parameter gets its own mask.
+// mask, and each task vector of a parameter gets its own mask. The mask of
+// the i-th task vector depends only on Seed, the name, i and the tensor's
+// size: adding a model to the end of the list leaves the others' masks as
+// they were.
 //
-// The zero value keeps half the entries (Density 0.5: the paper drops 90% and
-// more of the deltas of large language models, but small models tolerate
-// less dropping), rescales by 1/Density, uses seed 0, weights 1 and λ = 1.
+// The zero value keeps half the entries (Density 0.5: the paper drops 90% of
+// the delta parameters of large language models and finds that smaller
+// models tolerate less dropping; graft's models are small), rescales by
+// 1/Density, uses seed 0, weights 1 and λ = 1.
 type DARE struct {
 	// Weights holds one weight per task vector; nil means 1 for each.
 	Weights []float64

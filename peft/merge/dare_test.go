@@ -38,6 +38,9 @@ func TestDARESeeded(t *testing.T) {
 	}
 	differs("another parameter name", other)
 
+	// Appending a task vector (here a zero one) leaves the masks before it.
+	wantClose(t, "appended", mergeOrFail(t, m, append(deltas, tensor.Zeros(50))), []int{50}, a.Float64s())
+
 	// Two equal task vectors of one parameter get different masks.
 	ones := vecs([]int{64}, make([]float64, 64), make([]float64, 64))
 	for _, d := range ones {

@@ -1,9 +1,10 @@
 package merge
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/graftml/graft/tensor"
 )
@@ -97,10 +98,16 @@ func (s *taskSet) scaled(out []float64) *tensor.Tensor {
 // cut through this order is deterministic.
 func magnitudeOrder(x []float64) []int {
 	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
+	mag := make([]float64, len(x))
+	for i, v := range x {
+		idx[i], mag[i] = i, math.Abs(v)
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(x[idx[a]]) > math.Abs(x[idx[b]]) })
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(mag[b], mag[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 	return idx
 }
 

@@ -20,7 +20,8 @@ const (
 	// much each model counts, in the vote and in the average alike, so
 	// scaling all weights by c changes nothing (λ alone sets the size of the
 	// merge), a model of weight 0 has no influence at all, and with equal
-	// weights it is exactly the paper's disjoint mean.
+	// weights it is exactly the paper's disjoint mean. (With negative
+	// weights the agreeing weights can sum to 0; such an entry is 0.)
 	ConventionMergekit TIESConvention = iota
 	// ConventionPEFT elects the sign from the unweighted trimmed task vectors
 	// τ̂_i and divides the weighted sum of the agreeing entries by their
