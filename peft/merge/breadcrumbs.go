@@ -55,12 +55,11 @@ func (m Breadcrumbs) MergeTensor(name string, base *tensor.Tensor, deltas []*ten
 	n := len(s.deltas[0])
 	top, bottom := fractionCount(m.Beta, n), fractionCount(m.Gamma, n)
 	for _, d := range s.deltas {
-		order := magnitudeOrder(d)
-		for _, i := range order[:top] {
-			d[i] = 0
-		}
-		for _, i := range order[max(n-bottom, top):] {
-			d[i] = 0
+		outlier, notSmall := largestMask(d, top), largestMask(d, n-bottom)
+		for i := range d {
+			if outlier[i] || !notSmall[i] {
+				d[i] = 0
+			}
 		}
 	}
 	return s.weightedSum(), nil

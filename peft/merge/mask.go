@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -93,30 +92,82 @@ func (s *taskSet) scaled(out []float64) *tensor.Tensor {
 	return tensor.FromFloat64(out, s.shape...)
 }
 
-// magnitudeOrder returns the indices of x from the largest magnitude to the
-// smallest; among equal magnitudes the lower index comes first, so every
-// cut through this order is deterministic.
-func magnitudeOrder(x []float64) []int {
-	idx := make([]int, len(x))
+// largestMask reports which entries of x are among its k largest
+// magnitudes, where among equal magnitudes the lower flat index ranks as the
+// larger: exactly min(k, len(x)) entries are marked, and the marks for a
+// smaller k are a subset of those for a larger one. It runs in linear
+// expected time (a selection, not a sort).
+func largestMask(x []float64, k int) []bool {
+	keep := make([]bool, len(x))
+	if k <= 0 {
+		return keep
+	}
 	mag := make([]float64, len(x))
 	for i, v := range x {
-		idx[i], mag[i] = i, math.Abs(v)
+		mag[i] = math.Abs(v)
 	}
-	slices.SortFunc(idx, func(a, b int) int {
-		if c := cmp.Compare(mag[b], mag[a]); c != 0 {
-			return c
+	if k >= len(x) {
+		for i := range keep {
+			keep[i] = true
 		}
-		return cmp.Compare(a, b)
-	})
-	return idx
+		return keep
+	}
+	t := kthLargest(slices.Clone(mag), k)
+	above := 0
+	for _, m := range mag {
+		if m > t {
+			above++
+		}
+	}
+	ties := k - above
+	for i, m := range mag {
+		if m > t || m == t && ties > 0 {
+			keep[i] = true
+			if m == t {
+				ties--
+			}
+		}
+	}
+	return keep
 }
 
-// keepLargest zeroes all but the k entries of x that come first in
-// magnitudeOrder.
-func keepLargest(x []float64, k int) {
-	for _, i := range magnitudeOrder(x)[k:] {
-		x[i] = 0
+// kthLargest returns the k-th largest value of a (k from 1), reordering a:
+// quickselect with three-way partitions, so runs of equal values (such as
+// the zeros of a sparse task vector) cost no more than distinct ones.
+func kthLargest(a []float64, k int) float64 {
+	lo, hi, target := 0, len(a), k-1
+	for hi-lo > 1 {
+		p := median3(a[lo], a[lo+(hi-lo)/2], a[hi-1])
+		// Partition into [lo, gt) > p, [gt, lt) = p, [lt, hi) < p.
+		gt, i, lt := lo, lo, hi
+		for i < lt {
+			switch {
+			case a[i] > p:
+				a[gt], a[i] = a[i], a[gt]
+				gt++
+				i++
+			case a[i] < p:
+				lt--
+				a[i], a[lt] = a[lt], a[i]
+			default:
+				i++
+			}
+		}
+		switch {
+		case target < gt:
+			hi = gt
+		case target < lt:
+			return p
+		default:
+			lo = lt
+		}
 	}
+	return a[lo]
+}
+
+// median3 returns the middle one of three values.
+func median3(a, b, c float64) float64 {
+	return max(min(a, b), min(max(a, b), c))
 }
 
 // fractionCount is ⌊f·n⌋, computed so that products such as 0.29·100 that

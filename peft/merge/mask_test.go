@@ -2,6 +2,7 @@ package merge
 
 import (
 	"math"
+	"sort"
 	"strings"
 	"testing"
 
@@ -120,6 +121,41 @@ func TestBadInput(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "merge: "+c.m.Name()+": ") {
 			t.Errorf("%s: error %q, want it to start with %q and contain %q", c.m.Name(), err, "merge: "+c.m.Name()+": ", c.want)
+		}
+	}
+}
+
+// TestLargestMask checks the selection against its definition: sort the
+// indices by magnitude, larger first and lower index first among equals, and
+// mark the first k.
+func TestLargestMask(t *testing.T) {
+	r := tensor.NewRNG(3)
+	for trial := range 300 {
+		n := 1 + r.IntN(40)
+		x := make([]float64, n)
+		for i := range x {
+			if trial%2 == 0 {
+				x[i] = float64(r.IntN(7) - 3) // many ties, zeros among them
+			} else {
+				x[i] = r.NormFloat64()
+			}
+		}
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool { return math.Abs(x[order[a]]) > math.Abs(x[order[b]]) })
+		for k := 0; k <= n+1; k++ {
+			want := make([]bool, n)
+			for _, i := range order[:min(k, n)] {
+				want[i] = true
+			}
+			got := largestMask(x, k)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("x %v, k %d: mask %v, want %v", x, k, got, want)
+				}
+			}
 		}
 	}
 }

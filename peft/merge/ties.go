@@ -104,7 +104,11 @@ func (m TIES) MergeTensor(name string, base *tensor.Tensor, deltas []*tensor.Ten
 	n := len(s.deltas[0])
 	k := min(max(int(math.Round(density*float64(n))), 1), n)
 	for _, d := range s.deltas {
-		keepLargest(d, k)
+		for i, kept := range largestMask(d, k) {
+			if !kept {
+				d[i] = 0
+			}
+		}
 	}
 	return s.scaled(disjointMerge(s, m.Convention, m.ElectByCount)), nil
 }
