@@ -1,6 +1,11 @@
 package merge
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/graftml/graft/tensor"
+)
 
 func TestBreadcrumbsSmallTensor(t *testing.T) {
 	// 5 entries, β = 0.1: β·n = 0.5 < 1, so no outlier is dropped (mergekit
@@ -43,4 +48,16 @@ func TestBreadcrumbsCountsAtFloatEdges(t *testing.T) {
 			t.Fatalf("entry %d = %v: want the 29 smallest dropped", i, v)
 		}
 	}
+}
+
+// On a 5-entry tensor a 10% outlier fraction rounds to no outlier, so only
+// the smallest entry (20% of 5) is dropped.
+func ExampleBreadcrumbs() {
+	delta := tensor.New([]float32{0.5, -4, 2, 1, -3}, 5)
+	merged, err := Breadcrumbs{Beta: 0.1, Gamma: 0.2}.MergeTensor("bias", nil, []*tensor.Tensor{delta})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(merged.Float64s())
+	// Output: [0 -4 2 1 -3]
 }

@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/graftml/graft/tensor"
@@ -73,4 +74,26 @@ func TestTIESSmallTensorsKeepAnEntry(t *testing.T) {
 	wantClose(t, "2 entries", mergeOrFail(t, TIES{}, vecs([]int{2}, []float64{1, 1})), []int{2}, []float64{1, 0})
 	// 10 entries at 0.2 keep 2.
 	wantClose(t, "10 entries", mergeOrFail(t, TIES{}, vecs([]int{10}, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, -10})), []int{10}, []float64{0, 0, 0, 0, 0, 0, 0, 0, 9, -10})
+}
+
+// Two models disagree on three of four entries; the first counts three times
+// as much. mergekit's convention takes the weighted mean of the entries that
+// agree with the weighted vote; PEFT's votes unweighted and divides by the
+// number of agreeing entries. A tied vote gives 0.
+func ExampleTIES() {
+	deltas := []*tensor.Tensor{
+		tensor.New([]float32{2, 1, -1, 2}, 4),
+		tensor.New([]float32{-1, -3, 1, 4}, 4),
+	}
+	for _, c := range []TIESConvention{ConventionMergekit, ConventionPEFT} {
+		m := TIES{Density: 1, Weights: []float64{3, 1}, Convention: c}
+		merged, err := m.MergeTensor("layer.weight", nil, deltas)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(c, merged.Float64s())
+	}
+	// Output:
+	// mergekit [2 0 -1 2.5]
+	// PEFT [6 -3 0 5]
 }
