@@ -2,13 +2,13 @@ package merge
 
 import "testing"
 
-func TestTaskArithmetic(t *testing.T) {
+func TestTaskArithmeticTensor(t *testing.T) {
 	shape := []int{2, 2}
-	deltas := vecs(shape, []float64{1, -2, 3, 0}, []float64{2, 2, -1, 4})
+	deltas := taskVecs(shape, []float64{1, -2, 3, 0}, []float64{2, 2, -1, 4})
 	// 0.8·(0.5·τ1 + 2·τ2) = 0.8·[4.5, 3, -0.5, 8].
-	wantClose(t, "weighted", mergeOrFail(t, TaskArithmetic{Weights: []float64{0.5, 2}, Lambda: 0.8}, deltas), shape, []float64{3.6, 2.4, -0.4, 6.4})
+	wantMerged(t, "weighted", mergeOne(t, TaskArithmetic{Weights: []float64{0.5, 2}, Lambda: 0.8}, deltas), shape, []float64{3.6, 2.4, -0.4, 6.4})
 	// The zero value: the plain sum.
-	wantClose(t, "zero value", mergeOrFail(t, TaskArithmetic{}, deltas), shape, []float64{3, 0, 2, 4})
+	wantMerged(t, "zero value", mergeOne(t, TaskArithmetic{}, deltas), shape, []float64{3, 0, 2, 4})
 	// λ = −1 negates the tasks.
-	wantClose(t, "negation", mergeOrFail(t, TaskArithmetic{Lambda: -1}, deltas), shape, []float64{-3, 0, -2, -4})
+	wantMerged(t, "negation", mergeOne(t, TaskArithmetic{Lambda: -1}, deltas), shape, []float64{-3, 0, -2, -4})
 }

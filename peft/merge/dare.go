@@ -140,7 +140,7 @@ func dropAndRescale(method, name string, base *tensor.Tensor, deltas []*tensor.T
 	if density == 0 {
 		density = dareDefaultDensity
 	}
-	if err := checkDensity(method, density); err != nil {
+	if err := densityError(method, density); err != nil {
 		return nil, err
 	}
 	if rescale < RescaleInverseDensity || rescale > RescaleNone {

@@ -176,8 +176,8 @@ func fractionCount(f float64, n int) int {
 	return int(math.Floor(f*float64(n) + 1e-9))
 }
 
-// checkDensity returns an error unless density lies in (0, 1].
-func checkDensity(method string, density float64) error {
+// densityError returns an error unless density lies in (0, 1].
+func densityError(method string, density float64) error {
 	if !(density > 0 && density <= 1) {
 		return fmt.Errorf("merge: %s: density %v is outside (0, 1]", method, density)
 	}

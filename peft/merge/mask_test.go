@@ -9,8 +9,8 @@ import (
 	"github.com/graftml/graft/tensor"
 )
 
-// vecs wraps each slice as a task vector of the given shape.
-func vecs(shape []int, data ...[]float64) []*tensor.Tensor {
+// taskVecs wraps each slice as a task vector of the given shape.
+func taskVecs(shape []int, data ...[]float64) []*tensor.Tensor {
 	out := make([]*tensor.Tensor, len(data))
 	for i, d := range data {
 		out[i] = tensor.FromFloat64(d, shape...)
@@ -18,9 +18,9 @@ func vecs(shape []int, data ...[]float64) []*tensor.Tensor {
 	return out
 }
 
-// mergeOrFail merges deltas of the parameter "w" with m and fails the test on
+// mergeOne merges deltas of the parameter "w" with m and fails the test on
 // an error.
-func mergeOrFail(t *testing.T, m Method, deltas []*tensor.Tensor) *tensor.Tensor {
+func mergeOne(t *testing.T, m Method, deltas []*tensor.Tensor) *tensor.Tensor {
 	t.Helper()
 	got, err := m.MergeTensor("w", nil, deltas)
 	if err != nil {
@@ -29,9 +29,9 @@ func mergeOrFail(t *testing.T, m Method, deltas []*tensor.Tensor) *tensor.Tensor
 	return got
 }
 
-// wantClose fails unless got has the shape and values of want (to float32
+// wantMerged fails unless got has the shape and values of want (to float32
 // precision).
-func wantClose(t *testing.T, label string, got *tensor.Tensor, shape []int, want []float64) {
+func wantMerged(t *testing.T, label string, got *tensor.Tensor, shape []int, want []float64) {
 	t.Helper()
 	if tensor.FormatShape(got.Shape()) != tensor.FormatShape(shape) {
 		t.Fatalf("%s: shape %s, want %s", label, tensor.FormatShape(got.Shape()), tensor.FormatShape(shape))
@@ -44,9 +44,9 @@ func wantClose(t *testing.T, label string, got *tensor.Tensor, shape []int, want
 	}
 }
 
-// everyMethod lists the five methods of this file set with non-default
+// sparseMethods lists the five methods of this file set with non-default
 // options where they have any.
-func everyMethod() []Method {
+func sparseMethods() []Method {
 	return []Method{
 		TaskArithmetic{Weights: []float64{1, 2}, Lambda: 0.5},
 		TIES{Weights: []float64{1, 2}, Density: 0.5},
@@ -58,9 +58,9 @@ func everyMethod() []Method {
 	}
 }
 
-func TestInputsUntouched(t *testing.T) {
-	for _, m := range everyMethod() {
-		deltas := vecs([]int{2, 5},
+func TestSparseInputsUntouched(t *testing.T) {
+	for _, m := range sparseMethods() {
+		deltas := taskVecs([]int{2, 5},
 			[]float64{10, -1, 2, -3, 0.1, 4, -5, 6, 0, 0.2},
 			[]float64{1, 1, 1, 1, 1, -1, -1, -1, 1, 1})
 		base := tensor.Ones(2, 5)
@@ -82,8 +82,8 @@ func TestInputsUntouched(t *testing.T) {
 	}
 }
 
-func TestBadInput(t *testing.T) {
-	two := vecs([]int{2, 2}, []float64{1, 2, 3, 4}, []float64{4, 3, 2, 1})
+func TestSparseBadInput(t *testing.T) {
+	two := taskVecs([]int{2, 2}, []float64{1, 2, 3, 4}, []float64{4, 3, 2, 1})
 	cases := []struct {
 		m      Method
 		base   *tensor.Tensor
@@ -100,7 +100,7 @@ func TestBadInput(t *testing.T) {
 		{DARETIES{}, nil, []*tensor.Tensor{two[0], tensor.Zeros(2, 3)}, `task vector 1 has shape (2,3) but task vector 0 has (2,2)`},
 		{TIES{}, tensor.Zeros(3), two, `parameter "w": task vectors have shape (2,2) but the base has (3)`},
 		{TaskArithmetic{}, nil, []*tensor.Tensor{two[0], nil}, "task vector 1 is nil"},
-		{TaskArithmetic{}, nil, vecs([]int{2}, []float64{1, math.NaN()}), "task vector 0 holds NaN at entry 1"},
+		{TaskArithmetic{}, nil, taskVecs([]int{2}, []float64{1, math.NaN()}), "task vector 0 holds NaN at entry 1"},
 		{TIES{Density: 1.5}, nil, two, "TIES: density 1.5 is outside (0, 1]"},
 		{TIES{Density: -0.2}, nil, two, "density -0.2 is outside (0, 1]"},
 		{TIES{Density: math.NaN()}, nil, two, "density NaN is outside (0, 1]"},

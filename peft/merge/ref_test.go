@@ -9,8 +9,8 @@ import (
 	"github.com/graftml/graft/tensor"
 )
 
-// refCase is one merge for testdata/sparse_ref.py.
-type refCase struct {
+// sparseRefCase is one merge for testdata/sparse_ref.py.
+type sparseRefCase struct {
 	Method     string      `json:"method"`
 	Deltas     [][]float64 `json:"deltas"`
 	Weights    []float64   `json:"weights"`
@@ -22,14 +22,14 @@ type refCase struct {
 	Gamma      float64     `json:"gamma"`
 }
 
-// TestNumpyReference compares task arithmetic, TIES (both conventions, both
+// TestSparseNumpyReference compares task arithmetic, TIES (both conventions, both
 // sign elections) and Breadcrumbs with a numpy implementation of their
 // definitions on random task vectors with unequal weights.
-func TestNumpyReference(t *testing.T) {
+func TestSparseNumpyReference(t *testing.T) {
 	r := tensor.NewRNG(9)
 	shape := []int{6, 9}
 	var methods []Method
-	var cases []refCase
+	var cases []sparseRefCase
 	for trial := range 6 {
 		deltas := []*tensor.Tensor{tensor.Randn(r, shape...), tensor.Randn(r, shape...), tensor.Randn(r, shape...)}
 		w := []float64{0.3 + float64(trial), 1.7, 0.6}
@@ -38,26 +38,26 @@ func TestNumpyReference(t *testing.T) {
 		for i, d := range deltas {
 			flat[i] = d.Float64s()
 		}
-		add := func(m Method, c refCase) {
+		add := func(m Method, c sparseRefCase) {
 			c.Deltas, c.Weights, c.Lambda = flat, w, lam
 			methods = append(methods, m)
 			cases = append(cases, c)
 		}
-		add(TaskArithmetic{Weights: w, Lambda: lam}, refCase{Method: "arith"})
+		add(TaskArithmetic{Weights: w, Lambda: lam}, sparseRefCase{Method: "arith"})
 		for _, conv := range []TIESConvention{ConventionMergekit, ConventionPEFT} {
 			for _, byCount := range []bool{false, true} {
 				density := []float64{0.2, 0.35, 0.5, 0.8, 1, 0.1}[trial]
 				add(TIES{Weights: w, Lambda: lam, Density: density, Convention: conv, ElectByCount: byCount},
-					refCase{Method: "ties", Density: density, Convention: map[TIESConvention]string{ConventionMergekit: "mergekit", ConventionPEFT: "peft"}[conv], ByCount: byCount})
+					sparseRefCase{Method: "ties", Density: density, Convention: map[TIESConvention]string{ConventionMergekit: "mergekit", ConventionPEFT: "peft"}[conv], ByCount: byCount})
 			}
 		}
 		beta, gamma := 0.02*float64(trial), 0.1*float64(trial)
-		add(Breadcrumbs{Weights: w, Lambda: lam, Beta: beta, Gamma: gamma}, refCase{Method: "breadcrumbs", Beta: beta, Gamma: gamma})
+		add(Breadcrumbs{Weights: w, Lambda: lam, Beta: beta, Gamma: gamma}, sparseRefCase{Method: "breadcrumbs", Beta: beta, Gamma: gamma})
 	}
 	var want [][]float64
 	testenv.RunJSON(t, filepath.Join("testdata", "sparse_ref.py"), cases, &want, "numpy")
 	for i, m := range methods {
-		got, err := m.MergeTensor("w", nil, vecs(shape, cases[i].Deltas...))
+		got, err := m.MergeTensor("w", nil, taskVecs(shape, cases[i].Deltas...))
 		if err != nil {
 			t.Fatalf("%s: %v", m.Name(), err)
 		}

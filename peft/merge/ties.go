@@ -91,7 +91,7 @@ func (m TIES) MergeTensor(name string, base *tensor.Tensor, deltas []*tensor.Ten
 	if density == 0 {
 		density = tiesDefaultDensity
 	}
-	if err := checkDensity(m.Name(), density); err != nil {
+	if err := densityError(m.Name(), density); err != nil {
 		return nil, err
 	}
 	if err := checkConvention(m.Name(), m.Convention); err != nil {
