@@ -23,11 +23,14 @@ type LoraHubOptions struct {
 	// Name is the composed adapter's name ("": "lorahub").
 	Name string
 	// Mode is how a candidate w composes the pool: CombineLoraHub (the
-	// default, ""), the paper's A = Σ wᵢAᵢ, B = Σ wᵢBᵢ — the search it
-	// reports ran over that composition, and it keeps the pool's rank — or
-	// CombineCat, the exact ΔW = Σ wᵢ·ΔWᵢ at rank Σrᵢ (linear in w, so that
-	// the weights found read as the mixture of the pool's updates), or
-	// CombineSVD, that sum truncated to Rank.
+	// default, ""), the paper's A = Σ wᵢAᵢ, B = Σ wᵢBᵢ — the default
+	// because it is the method the paper reports, and it keeps the pool's
+	// rank — or CombineCat, the exact ΔW = Σ wᵢ·ΔWᵢ at rank Σrᵢ, or
+	// CombineSVD, that sum truncated to Rank. The exact composition is
+	// linear in w and can express any mixture of the pool's updates, which
+	// the paper's cannot (its cross terms Bᵢ·Aⱼ, its symmetry w → −w): where
+	// the task is such a mixture it fits far better and its weights read as
+	// the mixture's.
 	Mode string
 	// Rank is CombineSVD's rank (0: the largest rank in the pool).
 	Rank int

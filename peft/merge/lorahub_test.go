@@ -216,8 +216,8 @@ func TestLoraHubFindsTheMixture(t *testing.T) {
 	heldHub := s.heldOut(t, "lorahub")
 	t.Logf("%v", hub)
 	t.Logf("held-out error: base %.4f, uniform %.4f (exact uniform %.4f), LoraHub %.4f", base, uniformHub, uniformExact, heldHub)
-	if !(heldHub < 0.5*uniformHub && heldHub < 0.5*base) {
-		t.Errorf("LoraHub's held-out error %.4f does not beat half of uniform weights' %.4f and the base's %.4f", heldHub, uniformHub, base)
+	if !(heldHub < 0.6*uniformHub && heldHub < 0.5*base) {
+		t.Errorf("LoraHub's held-out error %.4f is not below 0.6 × uniform weights' %.4f and half the base's %.4f", heldHub, uniformHub, base)
 	}
 	if !(hub.Objective < hub.InitialObjective) || hub.InitialLoss != hub.Losses[0] {
 		t.Errorf("objective %.4g not below the initial %.4g", hub.Objective, hub.InitialObjective)
@@ -234,7 +234,7 @@ func TestLoraHubFindsTheMixture(t *testing.T) {
 		t.Errorf("exact composition's weights %.3f, want within 0.1 of the mixture %v", exact.Weights, s.mixture)
 	}
 	if !(heldExact < 0.2*uniformExact && heldExact < 0.2*base) {
-		t.Errorf("exact LoraHub's held-out error %.4f does not beat a fifth of uniform weights' %.4f and the base's %.4f", heldExact, uniformExact, base)
+		t.Errorf("exact LoraHub's held-out error %.4f is not below a fifth of uniform weights' %.4f and the base's %.4f", heldExact, uniformExact, base)
 	}
 	if !slices.Equal(s.m.Active(), []string{"t0"}) {
 		t.Errorf("active adapters %q after LoraHub, want the previous [t0]", s.m.Active())
