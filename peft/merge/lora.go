@@ -27,10 +27,11 @@ const (
 	// CombineOptions.Rank by its singular value decomposition: the best
 	// rank-r approximation of Σ wᵢ·ΔWᵢ in Frobenius norm (Eckart–Young).
 	CombineSVD = "svd"
-	// CombineLinear is PEFT's "linear" mode, inexact: A = Σ √wᵢ·sᵢ·Aᵢ and
-	// B = Σ √wᵢ·Bᵢ, so that ΔW = B·A carries the cross terms
-	// √(wᵢwⱼ)·sⱼ·Bᵢ·Aⱼ (i ≠ j) besides Σ wᵢ·ΔWᵢ. The adapters must share one
-	// rank and the weights must not be negative. For comparison with PEFT.
+	// CombineLinear is PEFT's "linear" mode, inexact: A = Σ √(wᵢsᵢ)·Aᵢ and
+	// B = Σ √(wᵢsᵢ)·Bᵢ, so that ΔW = B·A carries the cross terms
+	// √(wᵢsᵢwⱼsⱼ)·Bᵢ·Aⱼ (i ≠ j) besides Σ wᵢ·ΔWᵢ. The adapters must share
+	// one rank and the weights must not be negative. For comparison with
+	// PEFT.
 	CombineLinear = "linear"
 	// CombineLoraHub is LoraHub's composition, inexact: A = Σ wᵢ·√sᵢ·Aᵢ and
 	// B = Σ wᵢ·√sᵢ·Bᵢ (with one scaling s this is s·(Σ wᵢBᵢ)(Σ wᵢAᵢ), what
@@ -47,9 +48,10 @@ type CombineOptions struct {
 	// Method, when set, merges each module's dense updates sᵢ·Bᵢ·Aᵢ (one
 	// task vector per adapter, the base layer's weight as the base, in
 	// (out, in) layout) into one update — TIES or DARE on ΔW, say — which
-	// is then truncated by SVD to Rank. The method's own Weights apply: the
-	// weights given to CombineLoRA must then be nil. Mode must be "" or
-	// CombineSVD.
+	// is then truncated by SVD to Rank (PEFT's "ties_svd", "dare_linear_svd"
+	// and the like, rather than its merging of the A's and B's apart). The
+	// method's own Weights apply: the weights given to CombineLoRA must then
+	// be nil. Mode must be "" or CombineSVD.
 	Method Method
 	// Rank is the rank of CombineSVD's and Method's result (0: the largest
 	// rank among the adapters; a module narrower than Rank keeps
@@ -344,13 +346,12 @@ func (mod *loraModule) compose(mode string, w []float64, rank int) (factors, err
 		r := mod.r[0]
 		f := factors{a: make([]float64, r*mod.in), b: make([]float64, mod.out*r), r: r}
 		for i := range mod.r {
-			ca, cb := math.Sqrt(w[i])*mod.s[i], math.Sqrt(w[i])
+			c := math.Sqrt(w[i] * mod.s[i])
 			if mode == CombineLoraHub {
-				ca = w[i] * math.Sqrt(mod.s[i])
-				cb = ca
+				c = w[i] * math.Sqrt(mod.s[i])
 			}
-			loraAxpy(f.a, ca, mod.a[i])
-			loraAxpy(f.b, cb, mod.b[i])
+			loraAxpy(f.a, c, mod.a[i])
+			loraAxpy(f.b, c, mod.b[i])
 		}
 		return f, nil
 	}

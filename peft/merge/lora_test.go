@@ -234,6 +234,18 @@ func TestCombineCrossTermsHandCase(t *testing.T) {
 			t.Errorf("mode %s: ΔW = %v, want %v", tc.mode, loraDelta(t, m, "fc", "mix"), tc.want)
 		}
 	}
+	// With scalings 1 and 4 and weights 1: exact diag(1, 4); linear and
+	// LoraHub's both (B₁ + 2B₂)(A₁ + 2A₂) = [[1 2] [2 4]].
+	for mode, want := range map[string][]float64{CombineCat: {1, 0, 0, 4}, CombineLinear: {1, 2, 2, 4}, CombineLoraHub: {1, 2, 2, 4}} {
+		m := loraSquare(t)
+		m.Tuners()[0].Module.(*peft.LoraLayer).Scaling["b"] = 4
+		if err := CombineLoRA(m, []string{"a", "b"}, nil, "mix", CombineOptions{Mode: mode}); err != nil {
+			t.Fatal(err)
+		}
+		if got := loraDelta(t, m, "fc", "mix"); loraMaxDiff(got, want) > 1e-6 {
+			t.Errorf("mode %s, scalings 1 and 4: ΔW = %v, want %v", mode, got, want)
+		}
+	}
 	m := loraSquare(t)
 	err := CombineLoRA(m, []string{"a", "b"}, []float64{1, -4}, "mix", CombineOptions{Mode: CombineLinear})
 	if err == nil || !strings.Contains(err.Error(), "weight -4") {
