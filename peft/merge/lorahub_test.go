@@ -293,3 +293,42 @@ func TestLoraHubErrors(t *testing.T) {
 		}
 	}
 }
+
+// LoraHub over the truncated composition: the adapter has the asked rank in
+// every module, and the budget is the number of loss calls.
+func TestLoraHubSVDMode(t *testing.T) {
+	m, net := loraPool(t)
+	x := tensor.Randn(tensor.NewRNG(3), 8, 6)
+	calls := 0
+	loss := func() (float64, error) {
+		calls++
+		return float64(net.Forward(x).Square().Mean().Item()), nil
+	}
+	res, err := LoraHub(m, []string{"a", "b", "c"}, loss, LoraHubOptions{Name: "hub", Mode: CombineSVD, Rank: 2, Evaluations: 12, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 12 || len(res.Objectives) != 12 {
+		t.Errorf("%d loss calls, %d objectives, want 12", calls, len(res.Objectives))
+	}
+	for _, mod := range []string{"fc1", "proj"} {
+		if r := loraRank(m, mod, "hub"); r != 2 {
+			t.Errorf("module %s: rank %d, want 2", mod, r)
+		}
+	}
+	for _, v := range res.Weights {
+		if math.Abs(v) > 1.5 {
+			t.Errorf("weights %v outside ±1.5", res.Weights)
+		}
+	}
+	if res.Objective != slices.Min(res.Objectives) || res.Best[len(res.Best)-1] != res.Objective {
+		t.Errorf("objective %g is not the least evaluated %g", res.Objective, slices.Min(res.Objectives))
+	}
+	// The adapter left in the model holds the best weights.
+	if err := m.SetActive("hub"); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := loss(); math.Abs(l-res.Loss) > 1e-7 {
+		t.Errorf("the adapter's loss %g, the best evaluated %g", l, res.Loss)
+	}
+}
