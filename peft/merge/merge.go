@@ -49,6 +49,14 @@ func NewTaskVector(base, finetuned nn.Module) (*TaskVector, error) {
 // fine-tuned model, after checking that they agree in names, order and
 // shapes.
 func matchedParameters(base nn.Module, finetuned []nn.Module) ([]nn.NamedTensor, [][]nn.NamedTensor, error) {
+	if base == nil {
+		return nil, nil, errors.New("merge: the base model is nil")
+	}
+	for k, m := range finetuned {
+		if m == nil {
+			return nil, nil, fmt.Errorf("merge: model %d is nil", k)
+		}
+	}
 	bs := nn.NamedParameters(base)
 	fs := make([][]nn.NamedTensor, len(finetuned))
 	for k, m := range finetuned {
@@ -369,9 +377,9 @@ func Merge(base nn.Module, finetuned []nn.Module, m Method) ([]nn.NamedTensor, e
 }
 
 // MergeInto merges fine-tuned models of one base with m, as Merge does, and
-// loads the result into dst, a model of the same architecture (which may be
-// one of the inputs' copies, but should not be one of the inputs). On error
-// dst is unchanged.
+// loads the result into dst, a model of the same architecture: a fresh one,
+// or one of the inputs to overwrite (everything is computed before dst is
+// written). On error dst is unchanged.
 func MergeInto(dst, base nn.Module, finetuned []nn.Module, m Method) error {
 	state, err := Merge(base, finetuned, m)
 	if err != nil {

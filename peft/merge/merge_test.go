@@ -130,6 +130,10 @@ func TestTaskVectorLayoutErrors(t *testing.T) {
 	expectError(t, err, "2 parameters", "1", `"b" is missing`)
 	_, err = Merge(base, []nn.Module{base, wide}, ModelStock{})
 	expectError(t, err, "model 1", "(2,3)")
+	_, err = Merge(base, []nn.Module{base, nil}, ModelStock{})
+	expectError(t, err, "model 1 is nil")
+	_, err = NewTaskVector(nil, base)
+	expectError(t, err, "base model is nil")
 	_, err = Merge(base, nil, ModelStock{})
 	expectError(t, err, "no fine-tuned models")
 	_, err = Merge(base, []nn.Module{base}, nil)
@@ -205,6 +209,11 @@ func TestMergeParametersAndBuffers(t *testing.T) {
 	expectFloats(t, "loaded w", dst.W.Float64s(), []float64{2. / 3, 1. / 3, 0, 1. / 3}, 1e-6)
 	expectFloats(t, "loaded running var", dst.BN.RunningVar.Float64s(), []float64{5}, 0)
 
+	// Merging into one of the inputs overwrites it with the merge.
+	if err := MergeInto(ftB, base, []nn.Module{ftA, ftB}, ModelStock{}); err != nil {
+		t.Fatal(err)
+	}
+	expectFloats(t, "merged into fine-tune B", ftB.W.Float64s(), []float64{2. / 3, 1. / 3, 0, 1. / 3}, 1e-6)
 	_, err = Merge(base, []nn.Module{ftA, ftB}, badShape{})
 	expectError(t, err, "bad", `"w"`, "(1)", "(2,2)")
 	err = MergeInto(dst, base, []nn.Module{ftA, ftB}, failing{})
