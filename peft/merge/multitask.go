@@ -385,5 +385,13 @@ func (c *Comparison) Plot() (*viz.Figure, error) {
 		}
 		groups[len(c.Tasks)].Values = append(groups[len(c.Tasks)].Values, r.Mean)
 	}
-	return viz.Bars(labels, groups, viz.BarOptions{Options: viz.Options{Title: "test accuracy per task", YLabel: "accuracy", YMin: 0, YMax: 1}})
+	opt := viz.BarOptions{Options: viz.Options{Title: "test accuracy per task", YLabel: "accuracy", YMax: 1}, Orientation: "vertical"}
+	if len(c.Rows) > 6 {
+		// Many models: one row of bars each, the accuracy along x.
+		opt.Orientation = "horizontal"
+		opt.XLabel, opt.YLabel, opt.XMax, opt.YMax = "accuracy", "", 1, 0
+		opt.Height = 1 + 0.4*float64(len(c.Rows))
+		opt.Legend = "bottom-right"
+	}
+	return viz.Bars(labels, groups, opt)
 }
