@@ -204,6 +204,11 @@ func (v *TaskVector) Display() display.Bundle {
 	return t.Display()
 }
 
+// Plot draws the norm of each parameter's task vector as bars.
+func (v *TaskVector) Plot() (*viz.Figure, error) {
+	return PlotTaskVectors([]string{"task vector"}, []*TaskVector{v})
+}
+
 // String summarises the task vector: its size and norm.
 func (v *TaskVector) String() string {
 	n := 0

@@ -111,6 +111,12 @@ func TestTaskVectorArithmetic(t *testing.T) {
 	if _, err := PlotTaskVectors([]string{"A", "B"}, []*TaskVector{a, b}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.Plot(); err != nil {
+		t.Fatal(err)
+	}
+	if text := a.Display().Text(); !strings.Contains(text, "‖task vector‖") || !strings.Contains(text, "3.16") {
+		t.Errorf("the task vector shows as\n%s", text)
+	}
 	_, err = TaskVectorTable([]string{"A"}, []*TaskVector{a, c2})
 	expectError(t, err, "1 names for 2")
 	_, err = PlotTaskVectors([]string{"A", "C"}, []*TaskVector{a, c2})
