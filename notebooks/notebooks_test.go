@@ -246,6 +246,32 @@ var checks = map[string]func(t *testing.T, text string){
 			"α-BN (α=0.5)", "episodic", "continual", "LAME", "data:image/png;base64,",
 			`<60 images of 1x8x8 in 6 rows "the corruptions of the stream"`, "[png ")
 	},
+	"merging.ipynb": func(t *testing.T, text string) {
+		// rows of the comparison: model, accuracy on task A and task B.
+		acc := func(row string) [2]float64 {
+			m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(row) + `\s+([0-9.]+)\s+([0-9.]+)`).FindStringSubmatch(text)
+			if m == nil {
+				t.Fatalf("the comparison has no row %q", row)
+			}
+			a, _ := strconv.ParseFloat(m[1], 64)
+			b, _ := strconv.ParseFloat(m[2], 64)
+			return [2]float64{a, b}
+		}
+		base, ftA, ftB := acc("base"), acc("fine-tuned on task A"), acc("fine-tuned on task B")
+		gain := [2]float64{ftA[0] - base[0], ftB[1] - base[1]}
+		if gain[0] < 0.3 || gain[1] < 0.3 {
+			t.Errorf("fine-tunes gain %v over the base, want 0.3 each", gain)
+		}
+		for _, row := range []string{"Fisher", "SLERP t=0.5"} {
+			if m := acc(row); m[0]-base[0] < 0.75*gain[0] || m[1]-base[1] < 0.75*gain[1] {
+				t.Errorf("%s reaches %v, want 75%% of each fine-tune's gain over the base %v", row, m, base)
+			}
+		}
+		wantAll(t, text, "TaskVector: 6 parameters, 69124 values", "cosine between the task vectors:",
+			"2.weight", "gain kept, task A", "Model Stock",
+			`heatmap of 8x256 cells "τ_A, first layer"`, `"task vector norm per parameter (cosine`,
+			`"test accuracy per task"`, `"SLERP between the two fine-tunes"`, "[png ")
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,

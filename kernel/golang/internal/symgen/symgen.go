@@ -67,6 +67,7 @@ var Graft = Set{
 		Module + "/nn/optim",
 		Module + "/nn/train",
 		Module + "/peft",
+		Module + "/peft/merge",
 		Module + "/safetensors",
 		Module + "/tensor",
 		Module + "/tensor/gemm",
