@@ -267,6 +267,27 @@ var checks = map[string]func(t *testing.T, text string){
 				t.Errorf("%s reaches %v, want 75%% of each fine-tune's gain over the base %v", row, m, base)
 			}
 		}
+		// LoRA adapters: the exact sum keeps both tasks; PEFT's linear mode
+		// loses to it by its cross terms; LoraHub over the exact sum finds
+		// weights that keep both from 32 examples.
+		for _, row := range []string{"exact sum", "TIES on ΔW"} {
+			if m := acc(row); m[0] < 0.85 || m[1] < 0.85 {
+				t.Errorf("LoRA combination %q reaches %v, want 0.85 on both tasks", row, m)
+			}
+		}
+		if lin, sum := acc("PEFT linear"), acc("exact sum"); lin[0]+lin[1] > sum[0]+sum[1]-0.05 {
+			t.Errorf("PEFT's linear combination %v is not below the exact sum %v", lin, sum)
+		}
+		m := regexp.MustCompile(`LoraHub \(exact sum\): task A ([0-9.]+), task B ([0-9.]+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the notebook did not report LoraHub's accuracies")
+		}
+		if a, _ := strconv.ParseFloat(m[1], 64); a < 0.85 {
+			t.Errorf("LoraHub over the exact sum: task A %v, want ≥ 0.85", a)
+		}
+		if b, _ := strconv.ParseFloat(m[2], 64); b < 0.85 {
+			t.Errorf("LoraHub over the exact sum: task B %v, want ≥ 0.85", b)
+		}
 		wantAll(t, text, "TaskVector: 6 parameters, 69124 values", "cosine between the task vectors:",
 			"2.weight", "gain kept, task A", "Model Stock",
 			`heatmap of 8x256 cells "τ_A, first layer"`, `"task vector norm per parameter (cosine`,
