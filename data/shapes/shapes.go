@@ -129,6 +129,9 @@ type Task struct {
 	// Noise is the standard deviation of the pixel noise (default 0.15 from
 	// NewTask).
 	Noise float64
+	// Background is the brightness of the background pixels, every channel
+	// (default 0.1 from NewTask).
+	Background float64
 	// PartialCaptions is the fraction of pre-training captions that name
 	// only the colour or only the pattern (default 0.3 from NewTask).
 	PartialCaptions float64
@@ -138,7 +141,7 @@ type Task struct {
 // class (colour c, pattern s) in Base when c+s is even and in New otherwise,
 // so both halves hold every colour and every pattern.
 func NewTask() *Task {
-	t := &Task{Noise: 0.08, PartialCaptions: 0.3}
+	t := &Task{Noise: 0.08, Background: 0.1, PartialCaptions: 0.3}
 	words := append(append([]string{}, extraWords...), Colours...)
 	words = append(words, Patterns...)
 	t.Vocab = NewVocab(words)
@@ -154,6 +157,16 @@ func NewTask() *Task {
 		}
 	}
 	return t
+}
+
+// Shifted returns a copy of t whose images have the given background
+// brightness: a domain shift from pre-training (downstream "photos" on a
+// grey background where pre-training saw dark ones), under which zero-shot
+// classification degrades and prompt learning has more to recover.
+func (t *Task) Shifted(background float64) *Task {
+	c := *t
+	c.Background = background
+	return &c
 }
 
 // Names returns the names of the classes with the given indices.
@@ -201,7 +214,7 @@ func (t *Task) render(k int, r *tensor.RNG, dst []float32) {
 				}
 			}
 			for ch := 0; ch < 3; ch++ {
-				v := 0.1
+				v := t.Background
 				if in {
 					v = tint[ch]
 				}

@@ -64,3 +64,19 @@ func TestTask(t *testing.T) {
 		}
 	}
 }
+
+func TestShifted(t *testing.T) {
+	task := NewTask()
+	s := task.Shifted(0.4)
+	if s.Background != 0.4 || task.Background != 0.1 || s.Vocab != task.Vocab {
+		t.Fatalf("shifted background %v, original %v", s.Background, task.Background)
+	}
+	s.Noise = 0
+	ds, err := s.Images("x", []int{0}, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ds.X.At(0, 0, 0, 0); got != 0.4 { // the corner is background
+		t.Errorf("corner pixel %v, want 0.4", got)
+	}
+}
