@@ -83,7 +83,9 @@ func (r *Report) Chart() (*viz.Figure, error) {
 			groups[g].Values = append(groups[g].Values, 100*v)
 		}
 	}
-	return viz.Bars(labels, groups, viz.BarOptions{Options: viz.Options{Title: r.title(), YLabel: "accuracy %"}})
+	// Horizontal bars with room beyond 100 % for the legend.
+	return viz.Bars(labels, groups, viz.BarOptions{Orientation: "horizontal",
+		Options: viz.Options{Title: r.title(), XLabel: "accuracy %", XMin: 0, XMax: 125, Legend: "top-right"}})
 }
 
 // String writes the table as aligned text: one line per method,
