@@ -78,6 +78,9 @@ func (z *ZeroShot) Name() string { return "zero-shot" }
 // TextFeatures returns the normalised class weights (len(classes),
 // projection_dim).
 func (z *ZeroShot) TextFeatures(classes []string) (*tensor.Tensor, error) {
+	if z.Model == nil || z.Tokenizer == nil {
+		return nil, fmt.Errorf("prompt: zero-shot classifier without a model or a tokenizer")
+	}
 	if len(classes) == 0 {
 		return nil, fmt.Errorf("prompt: empty class list")
 	}
@@ -118,6 +121,9 @@ func (z *ZeroShot) TextFeatures(classes []string) (*tensor.Tensor, error) {
 
 // Logits returns the zero-shot logits (N, len(classes)) of images.
 func (z *ZeroShot) Logits(images *tensor.Tensor, classes []string) (*tensor.Tensor, error) {
+	if z.Model == nil {
+		return nil, fmt.Errorf("prompt: zero-shot classifier without a model")
+	}
 	if err := checkImages(z.Model, images); err != nil {
 		return nil, err
 	}

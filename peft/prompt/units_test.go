@@ -216,6 +216,8 @@ func TestBadInput(t *testing.T) {
 			return err
 		}, []string{"4 tokens for 3 context vectors"}},
 		{"depth", func() error { _, err := NewMaPLe(m, task.Vocab, classes, MaPLeConfig{M: 2, Depth: 3}); return err }, []string{"depth 3", "1 … 2"}},
+		{"no model", func() error { _, err := (&ZeroShot{}).Logits(tensor.Zeros(1, 3, 16, 16), classes); return err }, []string{"without a model"}},
+		{"empty classes, zero-shot", func() error { _, err := (&ZeroShot{Model: m, Tokenizer: task.Vocab}).TextFeatures(nil); return err }, []string{"empty class list"}},
 		{"wrong images", func() error {
 			_, err := (&ZeroShot{Model: m, Tokenizer: task.Vocab}).Logits(tensor.Zeros(2, 1, 16, 16), classes)
 			return err
