@@ -293,6 +293,29 @@ var checks = map[string]func(t *testing.T, text string){
 			`heatmap of 8x256 cells "τ_A, first layer"`, `"task vector norm per parameter (cosine`,
 			`"test accuracy per task"`, `"SLERP between the two fine-tunes"`, "[png ")
 	},
+	"prompt-learning.ipynb": func(t *testing.T, text string) {
+		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
+		acc := map[string][2]float64{} // "domain/method" → base, new
+		for _, m := range regexp.MustCompile(`(same domain|shifted): (zero-shot|CoOp|CoCoOp|MaPLe)\b.*? base ([0-9.]+)% new ([0-9.]+)%`).FindAllStringSubmatch(text, -1) {
+			acc[m[1]+"/"+m[2]] = [2]float64{num(m[3]), num(m[4])}
+		}
+		if len(acc) != 8 {
+			t.Fatalf("the notebook reported %d of the 8 base-to-new results: %v", len(acc), acc)
+		}
+		for _, m := range []string{"CoOp", "CoCoOp", "MaPLe"} {
+			if a, z := acc["shifted/"+m], acc["shifted/zero-shot"]; a[0] < z[0]+8 {
+				t.Errorf("shifted domain: %s base %v%%, want ≥ zero-shot %v%% + 8", m, a[0], z[0])
+			}
+			if a, z := acc["same domain/"+m], acc["same domain/zero-shot"]; a[0] < z[0] {
+				t.Errorf("same domain: %s base %v%% below zero-shot %v%%", m, a[0], z[0])
+			}
+		}
+		if co, z := acc["same domain/CoOp"], acc["same domain/zero-shot"]; co[1] > z[1]-2 {
+			t.Errorf("same domain: CoOp new %v%%, want ≤ zero-shot %v%% − 2 (its overfitting to the base classes)", co[1], z[1])
+		}
+		wantAll(t, text, "frozen CLIP unchanged: true", "base-to-new accuracy % (16 shots per base class)",
+			"<48 images of 3x16x16 in 8 rows", "caption: <bos>", "pre-training: 400 steps", "[png ")
+	},
 	"kernel-tour.ipynb": func(t *testing.T, text string) {
 		wantAll(t, text,
 			`"hello hello hello "`, `"HELLO!"`,

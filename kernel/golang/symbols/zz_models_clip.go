@@ -20,6 +20,7 @@ func init() {
 		"Config":            reflect.ValueOf((*clip.Config)(nil)),
 		"Encoder":           reflect.ValueOf((*clip.Encoder)(nil)),
 		"EncoderLayer":      reflect.ValueOf((*clip.EncoderLayer)(nil)),
+		"LayerHook":         reflect.ValueOf((*clip.LayerHook)(nil)),
 		"MLP":               reflect.ValueOf((*clip.MLP)(nil)),
 		"Model":             reflect.ValueOf((*clip.Model)(nil)),
 		"TextConfig":        reflect.ValueOf((*clip.TextConfig)(nil)),
