@@ -102,7 +102,7 @@ func (w *Weights) Plot() (*viz.Figure, error) {
 // Display shows the histogram with the summary as its text.
 func (w *Weights) Display() display.Bundle {
 	fig, err := w.Plot()
-	return plotBundle(fig, err, w.String())
+	return viz.FigureBundle(w.String(), fig, err)
 }
 
 // RatioOptions are the settings of ClassifierRatio.

@@ -511,16 +511,5 @@ func (c *Calibration) Plot() (*viz.Figure, error) {
 // Display shows the reliability diagram with the summary as its text.
 func (c *Calibration) Display() display.Bundle {
 	fig, err := c.Plot()
-	return plotBundle(fig, err, c.String())
-}
-
-// plotBundle is the display of a result drawn as fig with summary text as
-// its plain-text form, or the text alone where drawing failed (err).
-func plotBundle(fig *viz.Figure, err error, text string) display.Bundle {
-	if err != nil {
-		return display.NewBundle(text)
-	}
-	b := fig.Display()
-	b.Data[display.MIMEText] = text
-	return b
+	return viz.FigureBundle(c.String(), fig, err)
 }

@@ -1,7 +1,6 @@
 package da
 
 import (
-	"encoding/base64"
 	"fmt"
 
 	"github.com/graftml/graft/display"
@@ -71,16 +70,6 @@ func (r *Result) String() string {
 // Display shows the accuracy table and the training curves.
 func (r *Result) Display() display.Bundle {
 	t := r.Table()
-	b := display.NewBundle(r.String()+"\n"+t.String(), display.MIMEHTML, t.HTML())
 	f, err := r.Curves()
-	if err != nil {
-		return b
-	}
-	png, err := f.PNG()
-	if err != nil {
-		return b
-	}
-	b.Data[display.MIMEHTML] = t.HTML() + `<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `"/>`
-	b.Data[display.MIMEPNG] = png
-	return b
+	return viz.TableBundle(r.String()+"\n"+t.String(), t.HTML(), f, err)
 }

@@ -125,12 +125,7 @@ func firstNonEmpty(s ...string) string {
 // when it can be drawn, or a line saying why not.
 func figureBundle(text string, plot func() (*viz.Figure, error)) display.Bundle {
 	f, err := plot()
-	if err != nil {
-		return display.NewBundle(text + "\n(no figure: " + err.Error() + ")")
-	}
-	b := f.Display()
-	b.Data[display.MIMEText] = text
-	return b
+	return viz.FigureBundle(text, f, err)
 }
 
 // plotDatasets draws one tile per dataset, side by side when several.

@@ -3,9 +3,10 @@ package viz
 import (
 	"fmt"
 
-	"github.com/graftml/graft/display"
 	"math"
 	"slices"
+
+	"github.com/graftml/graft/display"
 )
 
 // TrainingHistory is what a record of training offers for plotting:
@@ -127,12 +128,7 @@ func HistoryBundle(h TrainingHistory, opt HistoryOptions, text string) display.B
 		return display.NewBundle(text)
 	}
 	f, err := History(h, opt)
-	if err != nil {
-		return display.NewBundle(text + "\n" + err.Error())
-	}
-	b := f.Display()
-	b.Data[display.MIMEText] = text
-	return b
+	return FigureBundle(text, f, err)
 }
 
 // defaultMetrics is "loss" followed by the other step and evaluation

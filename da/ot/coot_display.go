@@ -56,10 +56,5 @@ func (r *COOTResult) Plot() (*viz.Figure, error) {
 // as the text form.
 func (r *COOTResult) Display() display.Bundle {
 	f, err := r.Plot()
-	if err != nil {
-		return display.NewBundle(r.String())
-	}
-	b := f.Display()
-	b.Data[display.MIMEText] = r.String()
-	return b
+	return viz.FigureBundle(r.String(), f, err)
 }

@@ -243,10 +243,5 @@ func (mp *Mapping) Plot(opt viz.ScatterOptions) (*viz.Figure, error) {
 // String as the text form.
 func (mp *Mapping) Display() display.Bundle {
 	f, err := mp.Plot(viz.ScatterOptions{})
-	if err != nil {
-		return display.NewBundle(mp.String())
-	}
-	b := f.Display()
-	b.Data[display.MIMEText] = mp.String()
-	return b
+	return viz.FigureBundle(mp.String(), f, err)
 }

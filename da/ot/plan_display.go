@@ -70,10 +70,5 @@ func (p *Plan) Plot(opt viz.HeatmapOptions) (*viz.Figure, error) {
 // as the text form.
 func (p *Plan) Display() display.Bundle {
 	f, err := p.Plot(viz.HeatmapOptions{})
-	if err != nil {
-		return display.NewBundle(p.String())
-	}
-	b := f.Display()
-	b.Data[display.MIMEText] = p.String()
-	return b
+	return viz.FigureBundle(p.String(), f, err)
 }

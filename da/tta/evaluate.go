@@ -1,9 +1,7 @@
 package tta
 
 import (
-	"encoding/base64"
 	"fmt"
-	"html"
 	"strings"
 
 	"github.com/graftml/graft/display"
@@ -228,13 +226,6 @@ func (r *Report) String() string { return r.Table().String() }
 // Display shows the table and, below it, the accuracy curves.
 func (r *Report) Display() display.Bundle {
 	t := r.Table()
-	htm := t.HTML()
-	if f, err := r.Figure(); err == nil {
-		if png, err := f.PNG(); err == nil {
-			htm += `<br><img alt="accuracy along the stream" src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `">`
-		}
-	} else {
-		htm += "<p>" + html.EscapeString(err.Error()) + "</p>"
-	}
-	return display.NewBundle(t.String(), display.MIMEHTML, htm)
+	f, err := r.Figure()
+	return viz.TableBundle(t.String(), t.HTML(), f, err)
 }

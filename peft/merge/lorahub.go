@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"encoding/base64"
 	"fmt"
 	"math"
 	"slices"
@@ -268,18 +267,8 @@ func (r *LoraHubResult) String() string {
 // Display shows the weights' table and the objective's curve.
 func (r *LoraHubResult) Display() display.Bundle {
 	t := r.Table()
-	b := display.NewBundle(r.String()+"\n"+t.String(), display.MIMEHTML, t.HTML())
 	f, err := r.Curve()
-	if err != nil {
-		return b
-	}
-	png, err := f.PNG()
-	if err != nil {
-		return b
-	}
-	b.Data[display.MIMEHTML] = t.HTML() + `<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `"/>`
-	b.Data[display.MIMEPNG] = png
-	return b
+	return viz.TableBundle(r.String()+"\n"+t.String(), t.HTML(), f, err)
 }
 
 // hubCMAES minimises f from x0 by CMA-ES (Hansen, "The CMA Evolution
