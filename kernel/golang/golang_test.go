@@ -688,6 +688,10 @@ func TestGoTheWayPeopleWriteIt(t *testing.T) {
 		{code: "total := 0\nfor _, s := range []string{\"4\", \"x\"} {\n\tn, err := strconv.Atoi(s)\n\tif err != nil {\n\t\tfmt.Println(\"skip\", s)\n\t\tcontinue\n\t}\n\ttotal += n\n}\ntotal",
 			stdout: "skip x\n", result: []string{"4"}},
 		{code: "var box any = 2.5\nif true {\n\tv, ok := box.(float64)\n\tfmt.Println(v, ok)\n}", stdout: "2.5 true\n"},
+		// Globals defined by indexing values that compiled code returned
+		// (yaegi alone: "constant definition loop", or a nil dereference).
+		{code: "pair, err := data.RotatedMoons(20, 0.1, 30, 1)\nif err != nil {\n\tpanic(err)\n}\nfirst := pair.Source.Labels[0]\nfirst + 10", result: []string{"11"}},
+		{code: "l1 := pair.Target.Labels[len(pair.Target.Labels)-1]\nsets := []*data.Dataset{pair.Source, pair.Target}\nsub := sets[1].Subset([]int{0, 1})\nfmt.Println(l1, sub.Len(), pair.Source.Classes[1])", stdout: "0 2 inner\n"},
 	})
 }
 

@@ -33,7 +33,7 @@ func (a *analyzer) rewrite() error {
 	a.rewriteMinMax(c)
 	a.rewriteHelpers(c)
 	a.rewriteInstances(c)
-	a.rewriteGenericDefines(c)
+	a.rewriteGlobalDefines(c)
 	a.rewriteDisplayUpdates(c)
 	a.trailingValue(c)
 	a.makeDecls(c)
@@ -136,6 +136,11 @@ func (a *analyzer) needsCheck() bool {
 	if n := len(a.items); n > 0 && a.items[n-1].kind == itExpr {
 		if _, ok := ast.Unparen(a.items[n-1].node.(*ast.ExprStmt).X).(*ast.CallExpr); ok {
 			return true
+		}
+	}
+	for _, it := range a.items {
+		if as, ok := it.node.(*ast.AssignStmt); ok && as.Tok == token.DEFINE && indexes(as.Rhs) {
+			return true // see rewriteGlobalDefines
 		}
 	}
 	need := false
@@ -859,18 +864,20 @@ func typeRefs(n ast.Node, name string) []*ast.Ident {
 	return refs
 }
 
-// rewriteGenericDefines turns a top-level `x := g(...)`, where g is a
-// generic function, into `var x T; x = g(...)`: yaegi v0.16.1 panics or
-// fails ("constant definition loop", "nil reflect type") defining a global
-// from a generic call, but assigns one fine.
-func (a *analyzer) rewriteGenericDefines(c *checked) {
+// rewriteGlobalDefines turns a top-level `x := e` into `var x T; x = e`
+// where yaegi v0.16.1 fails to define a global from e but assigns one fine:
+// where e calls a generic function (it panics or fails with "constant
+// definition loop" or "nil reflect type"), and where e indexes a slice,
+// array or map (`d := setup.Train[0]`, `v := sets[0].Len()`: "constant
+// definition loop" when the indexed value comes from compiled code).
+func (a *analyzer) rewriteGlobalDefines(c *checked) {
 	if c == nil {
 		return
 	}
 	defined := map[string]bool{}
 	for _, it := range a.items {
 		as, ok := it.node.(*ast.AssignStmt)
-		if !ok || as.Tok != token.DEFINE || !a.usesGeneric(c, as.Rhs) {
+		if !ok || as.Tok != token.DEFINE || !(a.usesGeneric(c, as.Rhs) || indexes(as.Rhs)) {
 			for _, n := range it.defines {
 				defined[n] = true
 			}
@@ -906,6 +913,24 @@ func (a *analyzer) rewriteGenericDefines(c *checked) {
 		}
 		a.addEdit(as.TokPos, as.TokPos+2, "=")
 	}
+}
+
+// indexes reports whether expressions index a value (x[i]) outside the
+// bodies of function literals.
+func indexes(exprs []ast.Expr) bool {
+	found := false
+	for _, e := range exprs {
+		ast.Inspect(e, func(n ast.Node) bool {
+			switch n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.IndexExpr:
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 // usesGeneric reports whether expressions call an instance of a generic

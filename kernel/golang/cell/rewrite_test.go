@@ -80,6 +80,10 @@ func TestRewrites(t *testing.T) {
 		{"globals defined from a generic call with two results", []cell{{"xs := []int{1, 3, 5}\ni, ok := slices.BinarySearch(xs, 5)\nfmt.Sprint(i, ok)", "2 true"}}},
 		{"global defined from yaegi's own generic slices", []cell{{"i := slices.Index([]string{\"a\", \"b\"}, \"b\")\ni", "1"}}},
 		{"global closure from a generic func with two type parameters", []cell{{"func Pair[T, U any](t T, u U) func() (T, U) { return func() (T, U) { return t, u } }\np := Pair(1, \"a\")\nfmt.Sprintln(p())", "1 a\n"}}},
+		{"global defined by indexing a compiled slice, a cell later", []cell{
+			{"fields := strings.Fields(\"a bc\")", "<none>"},
+			{"n := len(fields[1]) + 1\nm, ok := map[string]int{\"k\": 3}[\"k\"]\nfmt.Sprint(n, m, ok)", "3 3 true"},
+			{"last := fields[len(fields)-1]\nlast", "bc"}}},
 		{"generic define next to an existing variable", []cell{{"func Id[T any](v T) T { return v }\nx := 1\nx, y := Id(2), Id(3)\nx + y", "5"}}},
 		{"redefine a type", []cell{
 			{"type T struct{ A int }", "<none>"},
