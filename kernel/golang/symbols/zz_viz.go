@@ -24,6 +24,7 @@ func init() {
 		"DefaultWidth":        reflect.ValueOf(constant.MakeFromLiteral("6.5", token.FLOAT, 0)),
 		"EMA":                 reflect.ValueOf(viz.EMA),
 		"Embedding":           reflect.ValueOf(viz.Embedding),
+		"FigureBundle":        reflect.ValueOf(viz.FigureBundle),
 		"Grid":                reflect.ValueOf(viz.Grid),
 		"Heatmap":             reflect.ValueOf(viz.Heatmap),
 		"Histogram":           reflect.ValueOf(viz.Histogram),
@@ -37,6 +38,7 @@ func init() {
 		"Palette":             reflect.ValueOf(&viz.Palette).Elem(),
 		"ParameterBars":       reflect.ValueOf(viz.ParameterBars),
 		"Scatter":             reflect.ValueOf(viz.Scatter),
+		"TableBundle":         reflect.ValueOf(viz.TableBundle),
 		"TensorValues":        reflect.ValueOf(viz.TensorValues),
 
 		// type definitions
