@@ -19,6 +19,8 @@ func init() {
 		"FewShot":         reflect.ValueOf(prompt.FewShot),
 		"Fit":             reflect.ValueOf(prompt.Fit),
 		"HarmonicMean":    reflect.ValueOf(prompt.HarmonicMean),
+		"Load":            reflect.ValueOf(prompt.Load),
+		"MethodKey":       reflect.ValueOf(constant.MakeFromLiteral("\"graft_prompt_method\"", token.STRING, 0)),
 		"NewCoCoOp":       reflect.ValueOf(prompt.NewCoCoOp),
 		"NewCoOp":         reflect.ValueOf(prompt.NewCoOp),
 		"NewMaPLe":        reflect.ValueOf(prompt.NewMaPLe),
@@ -27,6 +29,7 @@ func init() {
 		"PositionMiddle":  reflect.ValueOf(constant.MakeFromLiteral("\"middle\"", token.STRING, 0)),
 		"Pretrain":        reflect.ValueOf(prompt.Pretrain),
 		"PretrainShapes":  reflect.ValueOf(prompt.PretrainShapes),
+		"Save":            reflect.ValueOf(prompt.Save),
 		"TinyConfig":      reflect.ValueOf(prompt.TinyConfig),
 
 		// type definitions
