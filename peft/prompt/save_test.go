@@ -20,7 +20,9 @@ func TestSaveLoadPrompts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, build := range []func(seed uint64) (Learner, error){
-		func(seed uint64) (Learner, error) { return NewCoOp(m, task.Vocab, classes, CoOpConfig{M: 3, Seed: seed}) },
+		func(seed uint64) (Learner, error) {
+			return NewCoOp(m, task.Vocab, classes, CoOpConfig{M: 3, Seed: seed})
+		},
 		func(seed uint64) (Learner, error) {
 			return NewCoCoOp(m, task.Vocab, classes, CoCoOpConfig{M: 2, Seed: seed})
 		},
