@@ -1,0 +1,237 @@
+package gemm
+
+import "sync"
+
+// Native is graft's own float32 GEMM, written in Go with an AVX2+FMA
+// micro-kernel in assembly on amd64 (chosen at run time by CPUID; the build
+// tag "purego" and other architectures use a portable Go micro-kernel).
+//
+// It follows the BLIS/GotoBLAS structure: op(B) is packed into kc×16 panels
+// and op(A) into 6×kc panels (the packing absorbs transposes and strides, so
+// the micro-kernel sees one layout), with cache blocking of nativeKC,
+// nativeMC and nativeNC. Each call runs on the calling goroutine; this
+// package splits large products across GOMAXPROCS goroutines (see Serial).
+type Native struct{}
+
+// Name returns "native".
+func (Native) Name() string { return "native" }
+
+// Serial reports that Sgemm runs on the calling thread only.
+func (Native) Serial() bool { return true }
+
+// Sgemm performs the product with the fastest micro-kernel this CPU runs.
+func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nativeSgemm(bestKernel(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func init() {
+	register(Native{}, false)
+}
+
+// Blocking parameters: the micro-tile is nativeMR×nativeNR; a packed B
+// panel (kc×16 floats, 16 KiB) stays in L1, a packed A block (mc×kc) in L2,
+// a packed B block (kc×nc) in L3.
+const (
+	nativeMR = 6
+	nativeNR = 16
+	nativeKC = 256
+	nativeMC = 120  // multiple of nativeMR
+	nativeNC = 3072 // multiple of nativeNR
+)
+
+// microKernel computes the 6×16 tile C = alpha·Ap·Bp + beta·C over k steps
+// of a packed A panel (6 floats per step) and a packed B panel (16 floats
+// per step); C has row stride ldc. With beta == 0 it never reads C.
+type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+
+// nativeBufs are one call's packing buffers, pooled between calls.
+type nativeBufs struct {
+	a, b []float32
+	tile [nativeMR * nativeNR]float32
+}
+
+var nativePool = sync.Pool{New: func() any { return new(nativeBufs) }}
+
+// grow returns s with length n, reusing its storage when large enough.
+func grow(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
+
+// nativeSgemm is Native.Sgemm with the micro-kernel given, so that tests can
+// run the portable one on any machine.
+func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 || alpha == 0 {
+		checkMatrix("C", c, m, n, ldc)
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	// The assembly kernel writes through raw pointers: the shapes must fit.
+	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+
+	bufs := nativePool.Get().(*nativeBufs)
+	defer nativePool.Put(bufs)
+	ncMax := min(n, nativeNC)
+	kcMax := min(k, nativeKC)
+	mcMax := min(m, nativeMC)
+	bufs.b = grow(bufs.b, kcMax*roundUp(ncMax, nativeNR))
+	bufs.a = grow(bufs.a, kcMax*roundUp(mcMax, nativeMR))
+	tile := bufs.tile[:]
+
+	for jc := 0; jc < n; jc += nativeNC {
+		nc := min(nativeNC, n-jc)
+		for pc := 0; pc < k; pc += nativeKC {
+			kc := min(nativeKC, k-pc)
+			betaEff := beta
+			if pc > 0 {
+				betaEff = 1
+			}
+			packB(bufs.b, b, ldb, transB, pc, kc, jc, nc)
+			for ic := 0; ic < m; ic += nativeMC {
+				mc := min(nativeMC, m-ic)
+				packA(bufs.a, a, lda, transA, ic, mc, pc, kc)
+				for jr := 0; jr < nc; jr += nativeNR {
+					nr := min(nativeNR, nc-jr)
+					bp := bufs.b[jr*kc : (jr+nativeNR)*kc]
+					for ir := 0; ir < mc; ir += nativeMR {
+						mr := min(nativeMR, mc-ir)
+						ap := bufs.a[ir*kc : (ir+nativeMR)*kc]
+						off := (ic+ir)*ldc + jc + jr
+						if mr == nativeMR && nr == nativeNR {
+							kern(kc, ap, bp, c[off:], ldc, alpha, betaEff)
+							continue
+						}
+						// Edge tile: compute the whole tile into a buffer,
+						// then write the part inside C.
+						kern(kc, ap, bp, tile, nativeNR, alpha, 0)
+						for r := 0; r < mr; r++ {
+							row := c[off+r*ldc : off+r*ldc+nr]
+							t := tile[r*nativeNR : r*nativeNR+nr]
+							if betaEff == 0 {
+								copy(row, t)
+								continue
+							}
+							for j, v := range t {
+								row[j] = v + betaEff*row[j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as consecutive kc×16
+// panels (row p of a panel holds 16 columns), padding the last panel's
+// missing columns with zeros.
+func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
+	for jp := 0; jp < nc; jp += nativeNR {
+		w := min(nativeNR, nc-jp)
+		d := dst[jp*kc : (jp+nativeNR)*kc]
+		if !transB {
+			for p := 0; p < kc; p++ {
+				row := d[p*nativeNR : p*nativeNR+nativeNR]
+				src := b[(pc+p)*ldb+jc+jp:]
+				copy(row, src[:w])
+				clear(row[w:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]
+		for j := 0; j < w; j++ {
+			src := b[(jc+jp+j)*ldb+pc:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*nativeNR+j] = v
+			}
+		}
+		if w < nativeNR {
+			for p := 0; p < kc; p++ {
+				clear(d[p*nativeNR+w : p*nativeNR+nativeNR])
+			}
+		}
+	}
+}
+
+// packA copies op(A)[ic:ic+mc, pc:pc+kc] into dst as consecutive 6×kc
+// panels (step p of a panel holds 6 rows), padding the last panel's missing
+// rows with zeros.
+func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
+	for ip := 0; ip < mc; ip += nativeMR {
+		h := min(nativeMR, mc-ip)
+		d := dst[ip*kc : (ip+nativeMR)*kc]
+		if transA {
+			// op(A)[i][p] = a[p*lda+i]: six consecutive floats per step.
+			for p := 0; p < kc; p++ {
+				row := d[p*nativeMR : p*nativeMR+nativeMR]
+				src := a[(pc+p)*lda+ic+ip:]
+				copy(row, src[:h])
+				clear(row[h:])
+			}
+			continue
+		}
+		if h == nativeMR {
+			base := (ic+ip)*lda + pc
+			r0 := a[base : base+kc]
+			r1 := a[base+lda : base+lda+kc]
+			r2 := a[base+2*lda : base+2*lda+kc]
+			r3 := a[base+3*lda : base+3*lda+kc]
+			r4 := a[base+4*lda : base+4*lda+kc]
+			r5 := a[base+5*lda : base+5*lda+kc]
+			d = d[:kc*nativeMR]
+			for p := range r0 {
+				q := d[p*nativeMR : p*nativeMR+nativeMR : p*nativeMR+nativeMR]
+				q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		for r := 0; r < h; r++ {
+			src := a[(ic+ip+r)*lda+pc:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*nativeMR+r] = v
+			}
+		}
+		for p := 0; p < kc; p++ {
+			clear(d[p*nativeMR+h : p*nativeMR+nativeMR])
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel.
+func kernelGo(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	var acc [nativeMR][nativeNR]float32
+	a = a[:k*nativeMR]
+	b = b[:k*nativeNR]
+	for p := 0; p < k; p++ {
+		bp := (*[nativeNR]float32)(b[p*nativeNR:])
+		ap := (*[nativeMR]float32)(a[p*nativeMR:])
+		for r := 0; r < nativeMR; r++ {
+			ar := ap[r]
+			row := &acc[r]
+			for j := 0; j < nativeNR; j++ {
+				row[j] += ar * bp[j]
+			}
+		}
+	}
+	for r := 0; r < nativeMR; r++ {
+		row := c[r*ldc : r*ldc+nativeNR]
+		if beta == 0 {
+			for j := range row {
+				row[j] = alpha * acc[r][j]
+			}
+			continue
+		}
+		for j := range row {
+			row[j] = alpha*acc[r][j] + beta*row[j]
+		}
+	}
+}

@@ -1,0 +1,15 @@
+//go:build !amd64 || purego
+
+package gemm
+
+// nativeAVX2 is false: the native backend runs its portable micro-kernel.
+const nativeAVX2 = false
+
+// bestKernel returns the portable micro-kernel.
+func bestKernel() microKernel { return kernelGo }
+
+// kernelAVX2 is never called without AVX2; it falls back to the portable
+// kernel so that no path panics.
+func kernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	kernelGo(k, a, b, c, ldc, alpha, beta)
+}
