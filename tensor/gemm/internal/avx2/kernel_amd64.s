@@ -60,8 +60,8 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-4
 	VMOVUPS hi, 32(DX) \
 	ADDQ    R8, DX
 
-// func kernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-48
+// func Kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·Kernel6x16(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/graftml/graft/tensor/gemm"
+)
+
+// The gemm benchmark times single float32 matrix products, in this process,
+// through gemm.Sgemm (so the package's splitting across GOMAXPROCS = -threads
+// goroutines applies) with graft's native backend, OpenBLAS (when built with
+// -tags openblas) and gonum, and prints per shape
+//
+//	bench gemm-MxKxN: graft X GFLOP/s, openblas Y GFLOP/s, ratio Z (gonum W GFLOP/s)
+//
+// where ratio = graft/openblas and each figure is the median over -repeats
+// timed runs of at least gemmRunTime each.
+
+const gemmDoc = "float32 GEMM C = A·B (m×k·k×n) at the bench models' shapes: graft's native backend vs OpenBLAS (-tags openblas) and gonum, GFLOP/s"
+
+// gemmRunTime is the least duration of one timed run.
+const gemmRunTime = 100 * time.Millisecond
+
+// gemmShape is one product; a suffix "-NT", "-TN" names transposed operands.
+type gemmShape struct {
+	m, k, n        int
+	transA, transB bool
+}
+
+func (s gemmShape) label() string {
+	l := fmt.Sprintf("gemm-%dx%dx%d", s.m, s.k, s.n)
+	if s.transA || s.transB {
+		t := []byte("NN")
+		if s.transA {
+			t[0] = 'T'
+		}
+		if s.transB {
+			t[1] = 'T'
+		}
+		l += "-" + string(t)
+	}
+	return l
+}
+
+// gemmShapes are the products of the mlp, cnn and transformer benchmarks'
+// steps (Linear layers multiply by Wᵀ: "-NT"), plus 512³.
+var gemmShapes = []gemmShape{
+	{m: 128, k: 784, n: 256},                // mlp layer 1
+	{m: 128, k: 784, n: 256, transB: true},  // mlp layer 1 as Linear runs it
+	{m: 128, k: 256, n: 784},                // mlp input gradient
+	{m: 256, k: 128, n: 784, transA: true},  // mlp weight gradient
+	{m: 128, k: 256, n: 10},                 // mlp layer 2
+	{m: 64, k: 768, n: 768},                 // transformer-sized square
+	{m: 2048, k: 256, n: 768, transB: true}, // transformer qkv projection
+	{m: 2048, k: 256, n: 1024, transB: true},
+	{m: 2048, k: 1024, n: 256, transB: true},
+	{m: 16, k: 150, n: 4096}, // cnn conv2 via im2col (batch 64 × 8×8)
+	{m: 512, k: 512, n: 512},
+}
+
+// runGemm is the gemm benchmark's Run.
+func runGemm(c *comparer) *BenchReport {
+	r := &BenchReport{Name: "gemm", Doc: gemmDoc, Steps: 1}
+	prevProcs := runtime.GOMAXPROCS(c.opt.Threads)
+	defer runtime.GOMAXPROCS(prevProcs)
+	native, err := gemm.ByName("native")
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+		fmt.Printf("bench gemm: %v\n", err)
+		return r
+	}
+	openblas, _ := gemm.ByName("openblas") // nil without -tags openblas
+	gonum, _ := gemm.ByName("gonum")
+	prev := gemm.Set(native)
+	defer gemm.Set(prev)
+	for _, s := range gemmShapes {
+		g := gemmGFLOPS(native, s, c.opt.Repeats, c.opt.Warmup)
+		line := fmt.Sprintf("bench %s: graft %.1f GFLOP/s", s.label(), g)
+		if openblas != nil {
+			o := gemmGFLOPS(openblas, s, c.opt.Repeats, c.opt.Warmup)
+			line += fmt.Sprintf(", openblas %.1f GFLOP/s, ratio %.2f", o, g/o)
+		} else {
+			line += ", openblas n/a (build with -tags openblas)"
+		}
+		if gonum != nil {
+			line += fmt.Sprintf(" (gonum %.1f GFLOP/s)", gemmGFLOPS(gonum, s, c.opt.Repeats, c.opt.Warmup))
+		}
+		fmt.Println(line)
+	}
+	return r
+}
+
+// gemmGFLOPS times the product s with backend be and returns the median
+// GFLOP/s over repeats runs.
+func gemmGFLOPS(be gemm.Backend, s gemmShape, repeats, warmup int) float64 {
+	prev := gemm.Set(be)
+	defer gemm.Set(prev)
+	rng := rand.New(rand.NewPCG(uint64(s.m), uint64(s.n)))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	a, b, out := fill(s.m*s.k), fill(s.k*s.n), make([]float32, s.m*s.n)
+	lda, ldb := s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	mul := func() { gemm.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, out, s.n) }
+	for range max(warmup, 1) {
+		mul()
+	}
+	// Calibrate the number of products per run.
+	iters := 1
+	for {
+		t0 := time.Now()
+		for range iters {
+			mul()
+		}
+		if time.Since(t0) >= gemmRunTime/4 {
+			break
+		}
+		iters *= 2
+	}
+	iters *= 4
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(iters)
+	rates := make([]float64, repeats)
+	for i := range rates {
+		t0 := time.Now()
+		for range iters {
+			mul()
+		}
+		rates[i] = flops / time.Since(t0).Seconds() / 1e9
+	}
+	slices.Sort(rates)
+	return rates[len(rates)/2]
+}

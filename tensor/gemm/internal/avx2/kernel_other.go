@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+// Package avx2 holds the native GEMM backend's AVX2+FMA micro-kernel in Go
+// assembly; on other architectures and under the "purego" tag it is absent.
+package avx2
+
+// Available is false: there is no assembly kernel in this build.
+const Available = false
+
+// Kernel6x16 is never called when Available is false; it does nothing.
+func Kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32) {}
