@@ -37,12 +37,20 @@ const (
 	nativeKC = 256
 	nativeMC = 120  // multiple of nativeMR
 	nativeNC = 3072 // multiple of nativeNR
+
+	// A is read in place (not packed) when it is not transposed and n is
+	// at most nativeDirectAN: packing would cost as much as it saves.
+	nativeDirectAN = 4 * nativeNR
+	// B is read in place when it is not transposed and m is at most
+	// nativeDirectBM.
+	nativeDirectBM = 4 * nativeMR
 )
 
-// microKernel computes the 6×16 tile C = alpha·Ap·Bp + beta·C over k steps
-// of a packed A panel (6 floats per step) and a packed B panel (16 floats
-// per step); C has row stride ldc. With beta == 0 it never reads C.
-type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+// microKernel computes the 6×16 tile C = alpha·A·B + beta·C over k steps; C
+// has row stride ldc. A is a packed panel (6 floats per step) when lda is 0,
+// else six rows of k floats lda apart; B is k rows of 16 floats ldb apart
+// (ldb = 16: a packed panel). With beta == 0 it never reads C.
+type microKernel func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 
 // nativeBufs are one call's packing buffers, pooled between calls.
 type nativeBufs struct {
@@ -83,32 +91,48 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 	bufs.a = grow(bufs.a, kcMax*roundUp(mcMax, nativeMR))
 	tile := bufs.tile[:]
 
+	directA := !transA && n <= nativeDirectAN
+	directB := !transB && m <= nativeDirectBM
 	for jc := 0; jc < n; jc += nativeNC {
 		nc := min(nativeNC, n-jc)
+		ncDirect := 0 // columns of B read in place
+		if directB {
+			ncDirect = nc / nativeNR * nativeNR
+		}
 		for pc := 0; pc < k; pc += nativeKC {
 			kc := min(nativeKC, k-pc)
 			betaEff := beta
 			if pc > 0 {
 				betaEff = 1
 			}
-			packB(bufs.b, b, ldb, transB, pc, kc, jc, nc)
+			packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
 			for ic := 0; ic < m; ic += nativeMC {
 				mc := min(nativeMC, m-ic)
-				packA(bufs.a, a, lda, transA, ic, mc, pc, kc)
+				mcDirect := 0 // rows of A read in place
+				if directA {
+					mcDirect = mc / nativeMR * nativeMR
+				}
+				packA(bufs.a[mcDirect*kc:], a, lda, transA, ic+mcDirect, mc-mcDirect, pc, kc)
 				for jr := 0; jr < nc; jr += nativeNR {
 					nr := min(nativeNR, nc-jr)
-					bp := bufs.b[jr*kc : (jr+nativeNR)*kc]
+					bp, bld := bufs.b[jr*kc:(jr+nativeNR)*kc], nativeNR
+					if jr < ncDirect {
+						bp, bld = b[pc*ldb+jc+jr:], ldb
+					}
 					for ir := 0; ir < mc; ir += nativeMR {
 						mr := min(nativeMR, mc-ir)
-						ap := bufs.a[ir*kc : (ir+nativeMR)*kc]
+						ap, ald := bufs.a[ir*kc:(ir+nativeMR)*kc], 0
+						if ir < mcDirect {
+							ap, ald = a[(ic+ir)*lda+pc:], lda
+						}
 						off := (ic+ir)*ldc + jc + jr
 						if mr == nativeMR && nr == nativeNR {
-							kern(kc, ap, bp, c[off:], ldc, alpha, betaEff)
+							kern(kc, ap, ald, bp, bld, c[off:], ldc, alpha, betaEff)
 							continue
 						}
 						// Edge tile: compute the whole tile into a buffer,
 						// then write the part inside C.
-						kern(kc, ap, bp, tile, nativeNR, alpha, 0)
+						kern(kc, ap, ald, bp, bld, tile, nativeNR, alpha, 0)
 						for r := 0; r < mr; r++ {
 							row := c[off+r*ldc : off+r*ldc+nr]
 							t := tile[r*nativeNR : r*nativeNR+nr]
@@ -207,15 +231,16 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 }
 
 // kernelGo is the portable micro-kernel.
-func kernelGo(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelGo(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	var acc [nativeMR][nativeNR]float32
-	a = a[:k*nativeMR]
-	b = b[:k*nativeNR]
+	as, ap := 1, nativeMR // A[r][p] = a[r*as+p*ap]
+	if lda != 0 {
+		as, ap = lda, 1
+	}
 	for p := 0; p < k; p++ {
-		bp := (*[nativeNR]float32)(b[p*nativeNR:])
-		ap := (*[nativeMR]float32)(a[p*nativeMR:])
+		bp := (*[nativeNR]float32)(b[p*ldb:])
 		for r := 0; r < nativeMR; r++ {
-			ar := ap[r]
+			ar := a[r*as+p*ap]
 			row := &acc[r]
 			for j := 0; j < nativeNR; j++ {
 				row[j] += ar * bp[j]

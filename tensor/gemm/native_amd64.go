@@ -16,10 +16,16 @@ func bestKernel() microKernel {
 	return kernelGo
 }
 
-// kernelAVX2 is the assembly micro-kernel behind the microKernel signature.
-func kernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-	_ = a[k*nativeMR-1]
-	_ = b[k*nativeNR-1]
+// kernelAVX2 is the assembly micro-kernel behind the microKernel signature;
+// the slice accesses below check that every region it touches is in bounds.
+func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	_ = b[(k-1)*ldb+nativeNR-1]
 	_ = c[(nativeMR-1)*ldc+nativeNR-1]
-	avx2.Kernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	if lda == 0 {
+		_ = a[k*nativeMR-1]
+		avx2.Kernel6x16(k, &a[0], &b[0], ldb, &c[0], ldc, alpha, beta)
+		return
+	}
+	_ = a[(nativeMR-1)*lda+k-1]
+	avx2.Kernel6x16RowA(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }

@@ -10,6 +10,6 @@ func bestKernel() microKernel { return kernelGo }
 
 // kernelAVX2 is never called without AVX2; it falls back to the portable
 // kernel so that no path panics.
-func kernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-	kernelGo(k, a, b, c, ldc, alpha, beta)
+func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	kernelGo(k, a, lda, b, ldb, c, ldc, alpha, beta)
 }

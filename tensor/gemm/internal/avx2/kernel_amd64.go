@@ -29,11 +29,17 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 // xgetbv returns the low half of XCR0.
 func xgetbv() uint32
 
-// Kernel6x16 computes the 6×16 tile C = alpha·A·B + beta·C from a packed A
-// panel (6 floats per step) and a packed B panel (16 floats per step) over k
-// steps; C has row stride ldc floats. With beta == ±0 it does not read C.
-// The caller guarantees that all three regions are in bounds and that
-// Available is true.
+// Kernel6x16 computes the 6×16 tile C = alpha·A·B + beta·C over k steps from
+// a packed A panel (6 floats per step) and B rows of 16 floats ldb floats
+// apart (ldb = 16 for a packed B panel); C has row stride ldc floats. With
+// beta == ±0 it does not read C. The caller guarantees that all regions are
+// in bounds and that Available is true.
 //
 //go:noescape
-func Kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func Kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// Kernel6x16RowA is Kernel6x16 with A read in place: six rows of k floats,
+// lda floats apart.
+//
+//go:noescape
+func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)

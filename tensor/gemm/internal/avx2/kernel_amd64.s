@@ -20,38 +20,61 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-4
 	MOVL AX, ret+0(FP)
 	RET
 
-// STEP does one k step of the 6×16 tile: B row in Y12:Y13 (offsets b0, b1
-// from BX), A's six values broadcast in turn from offsets a0…a5 from AX into
-// Y14/Y15, accumulating into Y0…Y11 (row r in Y(2r), Y(2r+1)).
-#define STEP(b0, b1, a0, a1, a2, a3, a4, a5) \
-	VMOVUPS      b0(BX), Y12      \
-	VMOVUPS      b1(BX), Y13      \
-	VBROADCASTSS a0(AX), Y14      \
-	VFMADD231PS  Y12, Y14, Y0     \
-	VFMADD231PS  Y13, Y14, Y1     \
-	VBROADCASTSS a1(AX), Y15      \
-	VFMADD231PS  Y12, Y15, Y2     \
-	VFMADD231PS  Y13, Y15, Y3     \
-	VBROADCASTSS a2(AX), Y14      \
-	VFMADD231PS  Y12, Y14, Y4     \
-	VFMADD231PS  Y13, Y14, Y5     \
-	VBROADCASTSS a3(AX), Y15      \
-	VFMADD231PS  Y12, Y15, Y6     \
-	VFMADD231PS  Y13, Y15, Y7     \
-	VBROADCASTSS a4(AX), Y14      \
-	VFMADD231PS  Y12, Y14, Y8     \
-	VFMADD231PS  Y13, Y14, Y9     \
-	VBROADCASTSS a5(AX), Y15      \
-	VFMADD231PS  Y12, Y15, Y10    \
-	VFMADD231PS  Y13, Y15, Y11
+// FMAROW accumulates A value (broadcast in Y14 or Y15) times the B row in
+// Y12:Y13 into one row of accumulators.
+#define FMAROW(bc, lo, hi) \
+	VFMADD231PS Y12, bc, lo \
+	VFMADD231PS Y13, bc, hi
+
+// LOADB loads B's 16-float row at BX into Y12:Y13 and moves BX on by R11
+// bytes (the B stride).
+#define LOADB \
+	VMOVUPS (BX), Y12   \
+	VMOVUPS 32(BX), Y13 \
+	ADDQ    R11, BX
+
+// STEPP does one k step with a packed A panel: A's six values at offsets
+// a0…a5 from AX; accumulators Y0…Y11 (row r in Y(2r), Y(2r+1)).
+#define STEPP(a0, a1, a2, a3, a4, a5) \
+	LOADB                       \
+	VBROADCASTSS a0(AX), Y14    \
+	FMAROW(Y14, Y0, Y1)         \
+	VBROADCASTSS a1(AX), Y15    \
+	FMAROW(Y15, Y2, Y3)         \
+	VBROADCASTSS a2(AX), Y14    \
+	FMAROW(Y14, Y4, Y5)         \
+	VBROADCASTSS a3(AX), Y15    \
+	FMAROW(Y15, Y6, Y7)         \
+	VBROADCASTSS a4(AX), Y14    \
+	FMAROW(Y14, Y8, Y9)         \
+	VBROADCASTSS a5(AX), Y15    \
+	FMAROW(Y15, Y10, Y11)
+
+// STEPR does one k step with A read in place from six rows: rows 0, 1, 2, 4
+// at AX + {0, 1, 2, 4}·R9 and rows 3, 5 at R10 + {0, 2}·R9 (R9 = lda bytes,
+// R10 = AX + 3·R9), all at byte offset o.
+#define STEPR(o) \
+	LOADB                            \
+	VBROADCASTSS o(AX), Y14          \
+	FMAROW(Y14, Y0, Y1)              \
+	VBROADCASTSS o(AX)(R9*1), Y15    \
+	FMAROW(Y15, Y2, Y3)              \
+	VBROADCASTSS o(AX)(R9*2), Y14    \
+	FMAROW(Y14, Y4, Y5)              \
+	VBROADCASTSS o(R10), Y15         \
+	FMAROW(Y15, Y6, Y7)              \
+	VBROADCASTSS o(AX)(R9*4), Y14    \
+	FMAROW(Y14, Y8, Y9)              \
+	VBROADCASTSS o(R10)(R9*2), Y15   \
+	FMAROW(Y15, Y10, Y11)
 
 // ROWB writes one row of the tile with beta: C = acc + beta·C (acc already
 // scaled by alpha; beta in Y15), then moves DX to the next row.
 #define ROWB(lo, hi) \
-	VFMADD231PS (DX), Y15, lo     \
-	VMOVUPS     lo, (DX)          \
-	VFMADD231PS 32(DX), Y15, hi   \
-	VMOVUPS     hi, 32(DX)        \
+	VFMADD231PS (DX), Y15, lo   \
+	VMOVUPS     lo, (DX)        \
+	VFMADD231PS 32(DX), Y15, hi \
+	VMOVUPS     hi, 32(DX)      \
 	ADDQ        R8, DX
 
 // ROW0 writes one row of the tile without reading C.
@@ -60,13 +83,15 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-4
 	VMOVUPS hi, 32(DX) \
 	ADDQ    R8, DX
 
-// func Kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·Kernel6x16(SB), NOSPLIT, $0-48
+// func Kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·Kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ ldb+24(FP), R11
+	SHLQ $2, R11
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -81,31 +106,27 @@ TEXT ·Kernel6x16(SB), NOSPLIT, $0-48
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
-loop4:
+ploop4:
 	CMPQ CX, $4
-	JLT  tail
-	PREFETCHT0 512(BX)
-	STEP(0, 32, 0, 4, 8, 12, 16, 20)
-	STEP(64, 96, 24, 28, 32, 36, 40, 44)
-	PREFETCHT0 576(BX)
-	STEP(128, 160, 48, 52, 56, 60, 64, 68)
-	STEP(192, 224, 72, 76, 80, 84, 88, 92)
+	JLT  ptail
+	STEPP(0, 4, 8, 12, 16, 20)
+	STEPP(24, 28, 32, 36, 40, 44)
+	STEPP(48, 52, 56, 60, 64, 68)
+	STEPP(72, 76, 80, 84, 88, 92)
 	ADDQ $96, AX
-	ADDQ $256, BX
 	SUBQ $4, CX
-	JMP  loop4
+	JMP  ploop4
 
-tail:
+ptail:
 	TESTQ CX, CX
-	JZ    epilogue
-	STEP(0, 32, 0, 4, 8, 12, 16, 20)
+	JZ    pepilogue
+	STEPP(0, 4, 8, 12, 16, 20)
 	ADDQ $24, AX
-	ADDQ $64, BX
 	DECQ CX
-	JMP  tail
+	JMP  ptail
 
-epilogue:
-	VBROADCASTSS alpha+40(FP), Y14
+pepilogue:
+	VBROADCASTSS alpha+48(FP), Y14
 	VMULPS Y14, Y0, Y0
 	VMULPS Y14, Y1, Y1
 	VMULPS Y14, Y2, Y2
@@ -118,10 +139,10 @@ epilogue:
 	VMULPS Y14, Y9, Y9
 	VMULPS Y14, Y10, Y10
 	VMULPS Y14, Y11, Y11
-	MOVL  beta+44(FP), R9
+	MOVL  beta+52(FP), R9
 	TESTL $0x7fffffff, R9 // beta == ±0: C is not read
-	JZ    store0
-	VBROADCASTSS beta+44(FP), Y15
+	JZ    pstore0
+	VBROADCASTSS beta+52(FP), Y15
 	ROWB(Y0, Y1)
 	ROWB(Y2, Y3)
 	ROWB(Y4, Y5)
@@ -131,7 +152,92 @@ epilogue:
 	VZEROUPPER
 	RET
 
-store0:
+pstore0:
+	ROW0(Y0, Y1)
+	ROW0(Y2, Y3)
+	ROW0(Y4, Y5)
+	ROW0(Y6, Y7)
+	ROW0(Y8, Y9)
+	ROW0(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·Kernel6x16RowA(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (AX)(R9*2), R10
+	ADDQ R9, R10
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), R11
+	SHLQ $2, R11
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+rloop4:
+	CMPQ CX, $4
+	JLT  rtail
+	STEPR(0)
+	STEPR(4)
+	STEPR(8)
+	STEPR(12)
+	ADDQ $16, AX
+	ADDQ $16, R10
+	SUBQ $4, CX
+	JMP  rloop4
+
+rtail:
+	TESTQ CX, CX
+	JZ    repilogue
+	STEPR(0)
+	ADDQ $4, AX
+	ADDQ $4, R10
+	DECQ CX
+	JMP  rtail
+
+repilogue:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	VMULPS Y14, Y8, Y8
+	VMULPS Y14, Y9, Y9
+	VMULPS Y14, Y10, Y10
+	VMULPS Y14, Y11, Y11
+	MOVL  beta+60(FP), R9
+	TESTL $0x7fffffff, R9 // beta == ±0: C is not read
+	JZ    rstore0
+	VBROADCASTSS beta+60(FP), Y15
+	ROWB(Y0, Y1)
+	ROWB(Y2, Y3)
+	ROWB(Y4, Y5)
+	ROWB(Y6, Y7)
+	ROWB(Y8, Y9)
+	ROWB(Y10, Y11)
+	VZEROUPPER
+	RET
+
+rstore0:
 	ROW0(Y0, Y1)
 	ROW0(Y2, Y3)
 	ROW0(Y4, Y5)

@@ -8,4 +8,8 @@ package avx2
 const Available = false
 
 // Kernel6x16 is never called when Available is false; it does nothing.
-func Kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32) {}
+func Kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32) {}
+
+// Kernel6x16RowA is never called when Available is false; it does nothing.
+func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32) {
+}
