@@ -78,27 +78,29 @@ func runGemm(c *comparer) *BenchReport {
 	prev := gemm.Set(native)
 	defer gemm.Set(prev)
 	for _, s := range gemmShapes {
-		g := gemmGFLOPS(native, s, c.opt.Repeats, c.opt.Warmup)
+		// The sides' runs alternate, so that a noisy neighbour slows
+		// them alike.
+		sides := []gemm.Backend{native, openblas, gonum}
+		rates := gemmGFLOPS(sides, s, c.opt.Repeats, c.opt.Warmup)
+		g := rates[0]
 		line := fmt.Sprintf("bench %s: graft %.1f GFLOP/s", s.label(), g)
 		if openblas != nil {
-			o := gemmGFLOPS(openblas, s, c.opt.Repeats, c.opt.Warmup)
-			line += fmt.Sprintf(", openblas %.1f GFLOP/s, ratio %.2f", o, g/o)
+			line += fmt.Sprintf(", openblas %.1f GFLOP/s, ratio %.2f", rates[1], g/rates[1])
 		} else {
 			line += ", openblas n/a (build with -tags openblas)"
 		}
 		if gonum != nil {
-			line += fmt.Sprintf(" (gonum %.1f GFLOP/s)", gemmGFLOPS(gonum, s, c.opt.Repeats, c.opt.Warmup))
+			line += fmt.Sprintf(" (gonum %.1f GFLOP/s)", rates[2])
 		}
 		fmt.Println(line)
 	}
 	return r
 }
 
-// gemmGFLOPS times the product s with backend be and returns the median
-// GFLOP/s over repeats runs.
-func gemmGFLOPS(be gemm.Backend, s gemmShape, repeats, warmup int) float64 {
-	prev := gemm.Set(be)
-	defer gemm.Set(prev)
+// gemmGFLOPS times the product s with each backend (nil ones are skipped)
+// and returns each one's median GFLOP/s over repeats runs, the runs of the
+// backends alternating.
+func gemmGFLOPS(bes []gemm.Backend, s gemmShape, repeats, warmup int) []float64 {
 	rng := rand.New(rand.NewPCG(uint64(s.m), uint64(s.n)))
 	fill := func(n int) []float32 {
 		x := make([]float32, n)
@@ -116,31 +118,52 @@ func gemmGFLOPS(be gemm.Backend, s gemmShape, repeats, warmup int) float64 {
 		ldb = s.k
 	}
 	mul := func() { gemm.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, out, s.n) }
-	for range max(warmup, 1) {
-		mul()
-	}
-	// Calibrate the number of products per run.
-	iters := 1
-	for {
-		t0 := time.Now()
-		for range iters {
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+	iters := make([]int, len(bes))
+	rates := make([][]float64, len(bes))
+	prev := gemm.Current()
+	defer gemm.Set(prev)
+	for i, be := range bes {
+		if be == nil {
+			continue
+		}
+		gemm.Set(be)
+		for range max(warmup, 1) {
 			mul()
 		}
-		if time.Since(t0) >= gemmRunTime/4 {
-			break
+		// Calibrate the number of products per run.
+		n := 1
+		for {
+			t0 := time.Now()
+			for range n {
+				mul()
+			}
+			if time.Since(t0) >= gemmRunTime/4 {
+				break
+			}
+			n *= 2
 		}
-		iters *= 2
+		iters[i] = 4 * n
 	}
-	iters *= 4
-	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(iters)
-	rates := make([]float64, repeats)
-	for i := range rates {
-		t0 := time.Now()
-		for range iters {
-			mul()
+	for range repeats {
+		for i, be := range bes {
+			if be == nil {
+				continue
+			}
+			gemm.Set(be)
+			t0 := time.Now()
+			for range iters[i] {
+				mul()
+			}
+			rates[i] = append(rates[i], flops*float64(iters[i])/time.Since(t0).Seconds()/1e9)
 		}
-		rates[i] = flops / time.Since(t0).Seconds() / 1e9
 	}
-	slices.Sort(rates)
-	return rates[len(rates)/2]
+	med := make([]float64, len(bes))
+	for i, r := range rates {
+		if len(r) > 0 {
+			slices.Sort(r)
+			med[i] = r[len(r)/2]
+		}
+	}
+	return med
 }
