@@ -40,11 +40,20 @@ const (
 
 	// A is read in place (not packed) when it is not transposed and n is
 	// at most nativeDirectAN: packing would cost as much as it saves.
-	nativeDirectAN = 4 * nativeNR
+	nativeDirectAN = 32 * nativeNR
 	// B is read in place when it is not transposed and m is at most
 	// nativeDirectBM.
 	nativeDirectBM = 4 * nativeMR
 )
+
+// nativeBlocking holds the cache-block sizes (variables so that the tuning
+// benchmark can try others).
+type nativeBlocking struct{ kc, mc, nc int }
+
+var nativeBlock = nativeBlocking{nativeKC, nativeMC, nativeNC}
+
+// nativeDirectA is nativeDirectAN, variable for the tuning benchmark.
+var nativeDirectA = nativeDirectAN
 
 // microKernel computes the 6×16 tile C = alpha·A·B + beta·C over k steps; C
 // has row stride ldc. A is a packed panel (6 floats per step) when lda is 0,
@@ -84,30 +93,32 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 
 	bufs := nativePool.Get().(*nativeBufs)
 	defer nativePool.Put(bufs)
-	ncMax := min(n, nativeNC)
-	kcMax := min(k, nativeKC)
-	mcMax := min(m, nativeMC)
+	// Blocks of equal size (rounded to whole micro-tiles), so that no
+	// thin last block runs at a fraction of the speed.
+	ncMax := balance(n, nativeBlock.nc, nativeNR)
+	kcMax := balance(k, nativeBlock.kc, 1)
+	mcMax := balance(m, nativeBlock.mc, nativeMR)
 	bufs.b = grow(bufs.b, kcMax*roundUp(ncMax, nativeNR))
 	bufs.a = grow(bufs.a, kcMax*roundUp(mcMax, nativeMR))
 	tile := bufs.tile[:]
 
-	directA := !transA && n <= nativeDirectAN
+	directA := !transA && n <= nativeDirectA
 	directB := !transB && m <= nativeDirectBM
-	for jc := 0; jc < n; jc += nativeNC {
-		nc := min(nativeNC, n-jc)
+	for jc := 0; jc < n; jc += ncMax {
+		nc := min(ncMax, n-jc)
 		ncDirect := 0 // columns of B read in place
 		if directB {
 			ncDirect = nc / nativeNR * nativeNR
 		}
-		for pc := 0; pc < k; pc += nativeKC {
-			kc := min(nativeKC, k-pc)
+		for pc := 0; pc < k; pc += kcMax {
+			kc := min(kcMax, k-pc)
 			betaEff := beta
 			if pc > 0 {
 				betaEff = 1
 			}
 			packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
-			for ic := 0; ic < m; ic += nativeMC {
-				mc := min(nativeMC, m-ic)
+			for ic := 0; ic < m; ic += mcMax {
+				mc := min(mcMax, m-ic)
 				mcDirect := 0 // rows of A read in place
 				if directA {
 					mcDirect = mc / nativeMR * nativeMR
@@ -153,6 +164,14 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
+// balance returns the block size for splitting size into the fewest blocks
+// of at most limit, as equal as possible, rounded up to a multiple of unit
+// (limit is a multiple of unit).
+func balance(size, limit, unit int) int {
+	blocks := (size + limit - 1) / limit
+	return min(roundUp((size+blocks-1)/blocks, unit), limit)
+}
+
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as consecutive kc×16
 // panels (row p of a panel holds 16 columns), padding the last panel's
 // missing columns with zeros.
@@ -170,6 +189,10 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 			continue
 		}
 		// op(B)[p][j] = b[j*ldb+p]
+		if w == nativeNR {
+			packB16T(d[:kc*nativeNR], b[(jc+jp)*ldb+pc:], ldb, kc)
+			continue
+		}
 		for j := 0; j < w; j++ {
 			src := b[(jc+jp+j)*ldb+pc:]
 			src = src[:kc]
@@ -182,6 +205,25 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 				clear(d[p*nativeNR+w : p*nativeNR+nativeNR])
 			}
 		}
+	}
+}
+
+// packB16T packs a kc×16 panel from 16 rows of B stored transposed (row j
+// of the panel's columns at b[j*ldb:], kc floats each), reading the 16 rows
+// side by side so that every store is contiguous.
+func packB16T(d, b []float32, ldb, kc int) {
+	var rows [nativeNR][]float32
+	for j := range rows {
+		rows[j] = b[j*ldb : j*ldb+kc]
+	}
+	r0, r1, r2, r3, r4, r5, r6, r7 := rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6], rows[7]
+	r8, r9, r10, r11, r12, r13, r14, r15 := rows[8], rows[9], rows[10], rows[11], rows[12], rows[13], rows[14], rows[15]
+	for p := 0; p < kc; p++ {
+		q := (*[nativeNR]float32)(d[p*nativeNR:])
+		q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
+		q[4], q[5], q[6], q[7] = r4[p], r5[p], r6[p], r7[p]
+		q[8], q[9], q[10], q[11] = r8[p], r9[p], r10[p], r11[p]
+		q[12], q[13], q[14], q[15] = r12[p], r13[p], r14[p], r15[p]
 	}
 }
 

@@ -143,13 +143,25 @@ func TestNativeNoSteadyStateAllocation(t *testing.T) {
 }
 
 func BenchmarkNative(b *testing.B) {
-	for _, sh := range [][3]int{{128, 256, 784}, {512, 512, 512}, {64, 768, 768}} {
-		m, n, k := sh[0], sh[1], sh[2]
+	for _, sh := range []struct {
+		m, k, n int
+		ta, tb  bool
+	}{{128, 784, 256, false, false}, {128, 784, 256, false, true}, {64, 768, 768, false, false}, {512, 512, 512, false, false}} {
+		m, n, k := sh.m, sh.n, sh.k
 		r := rand.New(rand.NewPCG(1, 2))
 		x, y, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+		lda, ldb := k, n
+		if sh.ta {
+			lda = m
+		}
+		if sh.tb {
+			ldb = k
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d-%v-%v", m, k, n, sh.ta, sh.tb), func(b *testing.B) {
+			prev := Set(Native{})
+			defer Set(prev)
 			for b.Loop() {
-				Native{}.Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, c, n)
+				Sgemm(sh.ta, sh.tb, m, n, k, 1, x, lda, y, ldb, 0, c, n)
 			}
 			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
