@@ -43,7 +43,7 @@ const (
 	nativeDirectAN = 32 * nativeNR
 	// B is read in place when it is not transposed and m is at most
 	// nativeDirectBM.
-	nativeDirectBM = 4 * nativeMR
+	nativeDirectBM = 24 * nativeMR
 )
 
 // nativeBlocking holds the cache-block sizes (variables so that the tuning
@@ -54,6 +54,9 @@ var nativeBlock = nativeBlocking{nativeKC, nativeMC, nativeNC}
 
 // nativeDirectA is nativeDirectAN, variable for the tuning benchmark.
 var nativeDirectA = nativeDirectAN
+
+// nativeDirectB is nativeDirectBM, variable for the tuning benchmark.
+var nativeDirectB = nativeDirectBM
 
 // microKernel computes the 6×16 tile C = alpha·A·B + beta·C over k steps; C
 // has row stride ldc. A is a packed panel (6 floats per step) when lda is 0,
@@ -103,7 +106,7 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 	tile := bufs.tile[:]
 
 	directA := !transA && n <= nativeDirectA
-	directB := !transB && m <= nativeDirectBM
+	directB := !transB && m <= nativeDirectB
 	for jc := 0; jc < n; jc += ncMax {
 		nc := min(ncMax, n-jc)
 		ncDirect := 0 // columns of B read in place
@@ -179,6 +182,14 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 	for jp := 0; jp < nc; jp += nativeNR {
 		w := min(nativeNR, nc-jp)
 		d := dst[jp*kc : (jp+nativeNR)*kc]
+		if !transB && w == nativeNR {
+			// Whole 16-float rows: array copies compile to inline moves,
+			// where copy would call memmove for every row.
+			for p := 0; p < kc; p++ {
+				*(*[nativeNR]float32)(d[p*nativeNR:]) = *(*[nativeNR]float32)(b[(pc+p)*ldb+jc+jp:])
+			}
+			continue
+		}
 		if !transB {
 			for p := 0; p < kc; p++ {
 				row := d[p*nativeNR : p*nativeNR+nativeNR]
@@ -212,6 +223,16 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 // of the panel's columns at b[j*ldb:], kc floats each), reading the 16 rows
 // side by side so that every store is contiguous.
 func packB16T(d, b []float32, ldb, kc int) {
+	if n8 := kc &^ 7; nativeAVX2 && n8 > 0 {
+		_ = d[(n8-1)*nativeNR+nativeNR-1]
+		_ = b[(nativeNR-1)*ldb+n8-1]
+		transpose8(d, b, ldb, n8)
+		transpose8(d[8:], b[8*ldb:], ldb, n8)
+		if n8 == kc {
+			return
+		}
+		d, b, kc = d[n8*nativeNR:], b[n8:], kc-n8
+	}
 	var rows [nativeNR][]float32
 	for j := range rows {
 		rows[j] = b[j*ldb : j*ldb+kc]
@@ -236,6 +257,12 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 		d := dst[ip*kc : (ip+nativeMR)*kc]
 		if transA {
 			// op(A)[i][p] = a[p*lda+i]: six consecutive floats per step.
+			if h == nativeMR {
+				for p := 0; p < kc; p++ {
+					*(*[nativeMR]float32)(d[p*nativeMR:]) = *(*[nativeMR]float32)(a[(pc+p)*lda+ic+ip:])
+				}
+				continue
+			}
 			for p := 0; p < kc; p++ {
 				row := d[p*nativeMR : p*nativeMR+nativeMR]
 				src := a[(pc+p)*lda+ic+ip:]

@@ -29,3 +29,7 @@ func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	_ = a[(nativeMR-1)*lda+k-1]
 	avx2.Kernel6x16RowA(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
+
+// transpose8 packs eight transposed rows into half a B panel (see
+// avx2.Transpose8); the caller has checked the bounds.
+func transpose8(d, b []float32, ldb, n int) { avx2.Transpose8(&d[0], &b[0], ldb, n) }

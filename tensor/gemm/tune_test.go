@@ -14,8 +14,9 @@ func TestTuneNative(t *testing.T) {
 		t.Skip()
 	}
 	cfgs := []nativeBlocking{{256, 120, 3072}, {256, 120, 3072}, {256, 120, 3072}}
-	direct := []int{64, 512, 1 << 30}
-	for _, sh := range [][5]int{{128, 784, 256, 0, 0}, {128, 784, 256, 0, 1}, {64, 768, 768, 0, 0}, {512, 512, 512, 0, 0}, {2048, 256, 1024, 0, 1}} {
+	direct := []int{512, 512, 512}
+	directB := []int{0, 144, 1 << 30}
+	for _, sh := range [][5]int{{128, 784, 256, 0, 0}, {128, 784, 256, 0, 1}, {64, 768, 768, 0, 0}, {512, 512, 512, 0, 0}, {2048, 256, 1024, 0, 1}, {64, 768, 384, 0, 0}, {128, 784, 128, 0, 0}, {16, 150, 2048, 0, 0}} {
 		m, k, n := sh[0], sh[1], sh[2]
 		ta, tb := sh[3] == 1, sh[4] == 1
 		r := rand.New(rand.NewPCG(1, 2))
@@ -32,6 +33,7 @@ func TestTuneNative(t *testing.T) {
 			for i, cfg := range cfgs {
 				nativeBlock = cfg
 				nativeDirectA = direct[i]
+				nativeDirectB = directB[i]
 				it := max(1, int(3e8/float64(2*m*n*k)))
 				t0 := time.Now()
 				for range it {
@@ -43,10 +45,11 @@ func TestTuneNative(t *testing.T) {
 		line := fmt.Sprintf("%dx%dx%d ta=%v tb=%v:", m, k, n, ta, tb)
 		for i, r := range rates {
 			slices.Sort(r)
-			line += fmt.Sprintf(" %v/%d=%.1f", cfgs[i], direct[i], r[len(r)/2])
+			line += fmt.Sprintf(" %v/%d/%d=%.1f", cfgs[i], direct[i], directB[i], r[len(r)/2])
 		}
 		t.Log(line)
 	}
 	nativeBlock = nativeBlocking{nativeKC, nativeMC, nativeNC}
 	nativeDirectA = nativeDirectAN
+	nativeDirectB = nativeDirectBM
 }

@@ -43,3 +43,10 @@ func Kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta 
 //
 //go:noescape
 func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// Transpose8 sets dst[p*16+j] = src[j*ld+p] for p in [0, n) and j in
+// [0, 8): it packs eight rows of a transposed matrix into half of a 16-wide
+// panel. n is a multiple of 8; the caller guarantees bounds and Available.
+//
+//go:noescape
+func Transpose8(dst, src *float32, ld, n int)

@@ -13,3 +13,6 @@ func Kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta 
 // Kernel6x16RowA is never called when Available is false; it does nothing.
 func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32) {
 }
+
+// Transpose8 is never called when Available is false; it does nothing.
+func Transpose8(dst, src *float32, ld, n int) {}
