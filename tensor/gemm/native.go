@@ -58,6 +58,10 @@ var nativeDirectA = nativeDirectAN
 // nativeDirectB is nativeDirectBM, variable for the tuning benchmark.
 var nativeDirectB = nativeDirectBM
 
+// nativePanelB enables packing B a panel at a time for short products
+// (variable for the tuning benchmark).
+var nativePanelB = true
+
 // microKernel computes the 6×16 tile C = alpha·A·B + beta·C over k steps; C
 // has row stride ldc. A is a packed panel (6 floats per step) when lda is 0,
 // else six rows of k floats lda apart; B is k rows of 16 floats ldb apart
@@ -107,6 +111,11 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 
 	directA := !transA && n <= nativeDirectA
 	directB := !transB && m <= nativeDirectB
+	// With a single block of rows each B panel is used by one sweep of
+	// row tiles only: pack it just before that sweep, so that it is still
+	// in L1, instead of packing the whole kc×nc block ahead (which may
+	// not fit in L2).
+	panelB := m <= mcMax && nativePanelB
 	for jc := 0; jc < n; jc += ncMax {
 		nc := min(ncMax, n-jc)
 		ncDirect := 0 // columns of B read in place
@@ -119,7 +128,9 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 			if pc > 0 {
 				betaEff = 1
 			}
-			packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
+			if !panelB {
+				packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
+			}
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
 				mcDirect := 0 // rows of A read in place
@@ -130,8 +141,12 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 				for jr := 0; jr < nc; jr += nativeNR {
 					nr := min(nativeNR, nc-jr)
 					bp, bld := bufs.b[jr*kc:(jr+nativeNR)*kc], nativeNR
-					if jr < ncDirect {
+					switch {
+					case jr < ncDirect:
 						bp, bld = b[pc*ldb+jc+jr:], ldb
+					case panelB:
+						bp = bufs.b[:kc*nativeNR]
+						packB(bp, b, ldb, transB, pc, kc, jc+jr, nr)
 					}
 					for ir := 0; ir < mc; ir += nativeMR {
 						mr := min(nativeMR, mc-ir)

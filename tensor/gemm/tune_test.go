@@ -14,9 +14,10 @@ func TestTuneNative(t *testing.T) {
 		t.Skip()
 	}
 	cfgs := []nativeBlocking{{256, 120, 3072}, {256, 120, 3072}, {256, 120, 3072}}
-	direct := []int{512, 512, 64}
-	directB := []int{144, 24, 24}
-	for _, sh := range [][5]int{{128, 784, 256, 0, 0}, {128, 784, 256, 0, 1}, {64, 768, 768, 0, 0}, {512, 512, 512, 0, 0}, {2048, 256, 1024, 0, 1}, {64, 768, 384, 0, 0}, {128, 784, 128, 0, 0}, {16, 150, 2048, 0, 0}} {
+	direct := []int{512, 512, 512}
+	directB := []int{144, 6, 6}
+	panel := []bool{false, true, false}
+	for _, sh := range [][5]int{{128, 784, 256, 0, 0}, {128, 784, 256, 0, 1}, {64, 768, 768, 0, 0}, {512, 512, 512, 0, 0}, {2048, 256, 1024, 0, 1}, {64, 768, 384, 0, 0}, {128, 784, 128, 0, 0}, {16, 150, 2048, 0, 0}, {16, 150, 4096, 0, 0}} {
 		m, k, n := sh[0], sh[1], sh[2]
 		ta, tb := sh[3] == 1, sh[4] == 1
 		r := rand.New(rand.NewPCG(1, 2))
@@ -35,6 +36,7 @@ func TestTuneNative(t *testing.T) {
 				nativeBlock = cfg
 				nativeDirectA = direct[i]
 				nativeDirectB = directB[i]
+				nativePanelB = panel[i]
 				it := max(1, int(3e8/float64(2*m*n*k)))
 				t0 := time.Now()
 				for range it {
@@ -47,11 +49,12 @@ func TestTuneNative(t *testing.T) {
 		line := fmt.Sprintf("%dx%dx%d ta=%v tb=%v:", m, k, n, ta, tb)
 		for i, r := range rates {
 			slices.Sort(r)
-			line += fmt.Sprintf(" %v/%d/%d=%.1f", cfgs[i], direct[i], directB[i], r[len(r)/2])
+			line += fmt.Sprintf(" %v/%d/%d/%v=%.1f", cfgs[i], direct[i], directB[i], panel[i], r[len(r)/2])
 		}
 		t.Log(line)
 	}
 	nativeBlock = nativeBlocking{nativeKC, nativeMC, nativeNC}
 	nativeDirectA = nativeDirectAN
 	nativeDirectB = nativeDirectBM
+	nativePanelB = true
 }
