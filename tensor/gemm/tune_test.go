@@ -15,8 +15,8 @@ func TestTuneNative(t *testing.T) {
 	}
 	cfgs := []nativeBlocking{{256, 120, 3072}, {256, 120, 3072}, {256, 120, 3072}}
 	direct := []int{512, 512, 512}
-	directB := []int{144, 6, 6}
-	panel := []bool{false, true, false}
+	directB := []int{nativeDirectBM, 6, nativeDirectBM}
+	panel := []bool{true, true, false}
 	for _, sh := range [][5]int{{128, 784, 256, 0, 0}, {128, 784, 256, 0, 1}, {64, 768, 768, 0, 0}, {512, 512, 512, 0, 0}, {2048, 256, 1024, 0, 1}, {64, 768, 384, 0, 0}, {128, 784, 128, 0, 0}, {16, 150, 2048, 0, 0}, {16, 150, 4096, 0, 0}} {
 		m, k, n := sh[0], sh[1], sh[2]
 		ta, tb := sh[3] == 1, sh[4] == 1

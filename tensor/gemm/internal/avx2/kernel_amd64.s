@@ -26,12 +26,15 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-4
 	VFMADD231PS Y12, bc, lo \
 	VFMADD231PS Y13, bc, hi
 
-// LOADB loads B's 16-float row at BX into Y12:Y13 and moves BX on by R11
-// bytes (the B stride).
+// LOADB loads B's 16-float row at BX into Y12:Y13, prefetches the row eight
+// ahead (both cache lines it may span) and moves BX on by R11 bytes (the B
+// stride).
 #define LOADB \
-	VMOVUPS (BX), Y12   \
-	VMOVUPS 32(BX), Y13 \
-	ADDQ    R11, BX
+	VMOVUPS    (BX), Y12           \
+	VMOVUPS    32(BX), Y13         \
+	PREFETCHT0 (BX)(R11*8)         \
+	PREFETCHT0 63(BX)(R11*8)       \
+	ADDQ       R11, BX
 
 // STEPP does one k step with a packed A panel: A's six values at offsets
 // a0…a5 from AX; accumulators Y0…Y11 (row r in Y(2r), Y(2r+1)).
