@@ -314,21 +314,38 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 	}
 }
 
-// kernelGo is the portable micro-kernel.
+// kernelGo is the portable micro-kernel. It walks the 6×16 tile in 2×4
+// blocks whose eight sums stay in registers (acc in memory would make every
+// multiply-add a load and a store).
 func kernelGo(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	var acc [nativeMR][nativeNR]float32
 	as, ap := 1, nativeMR // A[r][p] = a[r*as+p*ap]
 	if lda != 0 {
 		as, ap = lda, 1
 	}
-	for p := 0; p < k; p++ {
-		bp := (*[nativeNR]float32)(b[p*ldb:])
-		for r := 0; r < nativeMR; r++ {
-			ar := a[r*as+p*ap]
-			row := &acc[r]
-			for j := 0; j < nativeNR; j++ {
-				row[j] += ar * bp[j]
+	_ = a[(nativeMR-1)*as+(k-1)*ap]
+	_ = b[(k-1)*ldb+nativeNR-1]
+	var acc [nativeMR][nativeNR]float32
+	for r := 0; r < nativeMR; r += 2 {
+		for j := 0; j < nativeNR; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			ia, ib := r*as, j
+			for p := 0; p < k; p++ {
+				a0, a1 := a[ia], a[ia+as]
+				bq := (*[4]float32)(b[ib : ib+4])
+				b0, b1, b2, b3 := bq[0], bq[1], bq[2], bq[3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+				ia += ap
+				ib += ldb
 			}
+			acc[r][j], acc[r][j+1], acc[r][j+2], acc[r][j+3] = c00, c01, c02, c03
+			acc[r+1][j], acc[r+1][j+1], acc[r+1][j+2], acc[r+1][j+3] = c10, c11, c12, c13
 		}
 	}
 	for r := 0; r < nativeMR; r++ {
