@@ -58,9 +58,12 @@ var gemmShapes = []gemmShape{
 	{m: 2048, k: 256, n: 768, transB: true}, // transformer qkv projection
 	{m: 2048, k: 256, n: 1024, transB: true},
 	{m: 2048, k: 1024, n: 256, transB: true},
-	{m: 16, k: 150, n: 4096},            // cnn conv2 via im2col (batch 64 × 8×8)
-	{m: 64, k: 64, n: 64, transB: true}, // transformer attention scores, per head
-	{m: 64, k: 64, n: 64},               // attention-weighted values, per head
+	{m: 6, k: 25, n: 36864},                // cnn conv1 via im2col (batch 64 × 24×24)
+	{m: 16, k: 150, n: 4096},               // cnn conv2 via im2col (batch 64 × 8×8)
+	{m: 16, k: 4096, n: 150, transB: true}, // cnn conv2 weight gradient
+	{m: 150, k: 16, n: 4096, transA: true}, // cnn conv2 input gradient (columns)
+	{m: 64, k: 64, n: 64, transB: true},    // transformer attention scores, per head
+	{m: 64, k: 64, n: 64},                  // attention-weighted values, per head
 	{m: 512, k: 512, n: 512},
 }
 
