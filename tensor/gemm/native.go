@@ -110,7 +110,10 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 	tile := bufs.tile[:]
 
 	directA := !transA && n <= nativeDirectA
-	directB := !transB && m <= nativeDirectB
+	// B rows a multiple of 2 KiB apart fall into a few cache sets and do
+	// not stay in L1 between row tiles: pack those unless there is only one
+	// row tile.
+	directB := !transB && m <= nativeDirectB && (m <= nativeMR || ldb%512 != 0)
 	// With a single block of rows each B panel is used by one sweep of
 	// row tiles only: pack it just before that sweep, so that it is still
 	// in L1, instead of packing the whole kc×nc block ahead (which may
@@ -200,8 +203,15 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 		if !transB && w == nativeNR {
 			// Whole 16-float rows: array copies compile to inline moves,
 			// where copy would call memmove for every row.
+			src := b[pc*ldb+jc+jp:]
+			if nativeAVX2 {
+				_ = d[kc*nativeNR-1]
+				_ = src[(kc-1)*ldb+nativeNR-1]
+				copy16(d, src, ldb, kc)
+				continue
+			}
 			for p := 0; p < kc; p++ {
-				*(*[nativeNR]float32)(d[p*nativeNR:]) = *(*[nativeNR]float32)(b[(pc+p)*ldb+jc+jp:])
+				*(*[nativeNR]float32)(d[p*nativeNR:]) = *(*[nativeNR]float32)(src[p*ldb:])
 			}
 			continue
 		}

@@ -33,3 +33,7 @@ func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 // transpose8 packs eight transposed rows into half a B panel (see
 // avx2.Transpose8); the caller has checked the bounds.
 func transpose8(d, b []float32, ldb, n int) { avx2.Transpose8(&d[0], &b[0], ldb, n) }
+
+// copy16 packs 16-float rows into a B panel (see avx2.Copy16); the caller
+// has checked the bounds.
+func copy16(d, b []float32, ldb, n int) { avx2.Copy16(&d[0], &b[0], ldb, n) }

@@ -16,3 +16,6 @@ func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 
 // transpose8 is never called without AVX2.
 func transpose8(d, b []float32, ldb, n int) {}
+
+// copy16 is never called without AVX2.
+func copy16(d, b []float32, ldb, n int) {}

@@ -50,3 +50,10 @@ func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32,
 //
 //go:noescape
 func Transpose8(dst, src *float32, ld, n int)
+
+// Copy16 sets dst[p*16+j] = src[p*ld+j] for p in [0, n) and j in [0, 16):
+// it packs a B panel from 16-float rows ld floats apart, prefetching ahead.
+// The caller guarantees bounds and Available.
+//
+//go:noescape
+func Copy16(dst, src *float32, ld, n int)

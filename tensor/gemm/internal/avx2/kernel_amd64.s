@@ -318,3 +318,33 @@ tloop:
 tdone:
 	VZEROUPPER
 	RET
+
+// func Copy16(dst, src *float32, ld, n int)
+//
+// For p in [0, n) and j in [0, 16): dst[p*16+j] = src[p*ld+j], prefetching
+// the row eight ahead (the rows of B may be a page or more apart, where the
+// hardware prefetchers do not follow).
+TEXT ·Copy16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JZ    cdone
+
+cloop:
+	PREFETCHT0 (SI)(R8*8)
+	PREFETCHT0 63(SI)(R8*8)
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  cloop
+
+cdone:
+	VZEROUPPER
+	RET

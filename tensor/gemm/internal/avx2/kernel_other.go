@@ -16,3 +16,6 @@ func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32,
 
 // Transpose8 is never called when Available is false; it does nothing.
 func Transpose8(dst, src *float32, ld, n int) {}
+
+// Copy16 is never called when Available is false; it does nothing.
+func Copy16(dst, src *float32, ld, n int) {}
