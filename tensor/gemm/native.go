@@ -21,7 +21,7 @@ func (Native) Serial() bool { return true }
 
 // Sgemm performs the product with the fastest micro-kernel this CPU runs.
 func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	nativeSgemm(bestKernel(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func init() {
@@ -84,9 +84,10 @@ func grow(s []float32, n int) []float32 {
 	return make([]float32, n)
 }
 
-// nativeSgemm is Native.Sgemm with the micro-kernel given, so that tests can
-// run the portable one on any machine.
-func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// nativeSgemm is Native.Sgemm with the micro-kernels given, so that tests
+// can run the portable one on any machine. kern4, when not nil, computes the
+// first four rows of a tile from a packed A panel, for the last rows of C.
+func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -162,9 +163,17 @@ func nativeSgemm(kern microKernel, transA, transB bool, m, n, k int, alpha float
 							kern(kc, ap, ald, bp, bld, c[off:], ldc, alpha, betaEff)
 							continue
 						}
-						// Edge tile: compute the whole tile into a buffer,
-						// then write the part inside C.
-						kern(kc, ap, ald, bp, bld, tile, nativeNR, alpha, 0)
+						edge := kern
+						if kern4 != nil && mr <= 4 && ald == 0 {
+							if mr == 4 && nr == nativeNR {
+								kern4(kc, ap, 0, bp, bld, c[off:], ldc, alpha, betaEff)
+								continue
+							}
+							edge = kern4
+						}
+						// Edge tile: compute the tile into a buffer, then
+						// write the part inside C.
+						edge(kc, ap, ald, bp, bld, tile, nativeNR, alpha, 0)
 						for r := 0; r < mr; r++ {
 							row := c[off+r*ldc : off+r*ldc+nr]
 							t := tile[r*nativeNR : r*nativeNR+nr]

@@ -16,6 +16,24 @@ func bestKernel() microKernel {
 	return kernelGo
 }
 
+// bestKernel4 returns the four-row AVX2+FMA kernel for the last rows of C,
+// or nil without AVX2.
+func bestKernel4() microKernel {
+	if nativeAVX2 {
+		return kernel4AVX2
+	}
+	return nil
+}
+
+// kernel4AVX2 computes the first four rows of a tile from a packed A panel
+// (lda must be 0); C is 4×16.
+func kernel4AVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(k-1)*nativeMR+3]
+	_ = b[(k-1)*ldb+nativeNR-1]
+	_ = c[3*ldc+nativeNR-1]
+	avx2.Kernel4x16(k, &a[0], &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
 // kernelAVX2 is the assembly micro-kernel behind the microKernel signature;
 // the slice accesses below check that every region it touches is in bounds.
 func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {

@@ -8,6 +8,9 @@ const nativeAVX2 = false
 // bestKernel returns the portable micro-kernel.
 func bestKernel() microKernel { return kernelGo }
 
+// bestKernel4 returns nil: the portable kernel computes whole tiles.
+func bestKernel4() microKernel { return nil }
+
 // kernelAVX2 is never called without AVX2; it falls back to the portable
 // kernel so that no path panics.
 func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {

@@ -57,3 +57,9 @@ func Transpose8(dst, src *float32, ld, n int)
 //
 //go:noescape
 func Copy16(dst, src *float32, ld, n int)
+
+// Kernel4x16 is Kernel6x16 for the first four rows of a packed A panel
+// (still 6 floats per step): C is 4×16.
+//
+//go:noescape
+func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)

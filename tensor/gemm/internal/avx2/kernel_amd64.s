@@ -348,3 +348,82 @@ cloop:
 cdone:
 	VZEROUPPER
 	RET
+
+// STEP4 is STEPP for the first four rows of a packed A panel.
+#define STEP4(a0, a1, a2, a3) \
+	LOADB                       \
+	VBROADCASTSS a0(AX), Y14    \
+	FMAROW(Y14, Y0, Y1)         \
+	VBROADCASTSS a1(AX), Y15    \
+	FMAROW(Y15, Y2, Y3)         \
+	VBROADCASTSS a2(AX), Y14    \
+	FMAROW(Y14, Y4, Y5)         \
+	VBROADCASTSS a3(AX), Y15    \
+	FMAROW(Y15, Y6, Y7)
+
+// func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·Kernel4x16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ ldb+24(FP), R11
+	SHLQ $2, R11
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+floop4:
+	CMPQ CX, $4
+	JLT  ftail
+	STEP4(0, 4, 8, 12)
+	STEP4(24, 28, 32, 36)
+	STEP4(48, 52, 56, 60)
+	STEP4(72, 76, 80, 84)
+	ADDQ $96, AX
+	SUBQ $4, CX
+	JMP  floop4
+
+ftail:
+	TESTQ CX, CX
+	JZ    fepilogue
+	STEP4(0, 4, 8, 12)
+	ADDQ $24, AX
+	DECQ CX
+	JMP  ftail
+
+fepilogue:
+	VBROADCASTSS alpha+48(FP), Y14
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	MOVL  beta+52(FP), R9
+	TESTL $0x7fffffff, R9 // beta == ±0: C is not read
+	JZ    fstore0
+	VBROADCASTSS beta+52(FP), Y15
+	ROWB(Y0, Y1)
+	ROWB(Y2, Y3)
+	ROWB(Y4, Y5)
+	ROWB(Y6, Y7)
+	VZEROUPPER
+	RET
+
+fstore0:
+	ROW0(Y0, Y1)
+	ROW0(Y2, Y3)
+	ROW0(Y4, Y5)
+	ROW0(Y6, Y7)
+	VZEROUPPER
+	RET

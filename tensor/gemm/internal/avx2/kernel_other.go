@@ -19,3 +19,6 @@ func Transpose8(dst, src *float32, ld, n int) {}
 
 // Copy16 is never called when Available is false; it does nothing.
 func Copy16(dst, src *float32, ld, n int) {}
+
+// Kernel4x16 is never called when Available is false; it does nothing.
+func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32) {}
