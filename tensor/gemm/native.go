@@ -9,7 +9,12 @@ import "sync"
 // It follows the BLIS/GotoBLAS structure: op(B) is packed into kc×16 panels
 // and op(A) into 6×kc panels (the packing absorbs transposes and strides, so
 // the micro-kernel sees one layout), with cache blocking of nativeKC,
-// nativeMC and nativeNC. Each call runs on the calling goroutine; this
+// nativeMC and nativeNC, and a 6×16 micro-tile (a 4×16 one for C's last
+// rows). Where packing would cost more than it saves — A untransposed with
+// few columns of C, B untransposed with few rows of C — the kernel reads
+// that operand in place. alpha and beta are applied as C is written; with
+// beta = 0, C is never read. Each call runs on the calling goroutine, with
+// its packing buffers from a pool (no allocation in steady state); this
 // package splits large products across GOMAXPROCS goroutines (see Serial).
 type Native struct{}
 
