@@ -87,6 +87,11 @@ var benchmarks = append([]Benchmark{
 		Run:  runLive,
 	},
 	{
+		Name: "gemm",
+		Doc:  gemmDoc,
+		Run:  runGemm,
+	},
+	{
 		Name:  "tsne",
 		Doc:   tsneDoc,
 		Steps: 1,

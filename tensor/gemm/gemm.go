@@ -3,6 +3,8 @@
 // Every matrix product in graft's tensor engine goes through Sgemm, which calls
 // the current Backend. The default build uses a pure-Go backend (gonum); the
 // build tag "openblas" adds a cgo backend over OpenBLAS and makes it the default.
+// The backend "native" is graft's own GEMM, in Go with an AVX2+FMA assembly
+// micro-kernel where the CPU has one (see Native).
 // A backend can be chosen at run time with Set, or with the environment variable
 // GRAFT_GEMM naming one of Available().
 package gemm

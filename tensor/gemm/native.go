@@ -1,0 +1,387 @@
+package gemm
+
+import "sync"
+
+// Native is graft's own float32 GEMM, written in Go with an AVX2+FMA
+// micro-kernel in assembly on amd64 (chosen at run time by CPUID; the build
+// tag "purego" and other architectures use a portable Go micro-kernel).
+//
+// It follows the BLIS/GotoBLAS structure: op(B) is packed into kc×16 panels
+// and op(A) into 6×kc panels (the packing absorbs transposes and strides, so
+// the micro-kernel sees one layout), with cache blocking of nativeKC,
+// nativeMC and nativeNC, and a 6×16 micro-tile (a 4×16 one for C's last
+// rows). Where packing would cost more than it saves — A untransposed with
+// few columns of C, B untransposed with few rows of C — the kernel reads
+// that operand in place. alpha and beta are applied as C is written; with
+// beta = 0, C is never read. Each call runs on the calling goroutine, with
+// its packing buffers from a pool (no allocation in steady state); this
+// package splits large products across GOMAXPROCS goroutines (see Serial).
+type Native struct{}
+
+// Name returns "native".
+func (Native) Name() string { return "native" }
+
+// Serial reports that Sgemm runs on the calling thread only.
+func (Native) Serial() bool { return true }
+
+// Sgemm performs the product with the fastest micro-kernel this CPU runs.
+func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func init() {
+	register(Native{}, false)
+}
+
+// Blocking parameters: the micro-tile is nativeMR×nativeNR; a packed B
+// panel (kc×16 floats, 16 KiB) stays in L1, a packed A block (mc×kc) in L2,
+// a packed B block (kc×nc) in L3.
+const (
+	nativeMR = 6
+	nativeNR = 16
+	nativeKC = 256
+	nativeMC = 120  // multiple of nativeMR
+	nativeNC = 3072 // multiple of nativeNR
+
+	// A is read in place (not packed) when it is not transposed and n is
+	// at most nativeDirectAN: packing would cost as much as it saves.
+	nativeDirectAN = 32 * nativeNR
+	// B is read in place when it is not transposed and m is at most
+	// nativeDirectBM.
+	nativeDirectBM = 24 * nativeMR
+)
+
+// nativeBlocking holds the cache-block sizes (variables so that the tuning
+// benchmark can try others).
+type nativeBlocking struct{ kc, mc, nc int }
+
+var nativeBlock = nativeBlocking{nativeKC, nativeMC, nativeNC}
+
+// nativeDirectA is nativeDirectAN, variable for the tuning benchmark.
+var nativeDirectA = nativeDirectAN
+
+// nativeDirectB is nativeDirectBM, variable for the tuning benchmark.
+var nativeDirectB = nativeDirectBM
+
+// nativePanelB enables packing B a panel at a time for short products
+// (variable for the tuning benchmark).
+var nativePanelB = true
+
+// microKernel computes the 6×16 tile C = alpha·A·B + beta·C over k steps; C
+// has row stride ldc. A is a packed panel (6 floats per step) when lda is 0,
+// else six rows of k floats lda apart; B is k rows of 16 floats ldb apart
+// (ldb = 16: a packed panel). With beta == 0 it never reads C.
+type microKernel func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
+
+// nativeBufs are one call's packing buffers, pooled between calls.
+type nativeBufs struct {
+	a, b []float32
+	tile [nativeMR * nativeNR]float32
+}
+
+var nativePool = sync.Pool{New: func() any { return new(nativeBufs) }}
+
+// grow returns s with length n, reusing its storage when large enough.
+func grow(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
+
+// nativeSgemm is Native.Sgemm with the micro-kernels given, so that tests
+// can run the portable one on any machine. kern4, when not nil, computes the
+// first four rows of a tile from a packed A panel, for the last rows of C.
+func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 || alpha == 0 {
+		checkMatrix("C", c, m, n, ldc)
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	// The assembly kernel writes through raw pointers: the shapes must fit.
+	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+
+	bufs := nativePool.Get().(*nativeBufs)
+	defer nativePool.Put(bufs)
+	// Blocks of equal size (rounded to whole micro-tiles), so that no
+	// thin last block runs at a fraction of the speed.
+	ncMax := balance(n, nativeBlock.nc, nativeNR)
+	kcMax := balance(k, nativeBlock.kc, 1)
+	mcMax := balance(m, nativeBlock.mc, nativeMR)
+	bufs.b = grow(bufs.b, kcMax*roundUp(ncMax, nativeNR))
+	bufs.a = grow(bufs.a, kcMax*roundUp(mcMax, nativeMR))
+	tile := bufs.tile[:]
+
+	directA := !transA && n <= nativeDirectA
+	// B rows a multiple of 2 KiB apart fall into a few cache sets and do
+	// not stay in L1 between row tiles: pack those unless there is only one
+	// row tile.
+	directB := !transB && m <= nativeDirectB && (m <= nativeMR || ldb%512 != 0)
+	// With a single block of rows each B panel is used by one sweep of
+	// row tiles only: pack it just before that sweep, so that it is still
+	// in L1, instead of packing the whole kc×nc block ahead (which may
+	// not fit in L2).
+	panelB := m <= mcMax && nativePanelB
+	for jc := 0; jc < n; jc += ncMax {
+		nc := min(ncMax, n-jc)
+		ncDirect := 0 // columns of B read in place
+		if directB {
+			ncDirect = nc / nativeNR * nativeNR
+		}
+		for pc := 0; pc < k; pc += kcMax {
+			kc := min(kcMax, k-pc)
+			betaEff := beta
+			if pc > 0 {
+				betaEff = 1
+			}
+			if !panelB {
+				packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
+			}
+			for ic := 0; ic < m; ic += mcMax {
+				mc := min(mcMax, m-ic)
+				mcDirect := 0 // rows of A read in place
+				if directA {
+					mcDirect = mc / nativeMR * nativeMR
+				}
+				packA(bufs.a[mcDirect*kc:], a, lda, transA, ic+mcDirect, mc-mcDirect, pc, kc)
+				for jr := 0; jr < nc; jr += nativeNR {
+					nr := min(nativeNR, nc-jr)
+					bp, bld := bufs.b[jr*kc:(jr+nativeNR)*kc], nativeNR
+					switch {
+					case jr < ncDirect:
+						bp, bld = b[pc*ldb+jc+jr:], ldb
+					case panelB:
+						bp = bufs.b[:kc*nativeNR]
+						packB(bp, b, ldb, transB, pc, kc, jc+jr, nr)
+					}
+					for ir := 0; ir < mc; ir += nativeMR {
+						mr := min(nativeMR, mc-ir)
+						ap, ald := bufs.a[ir*kc:(ir+nativeMR)*kc], 0
+						if ir < mcDirect {
+							ap, ald = a[(ic+ir)*lda+pc:], lda
+						}
+						off := (ic+ir)*ldc + jc + jr
+						if mr == nativeMR && nr == nativeNR {
+							kern(kc, ap, ald, bp, bld, c[off:], ldc, alpha, betaEff)
+							continue
+						}
+						edge := kern
+						if kern4 != nil && mr <= 4 && ald == 0 {
+							if mr == 4 && nr == nativeNR {
+								kern4(kc, ap, 0, bp, bld, c[off:], ldc, alpha, betaEff)
+								continue
+							}
+							edge = kern4
+						}
+						// Edge tile: compute the tile into a buffer, then
+						// write the part inside C.
+						edge(kc, ap, ald, bp, bld, tile, nativeNR, alpha, 0)
+						for r := 0; r < mr; r++ {
+							row := c[off+r*ldc : off+r*ldc+nr]
+							t := tile[r*nativeNR : r*nativeNR+nr]
+							if betaEff == 0 {
+								copy(row, t)
+								continue
+							}
+							for j, v := range t {
+								row[j] = v + betaEff*row[j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// balance returns the block size for splitting size into the fewest blocks
+// of at most limit, as equal as possible, rounded up to a multiple of unit
+// (limit is a multiple of unit).
+func balance(size, limit, unit int) int {
+	blocks := (size + limit - 1) / limit
+	return min(roundUp((size+blocks-1)/blocks, unit), limit)
+}
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as consecutive kc×16
+// panels (row p of a panel holds 16 columns), padding the last panel's
+// missing columns with zeros.
+func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
+	for jp := 0; jp < nc; jp += nativeNR {
+		w := min(nativeNR, nc-jp)
+		d := dst[jp*kc : (jp+nativeNR)*kc]
+		if !transB && w == nativeNR {
+			// Whole 16-float rows: array copies compile to inline moves,
+			// where copy would call memmove for every row.
+			src := b[pc*ldb+jc+jp:]
+			if nativeAVX2 {
+				_ = d[kc*nativeNR-1]
+				_ = src[(kc-1)*ldb+nativeNR-1]
+				copy16(d, src, ldb, kc)
+				continue
+			}
+			for p := 0; p < kc; p++ {
+				*(*[nativeNR]float32)(d[p*nativeNR:]) = *(*[nativeNR]float32)(src[p*ldb:])
+			}
+			continue
+		}
+		if !transB {
+			for p := 0; p < kc; p++ {
+				row := d[p*nativeNR : p*nativeNR+nativeNR]
+				src := b[(pc+p)*ldb+jc+jp:]
+				copy(row, src[:w])
+				clear(row[w:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]
+		if w == nativeNR {
+			packB16T(d[:kc*nativeNR], b[(jc+jp)*ldb+pc:], ldb, kc)
+			continue
+		}
+		for j := 0; j < w; j++ {
+			src := b[(jc+jp+j)*ldb+pc:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*nativeNR+j] = v
+			}
+		}
+		if w < nativeNR {
+			for p := 0; p < kc; p++ {
+				clear(d[p*nativeNR+w : p*nativeNR+nativeNR])
+			}
+		}
+	}
+}
+
+// packB16T packs a kc×16 panel from 16 rows of B stored transposed (row j
+// of the panel's columns at b[j*ldb:], kc floats each), reading the 16 rows
+// side by side so that every store is contiguous.
+func packB16T(d, b []float32, ldb, kc int) {
+	if n8 := kc &^ 7; nativeAVX2 && n8 > 0 {
+		_ = d[(n8-1)*nativeNR+nativeNR-1]
+		_ = b[(nativeNR-1)*ldb+n8-1]
+		transpose8(d, b, ldb, n8)
+		transpose8(d[8:], b[8*ldb:], ldb, n8)
+		if n8 == kc {
+			return
+		}
+		d, b, kc = d[n8*nativeNR:], b[n8:], kc-n8
+	}
+	var rows [nativeNR][]float32
+	for j := range rows {
+		rows[j] = b[j*ldb : j*ldb+kc]
+	}
+	r0, r1, r2, r3, r4, r5, r6, r7 := rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6], rows[7]
+	r8, r9, r10, r11, r12, r13, r14, r15 := rows[8], rows[9], rows[10], rows[11], rows[12], rows[13], rows[14], rows[15]
+	for p := 0; p < kc; p++ {
+		q := (*[nativeNR]float32)(d[p*nativeNR:])
+		q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
+		q[4], q[5], q[6], q[7] = r4[p], r5[p], r6[p], r7[p]
+		q[8], q[9], q[10], q[11] = r8[p], r9[p], r10[p], r11[p]
+		q[12], q[13], q[14], q[15] = r12[p], r13[p], r14[p], r15[p]
+	}
+}
+
+// packA copies op(A)[ic:ic+mc, pc:pc+kc] into dst as consecutive 6×kc
+// panels (step p of a panel holds 6 rows), padding the last panel's missing
+// rows with zeros.
+func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
+	for ip := 0; ip < mc; ip += nativeMR {
+		h := min(nativeMR, mc-ip)
+		d := dst[ip*kc : (ip+nativeMR)*kc]
+		if transA {
+			// op(A)[i][p] = a[p*lda+i]: six consecutive floats per step.
+			if h == nativeMR {
+				for p := 0; p < kc; p++ {
+					*(*[nativeMR]float32)(d[p*nativeMR:]) = *(*[nativeMR]float32)(a[(pc+p)*lda+ic+ip:])
+				}
+				continue
+			}
+			for p := 0; p < kc; p++ {
+				row := d[p*nativeMR : p*nativeMR+nativeMR]
+				src := a[(pc+p)*lda+ic+ip:]
+				copy(row, src[:h])
+				clear(row[h:])
+			}
+			continue
+		}
+		if h == nativeMR {
+			base := (ic+ip)*lda + pc
+			r0 := a[base : base+kc]
+			r1 := a[base+lda : base+lda+kc]
+			r2 := a[base+2*lda : base+2*lda+kc]
+			r3 := a[base+3*lda : base+3*lda+kc]
+			r4 := a[base+4*lda : base+4*lda+kc]
+			r5 := a[base+5*lda : base+5*lda+kc]
+			d = d[:kc*nativeMR]
+			for p := range r0 {
+				q := d[p*nativeMR : p*nativeMR+nativeMR : p*nativeMR+nativeMR]
+				q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		for r := 0; r < h; r++ {
+			src := a[(ic+ip+r)*lda+pc:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*nativeMR+r] = v
+			}
+		}
+		for p := 0; p < kc; p++ {
+			clear(d[p*nativeMR+h : p*nativeMR+nativeMR])
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel. It walks the 6×16 tile in 2×4
+// blocks whose eight sums stay in registers (acc in memory would make every
+// multiply-add a load and a store).
+func kernelGo(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	as, ap := 1, nativeMR // A[r][p] = a[r*as+p*ap]
+	if lda != 0 {
+		as, ap = lda, 1
+	}
+	_ = a[(nativeMR-1)*as+(k-1)*ap]
+	_ = b[(k-1)*ldb+nativeNR-1]
+	var acc [nativeMR][nativeNR]float32
+	for r := 0; r < nativeMR; r += 2 {
+		for j := 0; j < nativeNR; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			ia, ib := r*as, j
+			for p := 0; p < k; p++ {
+				a0, a1 := a[ia], a[ia+as]
+				bq := (*[4]float32)(b[ib : ib+4])
+				b0, b1, b2, b3 := bq[0], bq[1], bq[2], bq[3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+				ia += ap
+				ib += ldb
+			}
+			acc[r][j], acc[r][j+1], acc[r][j+2], acc[r][j+3] = c00, c01, c02, c03
+			acc[r+1][j], acc[r+1][j+1], acc[r+1][j+2], acc[r+1][j+3] = c10, c11, c12, c13
+		}
+	}
+	for r := 0; r < nativeMR; r++ {
+		row := c[r*ldc : r*ldc+nativeNR]
+		if beta == 0 {
+			for j := range row {
+				row[j] = alpha * acc[r][j]
+			}
+			continue
+		}
+		for j := range row {
+			row[j] = alpha*acc[r][j] + beta*row[j]
+		}
+	}
+}
