@@ -20,6 +20,7 @@ func init() {
 		// type definitions
 		"Backend": reflect.ValueOf((*gemm.Backend)(nil)),
 		"Gonum":   reflect.ValueOf((*gemm.Gonum)(nil)),
+		"Native":  reflect.ValueOf((*gemm.Native)(nil)),
 		"Serial":  reflect.ValueOf((*gemm.Serial)(nil)),
 
 		// interface wrapper definitions
