@@ -1,10 +1,11 @@
 // Package gemm is the one seam through which graft multiplies float32 matrices.
 //
 // Every matrix product in graft's tensor engine goes through Sgemm, which calls
-// the current Backend. The default build uses a pure-Go backend (gonum); the
-// build tag "openblas" adds a cgo backend over OpenBLAS and makes it the default.
-// The backend "native" is graft's own GEMM, in Go with an AVX2+FMA assembly
-// micro-kernel where the CPU has one (see Native).
+// the current Backend. The default build uses graft's own GEMM, "native", in Go
+// with an AVX2+FMA assembly micro-kernel, on CPUs that have AVX2 and FMA (see
+// Native), and gonum's pure-Go GEMM elsewhere and under the build tag "purego";
+// the build tag "openblas" adds a cgo backend over OpenBLAS and makes it the
+// default.
 // A backend can be chosen at run time with Set, or with the environment variable
 // GRAFT_GEMM naming one of Available().
 package gemm

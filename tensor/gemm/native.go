@@ -29,8 +29,11 @@ func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// init makes Native the default where its AVX2+FMA kernel runs (gonum's
+// GEMM is faster than the portable micro-kernel). openblas.go, initialised
+// after this file, takes the default back under the "openblas" tag.
 func init() {
-	register(Native{}, false)
+	register(Native{}, nativeAVX2)
 }
 
 // Blocking parameters: the micro-tile is nativeMR×nativeNR; a packed B

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -166,5 +167,23 @@ func BenchmarkNative(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// The default is OpenBLAS where it is linked, else native where its
+// AVX2+FMA kernel runs, else gonum.
+func TestDefaultBackend(t *testing.T) {
+	if os.Getenv("GRAFT_GEMM") != "" {
+		t.Skip("GRAFT_GEMM chooses the backend")
+	}
+	want := "gonum"
+	if nativeAVX2 {
+		want = "native"
+	}
+	if _, err := ByName("openblas"); err == nil {
+		want = "openblas"
+	}
+	if got := Current().Name(); got != want {
+		t.Errorf("default backend %q, want %q (AVX2+FMA: %v, backends %v)", got, want, nativeAVX2, Available())
 	}
 }
