@@ -2,31 +2,11 @@
 
 package ot
 
+import "github.com/graftml/graft/internal/cpu"
+
 // useAVX2 says that this CPU (and its OS) runs AVX2 and FMA code, which the
-// Sinkhorn sweeps then use; GRAFT_PUREGO-style forcing is the purego build
-// tag.
-var useAVX2 = hasAVX2FMA()
-
-// hasAVX2FMA reports AVX2 and FMA support with the YMM state enabled by
-// the OS.
-func hasAVX2FMA() bool {
-	_, _, c1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
-		return false
-	}
-	if xgetbv()&6 != 6 { // XMM and YMM state saved by the OS
-		return false
-	}
-	_, b7, _, _ := cpuid(7, 0)
-	return b7&(1<<5) != 0 // AVX2
-}
-
-// cpuid executes CPUID with the given leaf and sub-leaf.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv returns the low half of XCR0.
-func xgetbv() uint32
+// Sinkhorn sweeps then use; the build tag purego turns them off.
+var useAVX2 = cpu.AVX2FMA
 
 // dot4AVX returns the dot products of the n-entry rows at k0…k3 with v;
 // n is a multiple of 4.

@@ -8,28 +8,8 @@ import (
 
 // naive computes the product in float64 as the reference.
 func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) []float64 {
-	out := make([]float64, m*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += float64(av) * float64(bv)
-			}
-			out[i*n+j] = float64(alpha)*s + float64(beta)*float64(c[i*ldc+j])
-		}
-	}
-	return out
+	want, _ := nativeRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return want
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {

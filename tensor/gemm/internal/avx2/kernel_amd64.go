@@ -5,29 +5,10 @@
 // the "openblas" tag, and a cgo package cannot hold Go assembly.
 package avx2
 
+import "github.com/graftml/graft/internal/cpu"
+
 // Available says that this CPU (and its OS) runs AVX2 and FMA code.
-var Available = hasAVX2FMA()
-
-// hasAVX2FMA reports AVX2 and FMA support with the YMM state enabled by the
-// OS.
-func hasAVX2FMA() bool {
-	_, _, c1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
-		return false
-	}
-	if xgetbv()&6 != 6 { // XMM and YMM state saved by the OS
-		return false
-	}
-	_, b7, _, _ := cpuid(7, 0)
-	return b7&(1<<5) != 0 // AVX2
-}
-
-// cpuid executes CPUID with the given leaf and sub-leaf.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-// xgetbv returns the low half of XCR0.
-func xgetbv() uint32
+var Available = cpu.AVX2FMA
 
 // Kernel6x16 computes the 6×16 tile C = alpha·A·B + beta·C over k steps from
 // a packed A panel (6 floats per step) and B rows of 16 floats ldb floats
