@@ -68,6 +68,34 @@
 	VMOVUPS hi, 32(DX) \
 	ADDQ    R8, DX
 
+// SCALE6 multiplies the six-row tile's accumulators Y0…Y11 by alpha,
+// broadcast in Y14.
+#define SCALE6 \
+	VMULPS Y14, Y0, Y0   \
+	VMULPS Y14, Y1, Y1   \
+	VMULPS Y14, Y2, Y2   \
+	VMULPS Y14, Y3, Y3   \
+	VMULPS Y14, Y4, Y4   \
+	VMULPS Y14, Y5, Y5   \
+	VMULPS Y14, Y6, Y6   \
+	VMULPS Y14, Y7, Y7   \
+	VMULPS Y14, Y8, Y8   \
+	VMULPS Y14, Y9, Y9   \
+	VMULPS Y14, Y10, Y10 \
+	VMULPS Y14, Y11, Y11
+
+// STORE6 writes the six-row tile's rows with row (ROWB: beta·C added,
+// ROW0: C overwritten) and returns.
+#define STORE6(row) \
+	row(Y0, Y1)   \
+	row(Y2, Y3)   \
+	row(Y4, Y5)   \
+	row(Y6, Y7)   \
+	row(Y8, Y9)   \
+	row(Y10, Y11) \
+	VZEROUPPER    \
+	RET
+
 // func Kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 TEXT ·Kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
@@ -112,40 +140,15 @@ ptail:
 
 pepilogue:
 	VBROADCASTSS alpha+48(FP), Y14
-	VMULPS Y14, Y0, Y0
-	VMULPS Y14, Y1, Y1
-	VMULPS Y14, Y2, Y2
-	VMULPS Y14, Y3, Y3
-	VMULPS Y14, Y4, Y4
-	VMULPS Y14, Y5, Y5
-	VMULPS Y14, Y6, Y6
-	VMULPS Y14, Y7, Y7
-	VMULPS Y14, Y8, Y8
-	VMULPS Y14, Y9, Y9
-	VMULPS Y14, Y10, Y10
-	VMULPS Y14, Y11, Y11
+	SCALE6
 	MOVL  beta+52(FP), R9
 	TESTL $0x7fffffff, R9 // beta == ±0: C is not read
 	JZ    pstore0
 	VBROADCASTSS beta+52(FP), Y15
-	ROWB(Y0, Y1)
-	ROWB(Y2, Y3)
-	ROWB(Y4, Y5)
-	ROWB(Y6, Y7)
-	ROWB(Y8, Y9)
-	ROWB(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORE6(ROWB)
 
 pstore0:
-	ROW0(Y0, Y1)
-	ROW0(Y2, Y3)
-	ROW0(Y4, Y5)
-	ROW0(Y6, Y7)
-	ROW0(Y8, Y9)
-	ROW0(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORE6(ROW0)
 
 // func Kernel6x16RowA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 TEXT ·Kernel6x16RowA(SB), NOSPLIT, $0-64
@@ -197,40 +200,15 @@ rtail:
 
 repilogue:
 	VBROADCASTSS alpha+56(FP), Y14
-	VMULPS Y14, Y0, Y0
-	VMULPS Y14, Y1, Y1
-	VMULPS Y14, Y2, Y2
-	VMULPS Y14, Y3, Y3
-	VMULPS Y14, Y4, Y4
-	VMULPS Y14, Y5, Y5
-	VMULPS Y14, Y6, Y6
-	VMULPS Y14, Y7, Y7
-	VMULPS Y14, Y8, Y8
-	VMULPS Y14, Y9, Y9
-	VMULPS Y14, Y10, Y10
-	VMULPS Y14, Y11, Y11
+	SCALE6
 	MOVL  beta+60(FP), R9
 	TESTL $0x7fffffff, R9 // beta == ±0: C is not read
 	JZ    rstore0
 	VBROADCASTSS beta+60(FP), Y15
-	ROWB(Y0, Y1)
-	ROWB(Y2, Y3)
-	ROWB(Y4, Y5)
-	ROWB(Y6, Y7)
-	ROWB(Y8, Y9)
-	ROWB(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORE6(ROWB)
 
 rstore0:
-	ROW0(Y0, Y1)
-	ROW0(Y2, Y3)
-	ROW0(Y4, Y5)
-	ROW0(Y6, Y7)
-	ROW0(Y8, Y9)
-	ROW0(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORE6(ROW0)
 
 // func Transpose8(dst, src *float32, ld, n int)
 //
