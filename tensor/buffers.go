@@ -43,3 +43,20 @@ func putBuffer(b []float32) {
 		bufferPools[bits.Len(uint(c-1))].Put(&b)
 	}
 }
+
+// newOutput returns a zero-filled tensor of the given shape for an
+// operation's result, its buffer drawn from the pool so that Release can
+// recycle it once the step is over.
+func newOutput(shape []int) *Tensor {
+	t := newTensor(shape, getZeroedBuffer(numel("tensor", shape)))
+	t.pooled = true
+	return t
+}
+
+// newOutputUninit is newOutput with unspecified contents: the operation must
+// write every element.
+func newOutputUninit(shape []int) *Tensor {
+	t := newTensor(shape, getBuffer(numel("tensor", shape)))
+	t.pooled = true
+	return t
+}

@@ -28,6 +28,10 @@ type Tensor struct {
 	requiresGrad bool
 	retainGrad   bool
 	node         *node
+	// pooled marks data as an op's fresh result drawn from the buffer pool
+	// (outputBuffer), which Release may recycle. Views, user-supplied data and
+	// buffers handed out by Data are never pooled.
+	pooled bool
 }
 
 // numel returns the product of the dimensions, panicking on negatives.
