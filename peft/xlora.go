@@ -184,7 +184,7 @@ func (x *XLora) Forward(in *tensor.Tensor) (*tensor.Tensor, error) {
 			}
 			lam := x.weights(i, seen[i][calls[i]])
 			if calls[i] == 0 {
-				x.last[i] = lam
+				x.last[i] = lam.Detach() // kept for inspection beyond the step
 			}
 			calls[i]++
 			ws := make([]*tensor.Tensor, len(x.opt.Experts))

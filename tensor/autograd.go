@@ -154,7 +154,10 @@ func (t *Tensor) ZeroGrad() {
 
 // Detach returns a tensor sharing t's values but cut from the graph: no
 // gradient flows through it.
-func (t *Tensor) Detach() *Tensor { return newTensor(t.shape, t.data) }
+func (t *Tensor) Detach() *Tensor {
+	t.pooled = false // the view outlives any Release of t's graph
+	return newTensor(t.shape, t.data)
+}
 
 // Backward computes the gradient of a one-element tensor with respect to every
 // leaf that requires gradients, adding it to their Grad.

@@ -87,7 +87,7 @@ func binRow(k binKind, dst, a []float32, ia, sa int, b []float32, ib, sb int) {
 func binary(k binKind, a, b *Tensor) *Tensor {
 	name := binNames[k]
 	shape := broadcastShape(name, a.shape, b.shape)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	var w rowWalk
 	if slices.Equal(a.shape, b.shape) {
 		parallelFor(len(out.data), 2, func(lo, hi int) {
@@ -235,7 +235,7 @@ func (t *Tensor) PowT(u *Tensor) *Tensor { return binary(binPow, t, u) }
 // compare returns 1 where pred(t, u) holds and 0 elsewhere, with broadcasting; no gradient.
 func compare(name string, t, u *Tensor, pred func(x, y float32) bool) *Tensor {
 	shape := broadcastShape(name, t.shape, u.shape)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	w := newRowWalk(shape, t.shape, u.shape)
 	w.each(func(o, ia, ib int) {
 		for j := 0; j < w.n; j++ {
@@ -285,7 +285,7 @@ func Where(cond, a, b *Tensor) *Tensor {
 	shape := broadcastShape("where", broadcastShape("where", cond.shape, a.shape), b.shape)
 	c := cond.Detach().BroadcastTo(shape...)
 	a2, b2 := a.BroadcastTo(shape...), b.BroadcastTo(shape...)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	for i, v := range c.data {
 		if v != 0 {
 			out.data[i] = a2.data[i]

@@ -108,7 +108,7 @@ func (t *Tensor) BroadcastTo(shape ...int) *Tensor {
 	if slices.Equal(t.shape, shape) {
 		return t
 	}
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	w := newRowWalk(shape, t.shape, nil)
 	w.each(func(o, ia, _ int) {
 		row := out.data[o : o+w.n]

@@ -11,8 +11,8 @@ import (
 // every step: reusing them saves the page faults and zeroing of fresh memory,
 // which otherwise cost as much as the arithmetic.
 
-// minPooled is the smallest buffer worth recycling (64 K floats, 256 KiB).
-const minPooled = 1 << 16
+// minPooled is the smallest buffer worth recycling (1 K floats, 4 KiB).
+const minPooled = 1 << 10
 
 var bufferPools [64]sync.Pool
 

@@ -236,7 +236,7 @@ func Conv2d(x, weight, bias *Tensor, opt Conv2dOptions) *Tensor {
 	if q.unbatched {
 		shape = shape[1:]
 	}
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	if q.n == 0 || l == 0 {
 		return record("conv2d", out, func([]float32) {}, x, weight, bias)
 	}

@@ -22,7 +22,7 @@ func (t *Tensor) Dropout(p float32, r Rand, training bool) *Tensor {
 	q := 1 - p
 	pf := float64(p)
 	keep := make([]bool, len(t.data))
-	out := newTensor(t.shape, make([]float32, len(t.data)))
+	out := newOutput(t.shape)
 	for i, v := range t.data {
 		if r.Float64() >= pf {
 			keep[i] = true

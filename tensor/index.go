@@ -75,7 +75,7 @@ func idxFromFloat(v float32, n int) (int, string) {
 func idxSlice(op string, t *Tensor, a, start, end int, shape []int) *Tensor {
 	outer, n, inner := idxSplitShape(t.shape, a)
 	w := (end - start) * inner
-	out := newTensor(shape, make([]float32, outer*w))
+	out := newOutput(shape)
 	for o := 0; o < outer; o++ {
 		src := (o*n + start) * inner
 		copy(out.data[o*w:(o+1)*w], t.data[src:src+w])
@@ -136,7 +136,7 @@ func idxJoin(op string, shape []int, ts []*Tensor, outer int, block []int) *Tens
 	for _, b := range block {
 		total += b
 	}
-	out := newTensor(shape, make([]float32, outer*total))
+	out := newOutput(shape)
 	off := 0
 	for k, x := range ts {
 		b := block[k]
@@ -321,7 +321,7 @@ func (t *Tensor) Gather(axis int, index *Tensor) *Tensor {
 			coord[d] = 0
 		}
 	}
-	out := newTensor(index.shape, make([]float32, len(src)))
+	out := newOutput(index.shape)
 	for p, s := range src {
 		out.data[p] = t.data[s]
 	}
@@ -351,7 +351,7 @@ func (t *Tensor) IndexSelect(axis int, idx []int) *Tensor {
 		pos[k] = j
 	}
 	m := len(pos)
-	out := newTensor(idxWithDim(t.shape, a, m), make([]float32, outer*m*inner))
+	out := newOutput(idxWithDim(t.shape, a, m))
 	for o := 0; o < outer; o++ {
 		for k, j := range pos {
 			s := (o*n + j) * inner
@@ -400,7 +400,7 @@ func idxEmbedWeight(weight *Tensor) (vocab, dim int) {
 // accumulates back into those rows.
 func idxEmbed(weight *Tensor, rows []int, shape []int) *Tensor {
 	dim := weight.shape[1]
-	out := newTensor(shape, make([]float32, len(rows)*dim))
+	out := newOutput(shape)
 	for p, r := range rows {
 		copy(out.data[p*dim:(p+1)*dim], weight.data[r*dim:(r+1)*dim])
 	}
@@ -519,7 +519,7 @@ func (t *Tensor) Tile(reps ...int) *Tensor {
 		shape[d] = t.shape[d] * r
 	}
 	reps = append([]int(nil), reps...)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	idxTileWalk(t.shape, reps, func(o, s, n int) {
 		copy(out.data[o:o+n], t.data[s:s+n])
 	})
@@ -538,7 +538,7 @@ func (t *Tensor) Tile(reps ...int) *Tensor {
 func (t *Tensor) Flip(axis int) *Tensor {
 	a := t.axis("flip", axis)
 	outer, n, inner := idxSplitShape(t.shape, a)
-	out := newTensor(t.shape, make([]float32, len(t.data)))
+	out := newOutput(t.shape)
 	for o := 0; o < outer; o++ {
 		for k := 0; k < n; k++ {
 			s := (o*n + n - 1 - k) * inner

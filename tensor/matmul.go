@@ -67,7 +67,7 @@ func batchedMatMul(a, b *Tensor, ta, tb bool) *Tensor {
 		nb *= d
 	}
 	shape := append(append([]int(nil), batch...), m, n)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	sa, sb := stridesFor(aBatch, batch), stridesFor(bBatch, batch)
 	aOff, bOff := batchOffsets(batch, sa, m*k), batchOffsets(batch, sb, k*n)
 	cOff := make([]int, nb)
@@ -142,7 +142,7 @@ func batchOffsets(batch, strides []int, matSize int) []int {
 
 // gemmOp multiplies a (rows×k, row-major) by op(b) (k×n) into a tensor of shape.
 func gemmOp(op string, a, b *Tensor, rows, n, k int, tb bool, shape []int) *Tensor {
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	ldb := ld(n, k, tb)
 	gemm.Sgemm(false, tb, rows, n, k, 1, a.data, max(k, 1), b.data, ldb, 0, out.data, n)
 	return record(op, out, func(g []float32) {

@@ -75,7 +75,7 @@ func poolSetup(op string, x *Tensor, opt PoolOptions) poolGeom {
 // propagates, and the gradient goes to the first maximum of each window.
 func MaxPool2d(x *Tensor, opt PoolOptions) *Tensor {
 	q := poolSetup("max_pool2d", x, opt)
-	out := Zeros(q.outShape...)
+	out := newOutput(q.outShape)
 	hw, l := q.h*q.w, q.oh*q.ow
 	arg := make([]int32, q.planes*l) // flat position of the maximum within its plane
 	parallelWork(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
@@ -127,7 +127,7 @@ func MaxPool2d(x *Tensor, opt PoolOptions) *Tensor {
 // included in the count (count_include_pad=True).
 func AvgPool2d(x *Tensor, opt PoolOptions) *Tensor {
 	q := poolSetup("avg_pool2d", x, opt)
-	out := Zeros(q.outShape...)
+	out := newOutput(q.outShape)
 	hw, l := q.h*q.w, q.oh*q.ow
 	// window returns the clipped window of output (oh, ow) and 1/divisor.
 	window := func(oh, ow int) (h0, h1, w0, w1 int, scale float32) {
@@ -193,7 +193,7 @@ func AdaptiveAvgPool2d(x *Tensor, outH, outW int) *Tensor {
 		panic(fmt.Sprintf("%s: input %s has an empty spatial dimension", op, FormatShape(x.shape)))
 	}
 	shape := append(append([]int(nil), x.shape[:len(x.shape)-2]...), outH, outW)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	hw, l := h*w, outH*outW
 	parallelWork(planes, planes*hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {

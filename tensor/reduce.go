@@ -91,7 +91,7 @@ func sumReduce(op string, t *Tensor, keepdim bool, axes []int, meanOf bool) *Ten
 		}
 		scale = 1 / float32(r.red)
 	}
-	out := Zeros(r.outShape...)
+	out := newOutput(r.outShape)
 	x := r.src.data
 	for o := 0; o < r.outer; o++ {
 		dst := out.data[o*r.inner : (o+1)*r.inner]
@@ -157,7 +157,7 @@ func extremum(op string, t *Tensor, keepdim bool, axes []int, greater bool) *Ten
 	if r.red == 0 {
 		panic(fmt.Sprintf("%s: reducing an empty axis of %s", op, FormatShape(t.shape)))
 	}
-	out := Zeros(r.outShape...)
+	out := newOutput(r.outShape)
 	arg := r.argExtremum(greater)
 	for j, p := range arg {
 		out.data[j] = r.src.data[p]
@@ -219,7 +219,7 @@ func argIndex(op string, t *Tensor, axis int, greater bool) *Tensor {
 	if r.red == 0 {
 		panic(fmt.Sprintf("%s: empty axis %d of %s", op, axis, FormatShape(t.shape)))
 	}
-	out := Zeros(r.outShape...)
+	out := newOutput(r.outShape)
 	for j, p := range r.argExtremum(greater) {
 		out.data[j] = float32((p / r.inner) % r.red)
 	}
@@ -255,7 +255,7 @@ func variance(t *Tensor, keepdim, unbiased bool, axes []int) *Tensor {
 	if denom <= 0 {
 		panic(fmt.Sprintf("var: %d elements per group of %s is too few", r.red, FormatShape(t.shape)))
 	}
-	out := Zeros(r.outShape...)
+	out := newOutput(r.outShape)
 	mean := make([]float32, r.outer*r.inner)
 	x := r.src.data
 	for o := 0; o < r.outer; o++ {
@@ -298,7 +298,7 @@ func (t *Tensor) LogSumExpKeep(axes ...int) *Tensor { return logSumExp(t, true, 
 
 func logSumExp(t *Tensor, keepdim bool, axes []int) *Tensor {
 	r := planReduction("logsumexp", t, keepdim, axes)
-	out := Zeros(r.outShape...)
+	out := newOutput(r.outShape)
 	x := r.src.data
 	for o := 0; o < r.outer; o++ {
 		for i := 0; i < r.inner; i++ {

@@ -31,14 +31,19 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if known != len(t.data) {
 		panic(fmt.Sprintf("reshape: cannot reshape %s (%d values) into %s", FormatShape(t.shape), len(t.data), FormatShape(shape)))
 	}
-	out := newTensor(shape, t.data)
-	return record("reshape", out, func(g []float32) {
+	out := record("reshape", newTensor(shape, t.data), func(g []float32) {}, t)
+	if out.node == nil {
+		t.pooled = false // a view outside t's graph outlives any Release of it
+		return out
+	}
+	out.node.backward = func(g []float32) {
 		if t.requiresGrad && t.grad == nil && !out.retainGrad {
 			t.grad, out.grad = g, nil // same layout: hand the buffer over instead of copying
 			return
 		}
 		accumulateScaled(gradOf(t), g, 1)
-	}, t)
+	}
+	return out
 }
 
 // View is Reshape (the name PyTorch users reach for).
@@ -130,7 +135,7 @@ func (t *Tensor) Permute(perm ...int) *Tensor {
 	for i, a := range p {
 		shape[i] = t.shape[a]
 	}
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	inStrides := stridesFor(t.shape, t.shape) // size-1 axes get stride 0, which is harmless here
 	srcStride := make([]int, nd)              // stride in t of the result's axis i
 	for i, a := range p {

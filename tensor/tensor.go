@@ -32,6 +32,8 @@ type Tensor struct {
 	// (outputBuffer), which Release may recycle. Views, user-supplied data and
 	// buffers handed out by Data are never pooled.
 	pooled bool
+	// released marks a tensor whose memory Release gave back.
+	released bool
 }
 
 // numel returns the product of the dimensions, panicking on negatives.
@@ -176,8 +178,13 @@ func (t *Tensor) Dim(i int) int { return t.shape[t.axis("dim", i)] }
 func (t *Tensor) Len() int { return len(t.data) }
 
 // Data returns the underlying values in row-major order. The slice is shared
-// with the tensor: writing to it changes the tensor (and is not recorded by autodiff).
-func (t *Tensor) Data() []float32 { return t.data }
+// with the tensor: writing to it changes the tensor (and is not recorded by
+// autodiff). A slice handed out here stays valid even after Release.
+func (t *Tensor) Data() []float32 {
+	t.live("data")
+	t.pooled = false // the caller may keep the slice: never recycle it
+	return t.data
+}
 
 // Float64s returns a copy of the values converted to float64.
 func (t *Tensor) Float64s() []float64 {
@@ -190,6 +197,7 @@ func (t *Tensor) Float64s() []float64 {
 
 // Item returns the single value of a one-element tensor.
 func (t *Tensor) Item() float32 {
+	t.live("item")
 	if len(t.data) != 1 {
 		panic(fmt.Sprintf("item: tensor of shape %s has %d elements, not 1", FormatShape(t.shape), len(t.data)))
 	}
@@ -216,7 +224,10 @@ func (t *Tensor) offset(op string, idx []int) int {
 }
 
 // At returns the element at the given indices (negative indices count from the end).
-func (t *Tensor) At(idx ...int) float32 { return t.data[t.offset("at", idx)] }
+func (t *Tensor) At(idx ...int) float32 {
+	t.live("at")
+	return t.data[t.offset("at", idx)]
+}
 
 // SetAt writes v at the given indices. It is not recorded by autodiff.
 func (t *Tensor) SetAt(v float32, idx ...int) { t.data[t.offset("set", idx)] = v }
@@ -264,6 +275,9 @@ func SameShape(a, b *Tensor) bool { return slices.Equal(a.shape, b.shape) }
 
 // String renders the tensor like NumPy, abbreviating large tensors.
 func (t *Tensor) String() string {
+	if t.released {
+		return "tensor(freed by Release, shape=" + FormatShape(t.shape) + ")"
+	}
 	var b strings.Builder
 	b.WriteString("tensor(")
 	if len(t.shape) == 0 {

@@ -120,14 +120,17 @@ func randLabels(r *tensor.RNG, n, classes int) []int {
 }
 
 // trainStep returns the step shared by all graft sides: zero grad, loss
-// (forward), backward, optimiser step.
+// (forward), backward, optimiser step, and the release of the step's graph
+// (as nn/train's Run does).
 func trainStep(opt *optim.Adam, loss func() *tensor.Tensor) func() float32 {
 	return func() float32 {
 		opt.ZeroGrad()
 		l := loss()
 		l.Backward()
 		opt.Step()
-		return l.Item()
+		v := l.Item()
+		l.Release()
+		return v
 	}
 }
 

@@ -52,7 +52,10 @@ type Config struct {
 	// update with 0-based index s.
 	Schedule optim.Schedule
 
-	// Loss returns the loss of a batch. Set Loss or Step, not both.
+	// Loss returns the loss of a batch. Set Loss or Step, not both. Once the
+	// loss is back-propagated, Run frees the tensors computed on the way to it
+	// (tensor.Release) for the next batch to reuse: to keep one beyond its
+	// step, keep its Detach or Clone.
 	Loss func(b Batch) (*tensor.Tensor, error)
 	// Step returns the loss of a batch and metrics to record with it
 	// (averaged over accumulated batches and over each epoch).
@@ -646,6 +649,8 @@ func (r *runner) forwardBackward(b Batch, bi int) (float64, map[string]float64, 
 	if loss.Len() != 1 {
 		return 0, nil, fmt.Errorf("train: %s: the loss has shape %s; it must be one value (take its Mean or Sum)", r.where(bi), tensor.FormatShape(loss.Shape()))
 	}
+	// The step's graph is freed once done with, so the next step reuses its memory.
+	defer loss.Release()
 	v := float64(loss.Item())
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return v, metrics, nil
