@@ -62,14 +62,37 @@ func (m *MultiheadAttention) Forward(query, key, value, mask *tensor.Tensor) *te
 
 // ForwardWeights is Forward that also returns the attention weights (N, H, L, S).
 func (m *MultiheadAttention) ForwardWeights(query, key, value, mask *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor) {
-	q := SplitHeads(m.QProj.Forward(query), m.Heads, "attention query")
-	k := SplitHeads(m.KProj.Forward(key), m.Heads, "attention key")
-	v := SplitHeads(m.VProj.Forward(value), m.Heads, "attention value")
-	if q.Dim(0) != k.Dim(0) || k.Dim(2) != v.Dim(2) {
+	q, k, v := m.QProj.Forward(query), m.KProj.Forward(key), m.VProj.Forward(value)
+	if q.Dims() != 3 || k.Dims() != 3 || v.Dims() != 3 || q.Dim(0) != k.Dim(0) || k.Dim(0) != v.Dim(0) || k.Dim(1) != v.Dim(1) {
 		panic(fmt.Sprintf("attention: query %s, key %s and value %s disagree in batch or length", tensor.FormatShape(query.Shape()), tensor.FormatShape(key.Shape()), tensor.FormatShape(value.Shape())))
 	}
-	ctx, weights := ScaledDotProductAttention(q, k, v, mask, m.Dropout)
-	return m.OutProj.Forward(MergeHeads(ctx)), weights
+	ctx, weights := Attend(q, k, v, mask, m.Heads, m.Dropout)
+	return m.OutProj.Forward(ctx), weights
+}
+
+// Attend is multi-head scaled dot-product attention on the projections as
+// they come: queries q (N, L, H·E), keys k and values v (N, S, H·E), head h in
+// columns h·E…(h+1)·E−1 of each. It returns the context merged back into that
+// layout (N, L, H·E), ready for the output projection, and the attention
+// weights (N, H, L, S) before dropout. mask and dropout are as in
+// ScaledDotProductAttention. It equals SplitHeads, ScaledDotProductAttention
+// and MergeHeads in turn, but no head is copied out or back: the fused
+// tensor.AttentionWeights and tensor.AttentionContext read each head in place.
+func Attend(q, k, v, mask *tensor.Tensor, heads int, dropout *Dropout) (ctx, weights *tensor.Tensor) {
+	if q.Dims() != 3 || heads <= 0 || q.Dim(2)%heads != 0 {
+		panic(fmt.Sprintf("attention: query %s must be (batch, length, width) with width divisible by %d heads", tensor.FormatShape(q.Shape()), heads))
+	}
+	scale := float32(1 / math.Sqrt(float64(q.Dim(2)/heads)))
+	if mask != nil && mask.RequiresGrad() { // a learned bias: the general ops carry its gradient
+		ctx, weights = ScaledDotProductAttention(SplitHeads(q, heads, "attention query"), SplitHeads(k, heads, "attention key"), SplitHeads(v, heads, "attention value"), mask, dropout)
+		return MergeHeads(ctx), weights
+	}
+	weights = tensor.AttentionWeights(q, k, heads, scale, mask)
+	attn := weights
+	if dropout != nil {
+		attn = dropout.Forward(weights)
+	}
+	return tensor.AttentionContext(attn, v), weights
 }
 
 // MergeHeads is the inverse of SplitHeads: (N, H, L, E) → (N, L, H·E).

@@ -297,12 +297,14 @@ func (l *EncoderLayer) Forward(x, mask *tensor.Tensor) *tensor.Tensor {
 // Forward attends x (N, L, hidden) over itself and returns the merged
 // context (N, L, hidden).
 func (s *SelfAttention) Forward(x, mask *tensor.Tensor) *tensor.Tensor {
+	if s.PrefixKey == nil {
+		ctx, _ := nn.Attend(s.Query.Forward(x), s.Key.Forward(x), s.Value.Forward(x), mask, s.Heads, s.Dropout)
+		return ctx
+	}
 	q := nn.SplitHeads(s.Query.Forward(x), s.Heads, "bert attention")
 	k := nn.SplitHeads(s.Key.Forward(x), s.Heads, "bert attention")
 	v := nn.SplitHeads(s.Value.Forward(x), s.Heads, "bert attention")
-	if s.PrefixKey != nil {
-		k, v, mask = hf.Prefix(s.PrefixKey, s.PrefixValue, k, v, mask, "bert attention")
-	}
+	k, v, mask = hf.Prefix(s.PrefixKey, s.PrefixValue, k, v, mask, "bert attention")
 	ctx, _ := nn.ScaledDotProductAttention(q, k, v, mask, s.Dropout)
 	return nn.MergeHeads(ctx)
 }

@@ -277,10 +277,15 @@ func (b *Block) Forward(x, mask *tensor.Tensor) *tensor.Tensor {
 func (a *Attention) Forward(x, mask *tensor.Tensor) *tensor.Tensor {
 	d := x.Dim(2)
 	qkv := a.CAttn.Forward(x).Split(2, d, d, d)
-	q := nn.SplitHeads(qkv[0], a.Heads, "gpt2 attention")
+	q := qkv[0]
 	if a.QueryScale != 1 && a.QueryScale != 0 {
 		q = q.Scale(a.QueryScale)
 	}
+	if a.PrefixKey == nil {
+		ctx, _ := nn.Attend(q, qkv[1], qkv[2], mask, a.Heads, a.AttnDropout)
+		return a.ResidDropout.Forward(a.CProj.Forward(ctx))
+	}
+	q = nn.SplitHeads(q, a.Heads, "gpt2 attention")
 	k := nn.SplitHeads(qkv[1], a.Heads, "gpt2 attention")
 	v := nn.SplitHeads(qkv[2], a.Heads, "gpt2 attention")
 	if a.PrefixKey != nil {

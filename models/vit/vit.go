@@ -214,11 +214,8 @@ func (e *Embeddings) Forward(images *tensor.Tensor) *tensor.Tensor {
 
 // Forward attends over x (N, L, width).
 func (a *SelfAttention) Forward(x *tensor.Tensor) *tensor.Tensor {
-	q := nn.SplitHeads(a.Query.Forward(x), a.Heads, "vit attention query")
-	k := nn.SplitHeads(a.Key.Forward(x), a.Heads, "vit attention key")
-	v := nn.SplitHeads(a.Value.Forward(x), a.Heads, "vit attention value")
-	ctx, _ := nn.ScaledDotProductAttention(q, k, v, nil, a.Dropout)
-	return nn.MergeHeads(ctx)
+	ctx, _ := nn.Attend(a.Query.Forward(x), a.Key.Forward(x), a.Value.Forward(x), nil, a.Heads, a.Dropout)
+	return ctx
 }
 
 // Forward is self-attention and its output projection (without the residual).
