@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/graftml/graft/internal/parallel"
+
 	"github.com/graftml/graft/tensor"
 )
 
@@ -149,36 +151,89 @@ func (o *Adam) Step() {
 			if o.cfg.AMSGrad {
 				vmax = s.buffer(slotMaxExpAvgSq, len(w))
 			}
-			if o.decoupled && g.WeightDecay != 0 {
-				for i := range w {
-					w[i] *= decay
-				}
-			}
 			t := float64(s.step)
 			bc1 := 1 - math.Pow(b1, t)
 			bc2 := 1 - math.Pow(b2, t)
-			negStepSize := float32(-(g.LR / bc1))
-			bc2Sqrt := float32(math.Sqrt(bc2))
-			for i, d := range grad {
-				if o.cfg.Maximize {
-					d = -d
-				}
-				if l2 {
-					d += wd * w[i]
-				}
-				m[i] = m[i]*beta1 + oneMinusBeta1*d
-				v[i] = v[i]*beta2 + oneMinusBeta2*d*d
-				vi := v[i]
-				if vmax != nil {
-					if vi > vmax[i] || vi != vi { // torch.maximum propagates NaN
-						vmax[i] = vi
-					}
-					vi = vmax[i]
-				}
-				denom := float32(math.Sqrt(float64(vi)))/bc2Sqrt + eps
-				w[i] += negStepSize * (m[i] / denom)
+			u := adamUpdate{
+				beta1: beta1, oneMinusBeta1: oneMinusBeta1, beta2: beta2, oneMinusBeta2: oneMinusBeta2,
+				eps: eps, wd: wd, l2: l2, maximize: o.cfg.Maximize,
+				negStepSize: float32(-(g.LR / bc1)), bc2Sqrt: float32(math.Sqrt(bc2)),
 			}
+			u.decoupled, u.decay = o.decoupled && g.WeightDecay != 0, decay
+			u.applyAll(w, grad, m, v, vmax)
 		}
+	}
+}
+
+// adamCost is the work of one Adam update relative to a simple element-wise op.
+const adamCost = 8
+
+// window returns s[lo:hi], or nil for a nil s.
+func window(s []float32, lo, hi int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+// adamUpdate holds one parameter's Adam constants for a step.
+type adamUpdate struct {
+	beta1, oneMinusBeta1, beta2, oneMinusBeta2 float32
+	eps, wd, negStepSize, bc2Sqrt              float32
+	decay                                      float32 // w ← decay·w first when decoupled
+	decoupled, l2, maximize                    bool
+}
+
+// applyAll is apply over whole parameters, split across goroutines when
+// large (a separate function, so that small parameters allocate nothing).
+func (u adamUpdate) applyAll(w, grad, m, v, vmax []float32) {
+	if !parallel.Worth(len(w), adamCost) {
+		u.apply(w, grad, m, v, vmax)
+		return
+	}
+	parallel.For(len(w), adamCost, func(lo, hi int) {
+		u.apply(w[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], window(vmax, lo, hi))
+	})
+}
+
+// apply updates the weights w in place from their gradients and moments (vmax
+// nil unless AMSGrad). The common case — no L2 term, no maximising, no
+// AMSGrad — runs its own loop without branches; both loops do the same
+// float32 arithmetic.
+func (u adamUpdate) apply(w, grad, m, v, vmax []float32) {
+	if u.decoupled {
+		for i := range w {
+			w[i] *= u.decay
+		}
+	}
+	if !u.l2 && !u.maximize && vmax == nil {
+		m, v, w := m[:len(grad)], v[:len(grad)], w[:len(grad)]
+		for i, d := range grad {
+			m[i] = m[i]*u.beta1 + u.oneMinusBeta1*d
+			v[i] = v[i]*u.beta2 + u.oneMinusBeta2*d*d
+			denom := float32(math.Sqrt(float64(v[i])))/u.bc2Sqrt + u.eps
+			w[i] += u.negStepSize * (m[i] / denom)
+		}
+		return
+	}
+	for i, d := range grad {
+		if u.maximize {
+			d = -d
+		}
+		if u.l2 {
+			d += u.wd * w[i]
+		}
+		m[i] = m[i]*u.beta1 + u.oneMinusBeta1*d
+		v[i] = v[i]*u.beta2 + u.oneMinusBeta2*d*d
+		vi := v[i]
+		if vmax != nil {
+			if vi > vmax[i] || vi != vi { // torch.maximum propagates NaN
+				vmax[i] = vi
+			}
+			vi = vmax[i]
+		}
+		denom := float32(math.Sqrt(float64(vi)))/u.bc2Sqrt + u.eps
+		w[i] += u.negStepSize * (m[i] / denom)
 	}
 }
 
