@@ -57,7 +57,16 @@ func tracking(inputs ...*Tensor) bool {
 // record attaches a node to out when gradients are being tracked for inputs.
 // backward receives the gradient of out and must accumulate into the inputs
 // that require gradients (see gradOf).
+//
+// Every operation passes its inputs through here, so an input freed by
+// Release panics here, naming the operation, rather than giving a result
+// computed from nothing.
 func record(op string, out *Tensor, backward func(grad []float32), inputs ...*Tensor) *Tensor {
+	for _, t := range inputs {
+		if t != nil {
+			t.live(op)
+		}
+	}
 	if !tracking(inputs...) {
 		return out
 	}

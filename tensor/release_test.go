@@ -103,15 +103,17 @@ func TestReleasedTensorsPanicAndKeptValuesSurvive(t *testing.T) {
 	if !slices.Equal(raw, hv) || !slices.Equal(shown.data, hv) || !slices.Equal(gd.data, gv) {
 		t.Fatal("a slice from Data or a Detach-ed view was overwritten by a later step")
 	}
-	func() {
-		defer func() {
-			msg, _ := recover().(string)
-			if !strings.Contains(msg, "freed by Release") || !strings.Contains(msg, "(64,256)") {
-				t.Fatalf("reading a released tensor: panic %q", msg)
-			}
+	for name, use := range map[string]func(){"item": func() { g.Item() }, "sigmoid": func() { g.Sigmoid() }, "scale": func() { g.Scale(2) }} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.HasPrefix(msg, name+": ") || !strings.Contains(msg, "freed by Release") || !strings.Contains(msg, "(64,256)") {
+					t.Fatalf("%s of a released tensor: panic %q", name, msg)
+				}
+			}()
+			use()
 		}()
-		g.Item()
-	}()
+	}
 	if s := g.String(); !strings.Contains(s, "freed by Release") {
 		t.Fatalf("String of a released tensor: %q", s)
 	}
