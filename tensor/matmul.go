@@ -175,7 +175,7 @@ func Linear(x, w, bias *Tensor) *Tensor {
 		rows *= d
 	}
 	shape := append(append([]int(nil), x.shape[:len(x.shape)-1]...), outF)
-	out := Zeros(shape...)
+	out := newOutput(shape)
 	if bias != nil {
 		for r := 0; r < rows; r++ {
 			copy(out.data[r*outF:(r+1)*outF], bias.data)

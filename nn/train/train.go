@@ -624,6 +624,10 @@ func stepName(c *Config) string {
 	return "Loss"
 }
 
+// releaseSteps frees each step's graph (tensor.Release) after its backward;
+// tests turn it off to measure what that saves.
+var releaseSteps = true
+
 // forwardBackward computes one batch's loss and back-propagates it.
 func (r *runner) forwardBackward(b Batch, bi int) (float64, map[string]float64, error) {
 	c := &r.cfg
@@ -650,7 +654,9 @@ func (r *runner) forwardBackward(b Batch, bi int) (float64, map[string]float64, 
 		return 0, nil, fmt.Errorf("train: %s: the loss has shape %s; it must be one value (take its Mean or Sum)", r.where(bi), tensor.FormatShape(loss.Shape()))
 	}
 	// The step's graph is freed once done with, so the next step reuses its memory.
-	defer loss.Release()
+	if releaseSteps {
+		defer loss.Release()
+	}
 	v := float64(loss.Item())
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return v, metrics, nil
