@@ -43,6 +43,16 @@ var checks = map[string]func(t *testing.T, text string){
 			t.Errorf("%d steps, want 30 epochs × 13 batches", steps)
 		}
 		wantAll(t, text, "softsign gradient check: <nil>", "[-1, 2, -3]", "step 300/390")
+		// A step's four 400×256 activations are 1.6 MB of new memory
+		// without Release; with it the step reuses the last one's.
+		m = regexp.MustCompile(`KiB allocated per step: (\d+) without Release, (\d+) with`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the notebook did not report the memory its loops allocate")
+		}
+		kept, released := atoi(t, m[1]), atoi(t, m[2])
+		if kept < 1500 || released*5 > kept {
+			t.Errorf("KiB per step: %d without Release, %d with; want ≥ 1500 and at most a fifth of it", kept, released)
+		}
 	},
 	"visualisation.ipynb": func(t *testing.T, text string) {
 		// Every figure type: scatter, live history, grid of history
@@ -488,4 +498,14 @@ func TestNotebooksThroughJupyter(t *testing.T) {
 			checks[path](t, outputText(t, nb))
 		})
 	}
+}
+
+// atoi parses a whole number the notebook printed.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("the notebook printed %q where a whole number belongs", s)
+	}
+	return v
 }
