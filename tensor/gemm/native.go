@@ -300,8 +300,13 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 		if transA {
 			// op(A)[i][p] = a[p*lda+i]: six consecutive floats per step.
 			if h == nativeMR {
+				// Element by element: a [6]float32 array copy compiles to
+				// a call of memmove, which costs more than the copy.
 				for p := 0; p < kc; p++ {
-					*(*[nativeMR]float32)(d[p*nativeMR:]) = *(*[nativeMR]float32)(a[(pc+p)*lda+ic+ip:])
+					q := d[p*nativeMR : p*nativeMR+nativeMR : p*nativeMR+nativeMR]
+					src := a[(pc+p)*lda+ic+ip:]
+					src = src[:nativeMR:nativeMR]
+					q[0], q[1], q[2], q[3], q[4], q[5] = src[0], src[1], src[2], src[3], src[4], src[5]
 				}
 				continue
 			}
