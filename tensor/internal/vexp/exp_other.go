@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package vexp
+
+// useAsm is false: there is no assembly kernel in this build.
+const useAsm = false
+
+// expSumAsm is never called when useAsm is false.
+func expSumAsm(dst, src *float32, n int, shift float32) float64 { return 0 }
