@@ -69,7 +69,9 @@ func TestCrossEntropyMatchesUnfused(t *testing.T) {
 				vals := [2][]float32{}
 				for i, f := range []func(*tensor.Tensor, []int, ...CrossEntropyOptions) *tensor.Tensor{
 					CrossEntropy,
-					func(x *tensor.Tensor, l []int, o ...CrossEntropyOptions) *tensor.Tensor { return unfusedCrossEntropy(x, l, o[0]) },
+					func(x *tensor.Tensor, l []int, o ...CrossEntropyOptions) *tensor.Tensor {
+						return unfusedCrossEntropy(x, l, o[0])
+					},
 				} {
 					logits.ZeroGrad()
 					out := f(logits, labels, opt)
