@@ -21,11 +21,20 @@ VEC8(c4, 0x3D2AAA56)
 VEC8(c3, 0x3E2AAA01)
 VEC8(c2, 0x3F000000)
 
-// BCAST broadcasts a 32-bit constant into all eight lanes of y.
-#define BCAST(bits, x, y) \
-	MOVL         bits, AX \
-	MOVD         AX, x    \
-	VPBROADCASTD x, y
+// Scalars broadcast into registers: minArg −110, maxArg 89, log2e, ln2Hi,
+// ln2Lo, 1 and the exponent bias 127 (an int32).
+DATA consts<>+0(SB)/4, $0xC2DC0000
+DATA consts<>+4(SB)/4, $0x42B20000
+DATA consts<>+8(SB)/4, $0x3FB8AA3B
+DATA consts<>+12(SB)/4, $0x3F318000
+DATA consts<>+16(SB)/4, $0xB95E8083
+DATA consts<>+20(SB)/4, $0x3F800000
+DATA consts<>+24(SB)/4, $0x0000007F
+GLOBL consts<>(SB), RODATA|NOPTR, $28
+
+// Every instruction is VEX-encoded: a legacy SSE instruction while the upper
+// halves of the Y registers are live costs a state transition (measured at
+// about a microsecond per call under virtualisation).
 
 // func expSumAsm(dst, src *float32, n int, shift float32) float64
 //
@@ -37,13 +46,13 @@ TEXT ·expSumAsm(SB), NOSPLIT, $0-40
 	MOVQ         src+8(FP), SI
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS shift+24(FP), Y0
-	BCAST($0xC2DC0000, X1, Y1) // minArg −110
-	BCAST($0x42B20000, X2, Y2) // maxArg 89
-	BCAST($0x3FB8AA3B, X3, Y3) // log2e
-	BCAST($0x3F318000, X4, Y4) // ln2Hi
-	BCAST($0xB95E8083, X5, Y5) // ln2Lo
-	BCAST($0x3F800000, X6, Y6) // 1
-	BCAST($0x0000007F, X7, Y7) // exponent bias 127
+	VBROADCASTSS consts<>+0(SB), Y1        // minArg −110
+	VBROADCASTSS consts<>+4(SB), Y2        // maxArg 89
+	VBROADCASTSS consts<>+8(SB), Y3        // log2e
+	VBROADCASTSS consts<>+12(SB), Y4       // ln2Hi
+	VBROADCASTSS consts<>+16(SB), Y5       // ln2Lo
+	VBROADCASTSS consts<>+20(SB), Y6       // 1
+	VBROADCASTSS consts<>+24(SB), Y7       // exponent bias 127
 	VXORPD       Y8, Y8, Y8
 	VXORPD       Y9, Y9, Y9
 
@@ -89,6 +98,6 @@ loop:
 	VEXTRACTF128 $1, Y8, X9
 	VADDPD       X9, X8, X8
 	VHADDPD      X8, X8, X8
+	VMOVSD       X8, ret+32(FP)
 	VZEROUPPER
-	MOVSD        X8, ret+32(FP)
 	RET
