@@ -61,7 +61,7 @@ func CrossEntropyLabels(logits *Tensor, labels []int, classWeight []float32, lab
 
 	// Per counted row: the maximum m, the log-sum-exp ls of x − m, and
 	// loss = (1−ε)·w_y·(m + ls − x_y) + ε/C·Σ_c w_c·(m + ls − x_c).
-	rowMax, rowLse, loss := make([]float32, rows), make([]float64, rows), make([]float64, rows)
+	rmax, rlse, loss := make([]float32, rows), make([]float64, rows), make([]float64, rows)
 	parallelFor(rows, 3*classes, func(lo, hi int) {
 		e := make([]float32, classes)
 		for r := lo; r < hi; r++ {
@@ -70,12 +70,9 @@ func CrossEntropyLabels(logits *Tensor, labels []int, classWeight []float32, lab
 				continue
 			}
 			x := logits.data[r*classes : (r+1)*classes]
-			m := x[0]
-			for _, v := range x[1:] {
-				m = max(m, v) // NaN propagates
-			}
+			m := rowMax(x)
 			ls := math.Log(vexp.ExpSum(e, x, m))
-			rowMax[r], rowLse[r] = m, ls
+			rmax[r], rlse[r] = m, ls
 			lz := float64(m) + ls
 			l := (1 - eps) * w(y) * (lz - float64(x[y]))
 			if eps > 0 {
@@ -130,9 +127,9 @@ func CrossEntropyLabels(logits *Tensor, labels []int, classWeight []float32, lab
 				// d loss/dx_c = A·softmax_c − (1−ε)·w_y·[c = y] − ε/C·w_c with
 				// A = (1−ε)·w_y + ε/C·Σw, and softmax = exp(x − m)·exp(−ls).
 				x, dst := logits.data[r*classes:(r+1)*classes], gx[r*classes:(r+1)*classes]
-				vexp.ExpSum(e, x, rowMax[r])
+				vexp.ExpSum(e, x, rmax[r])
 				wy := w(y)
-				scale := float32(gr * ((1-eps)*wy + perClass*wAll) * math.Exp(-rowLse[r]))
+				scale := float32(gr * ((1-eps)*wy + perClass*wAll) * math.Exp(-rlse[r]))
 				k := float32(gr * perClass)
 				switch {
 				case k == 0:

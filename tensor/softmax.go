@@ -73,10 +73,7 @@ func smSoftmax(op string, t *Tensor, axis int, logOut bool) *Tensor {
 // for the maximum, one for the exponentials (into y) and their sum, one to
 // normalise.
 func smRow(y, x []float32, logOut bool) {
-	m := x[0]
-	for _, v := range x[1:] {
-		m = max(m, v) // NaN propagates
-	}
+	m := rowMax(x)
 	// When m is −Inf (all entries masked) v−m is NaN, so the row is NaN.
 	s := vexp.ExpSum(y, x, m)
 	if logOut {
@@ -86,10 +83,22 @@ func smRow(y, x []float32, logOut bool) {
 		}
 		return
 	}
-	inv := 1 / s
+	inv := float32(1 / s)
 	for j := range y {
-		y[j] = float32(float64(y[j]) * inv)
+		y[j] *= inv
 	}
+}
+
+// rowMax returns the largest element of the non-empty x, or NaN if x holds
+// one.
+func rowMax(x []float32) float32 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m || v != v { // once m is NaN it stays NaN
+			m = v
+		}
+	}
+	return m
 }
 
 // smBlock is smRow for the n slices of stride inner in an (n, inner) block;
