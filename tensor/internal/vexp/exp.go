@@ -86,3 +86,27 @@ func exp32(x float32) float32 {
 	n1 := n >> 1
 	return p * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(n-n1+127)<<23)
 }
+
+// ULPError returns |got − want| in units of the last place of the float32
+// nearest to want (the least denormal's spacing below the normal range), for
+// tests of float32 functions against float64 references: 0 when both are
+// the same infinity or both NaN, +Inf when only one is infinite or NaN.
+func ULPError(got float32, want float64) float64 {
+	w32 := float32(want)
+	gotNaN, wantNaN := got != got, want != want
+	if gotNaN || wantNaN {
+		if gotNaN && wantNaN {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	if math.IsInf(float64(w32), 0) || math.IsInf(float64(got), 0) {
+		if float64(w32) == float64(got) {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	ulp := math.Float32frombits(math.Float32bits(float32(math.Abs(float64(w32))))+1) - float32(math.Abs(float64(w32)))
+	ulp = max(ulp, math.Float32frombits(1))
+	return math.Abs(float64(got)-want) / float64(ulp)
+}

@@ -5,22 +5,8 @@ import (
 	"testing"
 )
 
-// ulpErr returns |got − exp(x)| in units of the last place of the float32
-// nearest to exp(x) (the least denormal's spacing below the normal range);
-// 0 when both are the same infinity, +Inf when only one is.
-func ulpErr(got float32, x float32) float64 {
-	want := math.Exp(float64(x))
-	w32 := float32(want)
-	if math.IsInf(float64(w32), 1) || math.IsInf(float64(got), 1) {
-		if math.IsInf(float64(w32), 1) && math.IsInf(float64(got), 1) {
-			return 0
-		}
-		return math.Inf(1)
-	}
-	ulp := math.Float32frombits(math.Float32bits(w32)+1) - w32
-	ulp = max(ulp, math.Float32frombits(1))
-	return math.Abs(float64(got)-want) / float64(ulp)
-}
+// ulpErr returns the error of got as exp(x) in float32 ulps.
+func ulpErr(got float32, x float32) float64 { return ULPError(got, math.Exp(float64(x))) }
 
 // sweep returns n+1 evenly spaced float32 arguments over [lo, hi].
 func sweep(lo, hi float64, n int) []float32 {
