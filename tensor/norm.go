@@ -192,20 +192,34 @@ func LayerNorm(x, weight, bias *Tensor, normDims int, eps float32) *Tensor {
 func layerNormRowBackward(xr, gr, gx []float32, off int, w, bw, bb []float32, m, ml, rs float32) {
 	// dx = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = g·w.
 	var sa, sb float64
-	for j, v := range xr {
-		xh := ((v - m) - ml) * rs
-		gv := gr[j]
-		if bw != nil {
+	gr = gr[:len(xr)]
+	if w != nil && bw != nil && bb != nil { // the usual case, without branches
+		w, bw, bb = w[:len(xr)], bw[:len(xr)], bb[:len(xr)]
+		for j, v := range xr {
+			xh := ((v - m) - ml) * rs
+			gv := gr[j]
 			bw[j] += gv * xh
-		}
-		if bb != nil {
 			bb[j] += gv
-		}
-		if w != nil {
 			gv *= w[j]
+			sa += float64(gv)
+			sb += float64(gv * xh)
 		}
-		sa += float64(gv)
-		sb += float64(gv * xh)
+	} else {
+		for j, v := range xr {
+			xh := ((v - m) - ml) * rs
+			gv := gr[j]
+			if bw != nil {
+				bw[j] += gv * xh
+			}
+			if bb != nil {
+				bb[j] += gv
+			}
+			if w != nil {
+				gv *= w[j]
+			}
+			sa += float64(gv)
+			sb += float64(gv * xh)
+		}
 	}
 	if gx == nil {
 		return
@@ -219,6 +233,7 @@ func layerNormRowBackward(xr, gr, gx []float32, off int, w, bw, bb []float32, m,
 		}
 		return
 	}
+	w = w[:len(xr)]
 	for j, v := range xr {
 		dst[j] += rs * (gr[j]*w[j] - ma - ((v-m)-ml)*rs*mb)
 	}
