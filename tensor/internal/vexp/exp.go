@@ -53,38 +53,35 @@ func ExpSum(dst, src []float32, shift float32) float64 {
 	return s + expSumGo(dst, src, shift)
 }
 
-// expSumGo is ExpSum in portable Go.
+// expSumGo is ExpSum in portable Go, the computation written out in the
+// loop (a function per element would not be inlined).
 func expSumGo(dst, src []float32, shift float32) float64 {
 	dst = dst[:len(src)]
 	var s float64
-	for i, v := range src {
-		e := exp32(v - shift)
+	for i, x := range src {
+		x -= shift
+		if x < minArg { // false for NaN, which stays NaN
+			x = minArg
+		}
+		if x > maxArg {
+			x = maxArg
+		}
+		t := x*log2e + round
+		n := int32(math.Float32bits(t) - math.Float32bits(round))
+		nf := t - round
+		r := x - nf*ln2Hi
+		r -= nf * ln2Lo
+		p := ((((c6*r+c5)*r+c4)*r+c3)*r+c2)*r*r + r + 1
+		// Scale by 2ⁿ in two steps, 2^⌊n/2⌋ then 2^(n−⌊n/2⌋), each a normal
+		// float32 for n in [−159, 129]: the product rounds only once it
+		// leaves the normal range, so denormal results are rounded correctly
+		// and overflow gives +Inf.
+		n1 := n >> 1
+		e := p * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(n-n1+127)<<23)
 		dst[i] = e
 		s += float64(e)
 	}
 	return s
-}
-
-// exp32 returns exp(x) in float32.
-func exp32(x float32) float32 {
-	if x < minArg { // false for NaN, which stays NaN
-		x = minArg
-	}
-	if x > maxArg {
-		x = maxArg
-	}
-	t := x*log2e + round
-	n := int32(math.Float32bits(t) - math.Float32bits(round))
-	nf := t - round
-	r := x - nf*ln2Hi
-	r -= nf * ln2Lo
-	p := ((((c6*r+c5)*r+c4)*r+c3)*r+c2)*r*r + r + 1
-	// Scale by 2ⁿ in two steps, 2^⌊n/2⌋ then 2^(n−⌊n/2⌋), each a normal
-	// float32 for n in [−159, 129]: the product rounds only once it leaves
-	// the normal range, so denormal results are rounded correctly and
-	// overflow gives +Inf.
-	n1 := n >> 1
-	return p * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(n-n1+127)<<23)
 }
 
 // ULPError returns |got − want| in units of the last place of the float32
