@@ -23,6 +23,11 @@ const (
 	// n in the range of the two-step scaling without changing the result.
 	minArg = -110
 	maxArg = 89
+	// Below zeroBelow (a little under −150·ln2) exp rounds to 0, which is
+	// written directly: computing it would underflow, which costs a
+	// microcode assist per vector on some CPUs (masked attention scores are
+	// −Inf).
+	zeroBelow = -103.973
 )
 
 // exp(r) on |r| ≤ 0.347 is the degree-6 polynomial interpolating it at the
@@ -60,8 +65,9 @@ func expSumGo(dst, src []float32, shift float32) float64 {
 	var s float64
 	for i, x := range src {
 		x -= shift
-		if x < minArg { // false for NaN, which stays NaN
-			x = minArg
+		if x < zeroBelow { // false for NaN, which goes on to give NaN
+			dst[i] = 0
+			continue
 		}
 		if x > maxArg {
 			x = maxArg

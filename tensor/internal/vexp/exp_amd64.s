@@ -21,6 +21,9 @@ VEC8(c4, 0x3D2AAA56)
 VEC8(c3, 0x3E2AAA01)
 VEC8(c2, 0x3F000000)
 
+// zeroBelow (exp.go), compared with as a memory operand.
+VEC8(zthr, 0xC2CFF22D)
+
 // Scalars broadcast into registers: minArg −110, maxArg 89, log2e, ln2Hi,
 // ln2Lo, 1 and the exponent bias 127 (an int32).
 DATA consts<>+0(SB)/4, $0xC2DC0000
@@ -39,8 +42,9 @@ GLOBL consts<>(SB), RODATA|NOPTR, $28
 // func expSumAsm(dst, src *float32, n int, shift float32) float64
 //
 // Each step of eight lanes: x = clamp(src − shift) (NaN kept), n = round(x·log2e),
-// r = x − n·ln2Hi − n·ln2Lo, p = 1 + r + r²·(c2 + r·(c3 + …)), y = p·2^⌊n/2⌋·2^(n−⌊n/2⌋),
-// and the eight results are added, as float64, to two accumulators.
+// r = x − n·ln2Hi − n·ln2Lo, p = 1 + r + r²·(c2 + r·(c3 + …)), y = p·2^⌊n/2⌋·2^(n−⌊n/2⌋)
+// (0 where x < zeroBelow), and the eight results are added, as float64, to
+// two accumulators.
 TEXT ·expSumAsm(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
@@ -67,6 +71,7 @@ loop:
 	VMOVAPS      Y10, Y13
 	VFNMADD231PS Y4, Y12, Y13      // r = x − n·ln2Hi (exact)
 	VFNMADD231PS Y5, Y12, Y13      // r −= n·ln2Lo
+	VCMPPS       $0x1D, zthr<>(SB), Y10, Y12 // x ≥ zeroBelow (false for NaN)
 	VMOVUPS      c6<>(SB), Y14
 	VFMADD213PS  c5<>(SB), Y13, Y14
 	VFMADD213PS  c4<>(SB), Y13, Y14
@@ -82,6 +87,7 @@ loop:
 	VMULPS       Y15, Y14, Y14
 	VPADDD       Y7, Y11, Y11
 	VPSLLD       $23, Y11, Y11     // 2^n2
+	VANDPS       Y12, Y11, Y11     // 0 where x < zeroBelow: p·2^n1·0 = 0 without underflow, NaN·0 = NaN
 	VMULPS       Y11, Y14, Y14
 	VMOVUPS      Y14, (DI)
 	VCVTPS2PD    X14, Y15
