@@ -70,7 +70,7 @@ func CrossEntropyLabels(logits *Tensor, labels []int, classWeight []float32, lab
 				continue
 			}
 			x := logits.data[r*classes : (r+1)*classes]
-			m := rowMax(x)
+			m := vexp.Max(x)
 			ls := math.Log(vexp.ExpSum(e, x, m))
 			rmax[r], rlse[r] = m, ls
 			lz := float64(m) + ls

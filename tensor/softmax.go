@@ -73,7 +73,7 @@ func smSoftmax(op string, t *Tensor, axis int, logOut bool) *Tensor {
 // for the maximum, one for the exponentials (into y) and their sum, one to
 // normalise.
 func smRow(y, x []float32, logOut bool) {
-	m := rowMax(x)
+	m := vexp.Max(x)
 	// When m is −Inf (all entries masked) v−m is NaN, so the row is NaN.
 	s := vexp.ExpSum(y, x, m)
 	if logOut {
@@ -87,18 +87,6 @@ func smRow(y, x []float32, logOut bool) {
 	for j := range y {
 		y[j] *= inv
 	}
-}
-
-// rowMax returns the largest element of the non-empty x, or NaN if x holds
-// one.
-func rowMax(x []float32) float32 {
-	m := x[0]
-	for _, v := range x[1:] {
-		if v > m || v != v { // once m is NaN it stays NaN
-			m = v
-		}
-	}
-	return m
 }
 
 // smBlock is smRow for the n slices of stride inner in an (n, inner) block;

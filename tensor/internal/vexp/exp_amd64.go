@@ -11,3 +11,8 @@ var useAsm = cpu.AVX2FMA
 //
 //go:noescape
 func expSumAsm(dst, src *float32, n int, shift float32) float64
+
+// maxAsm is Max over n floats, n a positive multiple of 8, in AVX.
+//
+//go:noescape
+func maxAsm(x *float32, n int) float32

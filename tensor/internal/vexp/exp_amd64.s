@@ -107,3 +107,45 @@ loop:
 	VMOVSD       X8, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// func maxAsm(x *float32, n int) float32
+//
+// VMAXPS keeps a running maximum of each lane (its NaN rule does not
+// propagate NaN, so an unordered self-comparison of every vector collects
+// NaN lanes in Y2 apart); then the eight lanes are reduced.
+TEXT ·maxAsm(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VMOVUPS      (SI), Y0
+	VCMPPS       $3, Y0, Y0, Y2    // unordered: NaN lanes
+	ADDQ         $32, SI
+	SUBQ         $8, CX
+	JZ           reduce
+
+maxloop:
+	VMOVUPS      (SI), Y1
+	VMAXPS       Y1, Y0, Y0
+	VCMPPS       $3, Y1, Y1, Y3
+	VORPS        Y3, Y2, Y2
+	ADDQ         $32, SI
+	SUBQ         $8, CX
+	JNZ          maxloop
+
+reduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4E, X0, X1     // swap the 64-bit halves
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xB1, X0, X1     // swap neighbours
+	VMAXPS       X1, X0, X0
+	VMOVMSKPS    Y2, AX
+	TESTL        AX, AX
+	JNZ          nan
+	VMOVSS       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+nan:
+	MOVL         $0x7FC00000, ret+16(FP)
+	VZEROUPPER
+	RET
