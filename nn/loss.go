@@ -65,27 +65,28 @@ type CrossEntropyOptions struct {
 // the last axis — and integer labels, one per row. Negative labels (PyTorch's
 // ignore index −100, or any negative) are ignored. It is log-softmax followed
 // by the negative log-likelihood, with optional label smoothing and class
-// weights, reduced as PyTorch's F.cross_entropy.
+// weights, reduced as PyTorch's F.cross_entropy, computed as one fused
+// operation (tensor.CrossEntropyLabels).
 func CrossEntropy(logits *tensor.Tensor, labels []int, opts ...CrossEntropyOptions) *tensor.Tensor {
 	var opt CrossEntropyOptions
 	if len(opts) > 0 {
 		opt = opts[0]
 	}
-	return classLoss("cross_entropy", logits.LogSoftmax(-1), labels, opt)
+	return tensor.CrossEntropyLabels(logits, labels, opt.Weight, opt.LabelSmoothing, opt.Reduction.String())
 }
 
 // NLLLoss returns the negative log-likelihood of labels under log-probabilities
-// (…, C), with the same options and ignore rule as CrossEntropy.
+// (…, C), with the same options and ignore rule as CrossEntropy except label
+// smoothing, which it ignores.
 func NLLLoss(logProbs *tensor.Tensor, labels []int, opts ...CrossEntropyOptions) *tensor.Tensor {
 	var opt CrossEntropyOptions
 	if len(opts) > 0 {
 		opt = opts[0]
 	}
-	opt.LabelSmoothing = 0
 	return classLoss("nll_loss", logProbs, labels, opt)
 }
 
-// classLoss implements CrossEntropy and NLLLoss over log-probabilities.
+// classLoss implements NLLLoss over log-probabilities; it ignores opt.LabelSmoothing.
 func classLoss(op string, logp *tensor.Tensor, labels []int, opt CrossEntropyOptions) *tensor.Tensor {
 	if logp.Dims() == 0 {
 		panic(fmt.Sprintf("%s: logits must have a class axis, got a scalar", op))
@@ -98,9 +99,6 @@ func classLoss(op string, logp *tensor.Tensor, labels []int, opt CrossEntropyOpt
 	if opt.Weight != nil && len(opt.Weight) != classes {
 		panic(fmt.Sprintf("%s: %d class weights for %d classes", op, len(opt.Weight), classes))
 	}
-	if opt.LabelSmoothing < 0 || opt.LabelSmoothing >= 1 {
-		panic(fmt.Sprintf("%s: label smoothing %v is outside [0, 1)", op, opt.LabelSmoothing))
-	}
 	classW := func(c int) float32 {
 		if opt.Weight == nil {
 			return 1
@@ -110,7 +108,6 @@ func classLoss(op string, logp *tensor.Tensor, labels []int, opt CrossEntropyOpt
 	lp := logp.Reshape(rows, classes)
 	idx := tensor.Zeros(rows, 1)
 	rowW := tensor.Zeros(rows) // weight of each row's target, 0 if ignored
-	keep := tensor.Zeros(rows) // 1 for rows that count
 	var total float32
 	for i, y := range labels {
 		if y < 0 {
@@ -121,18 +118,9 @@ func classLoss(op string, logp *tensor.Tensor, labels []int, opt CrossEntropyOpt
 		}
 		idx.Data()[i] = float32(y)
 		rowW.Data()[i] = classW(y)
-		keep.Data()[i] = 1
 		total += classW(y)
 	}
 	losses := lp.Gather(1, idx).Reshape(rows).Mul(rowW).Neg()
-	if eps := opt.LabelSmoothing; eps > 0 {
-		cw := tensor.Ones(classes)
-		if opt.Weight != nil {
-			cw = tensor.New(opt.Weight, classes)
-		}
-		smooth := lp.Mul(cw).Sum(1).Mul(keep).Neg()
-		losses = losses.Scale(1 - eps).Add(smooth.Scale(eps / float32(classes)))
-	}
 	switch opt.Reduction {
 	case Mean:
 		if total == 0 {

@@ -102,7 +102,7 @@ func AttentionWeights(q, k *Tensor, heads int, scale float32, mask *Tensor) *Ten
 				clear(ds)
 				for i := 0; i < l; i++ {
 					r := off + i*s
-					smRowBackward(ds[i*s:(i+1)*s], g[r:r+s], w[r:r+s], false)
+					smRowBackward(ds[i*s:(i+1)*s], g[r:r+s], w[r:r+s], nil, false)
 				}
 				qo, ko := b*l*d+h*e, b*s*d+h*e
 				if gq != nil {

@@ -47,31 +47,43 @@ func normAffine(out, x []float32, planes, c, s int, mean, rstd []float32, weight
 }
 
 // normRowStats computes, for each of rows contiguous rows of length d, the
-// mean and 1/√(biased variance + eps), accumulating in float64 over two passes.
-func normRowStats(x []float32, rows, d int, eps float32) (mean, rstd []float32) {
-	mean, rstd = make([]float32, rows), make([]float32, rows)
+// mean (as mean + meanLo, see normMoments) and 1/√(biased variance + eps).
+func normRowStats(x []float32, rows, d int, eps float32) (mean, meanLo, rstd []float32) {
+	mean, meanLo, rstd = make([]float32, rows), make([]float32, rows), make([]float32, rows)
 	parallelWork(rows, rows*d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			mean[r], rstd[r] = normMoments(x[r*d:(r+1)*d], eps)
+			mean[r], meanLo[r], rstd[r] = normMoments(x[r*d:(r+1)*d], eps)
 		}
 	})
-	return mean, rstd
+	return mean, meanLo, rstd
 }
 
-// normMoments returns the mean of xs and 1/√(biased variance + eps).
-func normMoments(xs []float32, eps float32) (float32, float32) {
-	var s float64
+// normMoments returns the mean of xs as the float32 nearest to it plus the
+// float32 nearest to the remainder, so that (x − mean) − meanLo is x minus
+// the mean to float32 precision even when the mean is large against the
+// spread, and 1/√(biased variance + eps). One pass accumulates Σd and Σd² in
+// float64 with d = x − xs[0]: shifting by a sample keeps the sums of the
+// order of the spread, so Σd²/n − (Σd/n)² does not cancel catastrophically.
+func normMoments(xs []float32, eps float32) (mean, meanLo, rstd float32) {
+	x0 := float64(xs[0])
+	var s, ss float64
 	for _, v := range xs {
-		s += float64(v)
-	}
-	m := s / float64(len(xs))
-	var ss float64
-	for _, v := range xs {
-		d := float64(v) - m
+		d := float64(v) - x0
+		s += d
 		ss += d * d
 	}
-	return float32(m), float32(1 / math.Sqrt(ss/float64(len(xs))+float64(eps)))
+	n := float64(len(xs))
+	md := s / n
+	m := x0 + md
+	mean = float32(m)
+	return mean, float32(m - float64(mean)), float32(1 / math.Sqrt(max(ss/n-md*md, 0)+float64(eps)))
 }
+
+// normBlocks is the number of row blocks whose partial weight and bias
+// gradients LayerNorm's backward accumulates separately (so that parallel
+// workers do not share them) and then adds in block order, for a result that
+// does not depend on the number of workers.
+const normBlocks = 32
 
 // LayerNorm normalises x over its last normDims axes to zero mean and unit
 // (biased) variance, then multiplies by weight and adds bias, both of the
@@ -97,84 +109,134 @@ func LayerNorm(x, weight, bias *Tensor, normDims int, eps float32) *Tensor {
 	if d == 0 {
 		return record(op, Zeros(x.shape...), func([]float32) {}, x, weight, bias)
 	}
-	mean, rstd := normRowStats(x.data, rows, d, eps)
 	w, b := normData(weight), normData(bias)
-	out := Zeros(x.shape...)
-	parallelWork(rows, rows*d, func(lo, hi int) {
+	out := newOutputUninit(x.shape)
+	mean, meanLo, rstd := make([]float32, rows), make([]float32, rows), make([]float32, rows)
+	parallelWork(rows, 2*rows*d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			m, rs := mean[r], rstd[r]
 			xr, yr := x.data[r*d:(r+1)*d], out.data[r*d:(r+1)*d]
+			m, ml, rs := normMoments(xr, eps)
+			mean[r], meanLo[r], rstd[r] = m, ml, rs
 			switch {
 			case w != nil && b != nil:
 				for j, v := range xr {
-					yr[j] = (v-m)*rs*w[j] + b[j]
+					yr[j] = ((v-m)-ml)*rs*w[j] + b[j]
 				}
 			case w != nil:
 				for j, v := range xr {
-					yr[j] = (v - m) * rs * w[j]
+					yr[j] = ((v - m) - ml) * rs * w[j]
+				}
+			case b != nil:
+				for j, v := range xr {
+					yr[j] = ((v-m)-ml)*rs + b[j]
 				}
 			default:
 				for j, v := range xr {
-					yr[j] = (v - m) * rs
-				}
-				if b != nil {
-					for j, v := range b {
-						yr[j] += v
-					}
+					yr[j] = ((v - m) - ml) * rs
 				}
 			}
 		}
 	})
 	return record(op, out, func(g []float32) {
 		gx, gw, gb := gradOf(x), gradOf(weight), gradOf(bias)
+		// Each block of rows adds g·x̂ and g into its own partial sums pw, pb.
+		nb := min(rows, normBlocks)
+		var pw, pb []float32
+		if gw != nil {
+			pw = getZeroedBuffer(nb * d)
+			defer putBuffer(pw)
+		}
+		if gb != nil {
+			pb = getZeroedBuffer(nb * d)
+			defer putBuffer(pb)
+		}
+		passes := 1
 		if gx != nil {
-			parallelWork(rows, 2*rows*d, func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					m, rs := mean[r], rstd[r]
-					xr, gr, dst := x.data[r*d:(r+1)*d], g[r*d:(r+1)*d], gx[r*d:(r+1)*d]
-					// dx = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = g·w.
-					var sa, sb float64
-					for j, v := range xr {
-						dxh := gr[j]
-						if w != nil {
-							dxh *= w[j]
-						}
-						sa += float64(dxh)
-						sb += float64(dxh * (v - m) * rs)
-					}
-					ma, mb := float32(sa/float64(d)), float32(sb/float64(d))
-					for j, v := range xr {
-						dxh := gr[j]
-						if w != nil {
-							dxh *= w[j]
-						}
-						dst[j] += rs * (dxh - ma - (v-m)*rs*mb)
-					}
-				}
-			})
+			passes = 2
 		}
-		if gw == nil && gb == nil {
-			return
-		}
-		parallelWork(d, 2*rows*d, func(lo, hi int) {
-			for r := 0; r < rows; r++ {
-				m, rs := mean[r], rstd[r]
-				xr, gr := x.data[r*d+lo:r*d+hi], g[r*d+lo:r*d+hi]
-				if gw != nil {
-					dw := gw[lo:hi]
-					for j, v := range xr {
-						dw[j] += gr[j] * (v - m) * rs
-					}
+		parallelWork(nb, passes*rows*d, func(lo, hi int) {
+			for blk := lo; blk < hi; blk++ {
+				var bw, bb []float32
+				if pw != nil {
+					bw = pw[blk*d : (blk+1)*d]
 				}
-				if gb != nil {
-					db := gb[lo:hi]
-					for j, v := range gr {
-						db[j] += v
-					}
+				if pb != nil {
+					bb = pb[blk*d : (blk+1)*d]
+				}
+				for r := blk * rows / nb; r < (blk+1)*rows/nb; r++ {
+					layerNormRowBackward(x.data[r*d:(r+1)*d], g[r*d:(r+1)*d], gx, r*d, w, bw, bb, mean[r], meanLo[r], rstd[r])
 				}
 			}
 		})
+		for blk := range nb {
+			if gw != nil {
+				for j, v := range pw[blk*d : (blk+1)*d] {
+					gw[j] += v
+				}
+			}
+			if gb != nil {
+				for j, v := range pb[blk*d : (blk+1)*d] {
+					gb[j] += v
+				}
+			}
+		}
 	}, x, weight, bias)
+}
+
+// layerNormRowBackward back-propagates g through one row xr of LayerNorm
+// with statistics m + ml and rs: it adds the input gradient into
+// gx[off:off+len(xr)] (unless gx is nil) and g·x̂ and g into the partial
+// weight and bias gradients bw and bb (unless nil); w is the weight or nil.
+// One pass reads the row for the two sums and the partials, one more writes
+// the input gradient.
+func layerNormRowBackward(xr, gr, gx []float32, off int, w, bw, bb []float32, m, ml, rs float32) {
+	// dx = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = g·w.
+	var sa, sb float64
+	gr = gr[:len(xr)]
+	if w != nil && bw != nil && bb != nil { // the usual case, without branches
+		w, bw, bb = w[:len(xr)], bw[:len(xr)], bb[:len(xr)]
+		for j, v := range xr {
+			xh := ((v - m) - ml) * rs
+			gv := gr[j]
+			bw[j] += gv * xh
+			bb[j] += gv
+			gv *= w[j]
+			sa += float64(gv)
+			sb += float64(gv * xh)
+		}
+	} else {
+		for j, v := range xr {
+			xh := ((v - m) - ml) * rs
+			gv := gr[j]
+			if bw != nil {
+				bw[j] += gv * xh
+			}
+			if bb != nil {
+				bb[j] += gv
+			}
+			if w != nil {
+				gv *= w[j]
+			}
+			sa += float64(gv)
+			sb += float64(gv * xh)
+		}
+	}
+	if gx == nil {
+		return
+	}
+	n := float64(len(xr))
+	ma, mb := float32(sa/n), float32(sb/n)
+	dst := gx[off : off+len(xr)]
+	if w == nil {
+		for j, v := range xr {
+			dst[j] += rs * (gr[j] - ma - ((v-m)-ml)*rs*mb)
+		}
+		return
+	}
+	w = w[:len(xr)]
+	for j, v := range xr {
+		dst[j] += rs * (gr[j]*w[j] - ma - ((v-m)-ml)*rs*mb)
+	}
 }
 
 // RMSNorm returns x / √(mean(x², last axis) + eps) · weight, the root-mean-
@@ -409,7 +471,7 @@ func GroupNorm(x, weight, bias *Tensor, groups int, eps float32) *Tensor {
 	if d == 0 {
 		return record(op, out, func([]float32) {}, x, weight, bias)
 	}
-	mean, rstd := normRowStats(x.data, rows, d, eps)
+	mean, _, rstd := normRowStats(x.data, rows, d, eps)
 	normAffine(out.data, x.data, n*c, c, s, mean, rstd, weight, bias, func(p int) int { return p/c*groups + p%c/cg })
 	w := normData(weight)
 	return record(op, out, func(g []float32) {

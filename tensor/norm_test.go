@@ -267,3 +267,68 @@ func TestNormParallelMatchesSerial(t *testing.T) {
 	checkParallelMatchesSerial(t, "group", func(in ...*Tensor) *Tensor { return GroupNorm(in[0], in[1], in[2], 4, 1e-5) },
 		seq(32, 8, 16, 18), positive(8), seq(8))
 }
+
+// TestLayerNormLargeMeanSmallSpread checks rows of mean 1000 and standard
+// deviation 0.01 (statistics that cancel badly in float32), forward and
+// backward with weight and bias, against float64: outputs within
+// 2⁻²⁰·(1 + |y|), gradients within 2⁻¹⁸ of the largest of their kind.
+func TestLayerNormLargeMeanSmallSpread(t *testing.T) {
+	const rows, d, eps = 3, 256, 1e-5
+	r := NewRNG(21)
+	x := Normal(r, 1000, 0.01, rows, d).SetRequiresGrad(true)
+	w := Normal(r, 1, 0.5, d).SetRequiresGrad(true)
+	b := Normal(r, 0, 1, d).SetRequiresGrad(true)
+	g := Normal(r, 0, 1, rows, d)
+	y := LayerNorm(x, w, b, 1, eps)
+	y.BackwardWith(g)
+	xh := normRefRows(x.data, rows, d, eps)
+	refGx := make([]float64, rows*d)
+	refGw, refGb := make([]float64, d), make([]float64, d)
+	for row := 0; row < rows; row++ {
+		var m, v float64
+		for j := 0; j < d; j++ {
+			m += float64(x.data[row*d+j])
+		}
+		m /= d
+		for j := 0; j < d; j++ {
+			v += (float64(x.data[row*d+j]) - m) * (float64(x.data[row*d+j]) - m)
+		}
+		rs := 1 / math.Sqrt(v/d+eps)
+		var sa, sb float64
+		for j := 0; j < d; j++ {
+			i := row*d + j
+			dxh := float64(g.data[i]) * float64(w.data[j])
+			sa += dxh
+			sb += dxh * xh[i]
+			refGw[j] += float64(g.data[i]) * xh[i]
+			refGb[j] += float64(g.data[i])
+		}
+		for j := 0; j < d; j++ {
+			i := row*d + j
+			refGx[i] = rs * (float64(g.data[i])*float64(w.data[j]) - sa/d - xh[i]*sb/d)
+		}
+	}
+	for i, v := range y.data {
+		want := xh[i]*float64(w.data[i%d]) + float64(b.data[i%d])
+		if math.Abs(float64(v)-want) > 0x1p-20*(1+math.Abs(want)) {
+			t.Fatalf("y[%d] = %v, want %v", i, v, want)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		got  []float32
+		want []float64
+	}{{"dx", x.grad, refGx}, {"dweight", w.grad, refGw}, {"dbias", b.grad, refGb}} {
+		var scale, worst float64
+		for _, v := range c.want {
+			scale = max(scale, math.Abs(v))
+		}
+		for i, v := range c.got {
+			worst = max(worst, math.Abs(float64(v)-c.want[i])/scale)
+		}
+		t.Logf("%s: worst error %.3g of the largest (%.3g)", c.name, worst, scale)
+		if worst > 0x1p-18 {
+			t.Errorf("%s: error %.3g of the largest gradient, want ≤ 2⁻¹⁸", c.name, worst)
+		}
+	}
+}

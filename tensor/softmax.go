@@ -1,6 +1,10 @@
 package tensor
 
-import "math"
+import (
+	"math"
+
+	"github.com/graftml/graft/tensor/internal/vexp"
+)
 
 // Softmax returns exp(t)/Σexp(t) along axis (negative counts from the end),
 // computed stably by subtracting each slice's maximum first, so large logits
@@ -23,7 +27,7 @@ func (t *Tensor) LogSoftmax(axis int) *Tensor { return smSoftmax("log_softmax", 
 func smSoftmax(op string, t *Tensor, axis int, logOut bool) *Tensor {
 	a := t.axis(op, axis)
 	outer, n, inner := idxSplitShape(t.shape, a)
-	out := newTensor(t.shape, make([]float32, len(t.data)))
+	out := newOutputUninit(t.shape)
 	if n == 0 {
 		return record(op, out, func([]float32) {}, t)
 	}
@@ -46,47 +50,42 @@ func smSoftmax(op string, t *Tensor, axis int, logOut bool) *Tensor {
 		y := out.data
 		if inner == 1 {
 			parallelFor(outer, 4*n, func(lo, hi int) {
+				var e []float32
+				if logOut {
+					e = make([]float32, n)
+				}
 				for o := lo; o < hi; o++ {
-					smRowBackward(gt[o*n:(o+1)*n], g[o*n:(o+1)*n], y[o*n:(o+1)*n], logOut)
+					smRowBackward(gt[o*n:(o+1)*n], g[o*n:(o+1)*n], y[o*n:(o+1)*n], e, logOut)
 				}
 			})
 			return
 		}
 		s := make([]float64, inner)
+		e := make([]float32, inner)
 		for o := 0; o < outer; o++ {
 			b := o * n * inner
-			smBlockBackward(gt[b:b+n*inner], g[b:b+n*inner], y[b:b+n*inner], n, inner, s, logOut)
+			smBlockBackward(gt[b:b+n*inner], g[b:b+n*inner], y[b:b+n*inner], n, inner, s, e, logOut)
 		}
 	}, t)
 }
 
 // smRow computes the (log-)softmax of one contiguous row x into y: one pass
-// for the maximum, one for the exponentials and their sum, one to normalise.
+// for the maximum, one for the exponentials (into y) and their sum, one to
+// normalise.
 func smRow(y, x []float32, logOut bool) {
-	m := x[0]
-	for _, v := range x[1:] {
-		m = max(m, v) // NaN propagates
-	}
+	m := vexp.Max(x)
 	// When m is −Inf (all entries masked) v−m is NaN, so the row is NaN.
-	var s float64
+	s := vexp.ExpSum(y, x, m)
 	if logOut {
-		for _, v := range x {
-			s += math.Exp(float64(v) - float64(m))
-		}
 		ls := math.Log(s)
 		for j, v := range x {
 			y[j] = float32(float64(v) - float64(m) - ls)
 		}
 		return
 	}
-	for j, v := range x {
-		e := math.Exp(float64(v) - float64(m))
-		y[j] = float32(e)
-		s += e
-	}
-	inv := 1 / s
+	inv := float32(1 / s)
 	for j := range y {
-		y[j] = float32(float64(y[j]) * inv)
+		y[j] *= inv
 	}
 }
 
@@ -104,11 +103,11 @@ func smBlock(y, x []float32, n, inner int, m []float32, s []float64, logOut bool
 		row := x[k*inner : (k+1)*inner]
 		dst := y[k*inner : (k+1)*inner]
 		for i, v := range row {
-			e := math.Exp(float64(v) - float64(m[i]))
-			if !logOut {
-				dst[i] = float32(e)
-			}
-			s[i] += e
+			dst[i] = v - m[i]
+		}
+		vexp.ExpSum(dst, dst, 0)
+		for i, e := range dst {
+			s[i] += float64(e)
 		}
 	}
 	if logOut {
@@ -136,16 +135,18 @@ func smBlock(y, x []float32, n, inner int, m []float32, s []float64, logOut bool
 }
 
 // smRowBackward adds the input gradient of one contiguous row into gx, given
-// the output gradient g and the forward output y.
-func smRowBackward(gx, g, y []float32, logOut bool) {
+// the output gradient g and the forward output y; e is scratch of the row's
+// length for the log-softmax (nil for softmax).
+func smRowBackward(gx, g, y, e []float32, logOut bool) {
 	var s float64
 	if logOut {
 		for _, v := range g {
 			s += float64(v)
 		}
 		sf := float32(s)
+		vexp.ExpSum(e, y, 0)
 		for j, v := range g {
-			gx[j] += v - float32(math.Exp(float64(y[j])))*sf
+			gx[j] += v - e[j]*sf
 		}
 		return
 	}
@@ -158,8 +159,9 @@ func smRowBackward(gx, g, y []float32, logOut bool) {
 	}
 }
 
-// smBlockBackward is smRowBackward for an (n, inner) block; s is scratch of length inner.
-func smBlockBackward(gx, g, y []float32, n, inner int, s []float64, logOut bool) {
+// smBlockBackward is smRowBackward for an (n, inner) block; s and e are
+// scratch of length inner.
+func smBlockBackward(gx, g, y []float32, n, inner int, s []float64, e []float32, logOut bool) {
 	clear(s)
 	for k := 0; k < n; k++ {
 		gr, yr := g[k*inner:(k+1)*inner], y[k*inner:(k+1)*inner]
@@ -173,12 +175,15 @@ func smBlockBackward(gx, g, y []float32, n, inner int, s []float64, logOut bool)
 	}
 	for k := 0; k < n; k++ {
 		gr, yr, dst := g[k*inner:(k+1)*inner], y[k*inner:(k+1)*inner], gx[k*inner:(k+1)*inner]
-		for i, v := range gr {
-			if logOut {
-				dst[i] += v - float32(math.Exp(float64(yr[i]))*s[i])
-			} else {
-				dst[i] += yr[i] * (v - float32(s[i]))
+		if logOut {
+			vexp.ExpSum(e, yr, 0)
+			for i, v := range gr {
+				dst[i] += v - float32(float64(e[i])*s[i])
 			}
+			continue
+		}
+		for i, v := range gr {
+			dst[i] += yr[i] * (v - float32(s[i]))
 		}
 	}
 }

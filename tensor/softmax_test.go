@@ -151,3 +151,44 @@ func BenchmarkSoftmax(b *testing.B) {
 		})
 	}
 }
+
+// TestSoftmaxMatchesFloat64 checks long rows (the vectorised exponential's
+// lanes and tail) on the last and a middle axis against a float64 reference.
+// Each probability is within (8 + |x−max|)·2⁻²⁴ of it relatively: a few ulp
+// from the exponential and the normalisation, plus the rounding of x − max to
+// float32 (as PyTorch computes it); log-probabilities within 4·2⁻²⁴·(1+|want|).
+func TestSoftmaxMatchesFloat64(t *testing.T) {
+	r := NewRNG(3)
+	for _, c := range []struct {
+		shape []int
+		axis  int
+	}{{[]int{5, 67}, -1}, {[]int{3, 1000}, 1}, {[]int{2, 37, 11}, 1}} {
+		x := Normal(r, 0, 8, c.shape...)
+		outer, n, inner := idxSplitShape(x.Shape(), x.axis("test", c.axis))
+		sm, lsm := x.Softmax(c.axis).Data(), x.LogSoftmax(c.axis).Data()
+		for o := 0; o < outer; o++ {
+			for i := 0; i < inner; i++ {
+				at := func(k int) int { return (o*n+k)*inner + i }
+				m := math.Inf(-1)
+				for k := 0; k < n; k++ {
+					m = max(m, float64(x.Data()[at(k)]))
+				}
+				var s float64
+				for k := 0; k < n; k++ {
+					s += math.Exp(float64(x.Data()[at(k)]) - m)
+				}
+				for k := 0; k < n; k++ {
+					d := float64(x.Data()[at(k)]) - m
+					want := math.Exp(d) / s
+					if got := float64(sm[at(k)]); math.Abs(got-want) > (8-d)*0x1p-24*want {
+						t.Fatalf("%v axis %d: softmax at %d = %v, want %v", c.shape, c.axis, at(k), got, want)
+					}
+					wantLog := d - math.Log(s)
+					if got := float64(lsm[at(k)]); math.Abs(got-wantLog) > 4*0x1p-24*(1+math.Abs(wantLog)) {
+						t.Fatalf("%v axis %d: log_softmax at %d = %v, want %v", c.shape, c.axis, at(k), got, wantLog)
+					}
+				}
+			}
+		}
+	}
+}

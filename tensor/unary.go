@@ -3,17 +3,25 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/graftml/graft/tensor/internal/vexp"
 )
 
 // unary applies f element-wise; df(x, y) is the derivative at input x with output y.
 func unary(op string, t *Tensor, f func(x float32) float32, df func(x, y float32) float32) *Tensor {
+	return unarySlices(op, t, func(dst, src []float32) {
+		for i, v := range src {
+			dst[i] = f(v)
+		}
+	}, df)
+}
+
+// unarySlices is unary with the function applied to whole chunks: f sets
+// dst[i] to the function of src[i] for every i.
+func unarySlices(op string, t *Tensor, f func(dst, src []float32), df func(x, y float32) float32) *Tensor {
 	out := newOutputUninit(t.shape)
 	src, dst := t.data, out.data
-	parallelFor(len(src), 4, func(lo, hi int) {
-		for i, v := range src[lo:hi] {
-			dst[lo+i] = f(v)
-		}
-	})
+	parallelFor(len(src), 4, func(lo, hi int) { f(dst[lo:hi], src[lo:hi]) })
 	return record(op, out, func(g []float32) {
 		gt := gradOf(t)
 		parallelFor(len(g), 4, func(lo, hi int) {
@@ -78,9 +86,9 @@ func (t *Tensor) Pow(p float32) *Tensor {
 // Square returns t².
 func (t *Tensor) Square() *Tensor { return t.Pow(2) }
 
-// Exp returns eᵗ element-wise.
+// Exp returns eᵗ element-wise (within 2 ulp).
 func (t *Tensor) Exp() *Tensor {
-	return unary("exp", t, func(x float32) float32 { return float32(math.Exp(float64(x))) },
+	return unarySlices("exp", t, func(dst, src []float32) { vexp.ExpSum(dst, src, 0) },
 		func(_, y float32) float32 { return y })
 }
 
@@ -202,7 +210,24 @@ func (t *Tensor) LeakyReLU(slope float32) *Tensor {
 
 // Sigmoid returns 1/(1+e^(−t)).
 func (t *Tensor) Sigmoid() *Tensor {
-	return unary("sigmoid", t, sigmoid, func(_, y float32) float32 { return y * (1 - y) })
+	return unarySlices("sigmoid", t, sigmoidSlice, func(_, y float32) float32 { return y * (1 - y) })
+}
+
+// sigmoidSlice sets dst[i] = sigmoid(src[i]) from e = exp(−|x|): 1/(1+e) for
+// x ≥ 0 and e/(1+e) below, within 4 ulp.
+func sigmoidSlice(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = -float32(math.Abs(float64(v)))
+	}
+	vexp.ExpSum(dst, dst, 0)
+	for i, v := range src {
+		e := dst[i]
+		if v >= 0 {
+			dst[i] = 1 / (1 + e)
+		} else {
+			dst[i] = e / (1 + e) // NaN too
+		}
+	}
 }
 
 func sigmoid(x float32) float32 {
