@@ -26,7 +26,13 @@ func (Native) Serial() bool { return true }
 
 // Sgemm performs the product with the fastest micro-kernel this CPU runs.
 func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue{})
+}
+
+// sgemmEpilogue is Sgemm with the epilogue applied to each micro-tile of C
+// right after its last block of k.
+func (Native) sgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
+	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // init makes Native the default where its AVX2+FMA kernel runs (gonum's
@@ -95,14 +101,20 @@ func grow(s []float32, n int) []float32 {
 // nativeSgemm is Native.Sgemm with the micro-kernels given, so that tests
 // can run the portable one on any machine. kern4, when not nil, computes the
 // first four rows of a tile from a packed A panel, for the last rows of C.
-func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// The epilogue ep is applied to each tile of C after its last block of k,
+// while the tile is in cache.
+func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	if k <= 0 || alpha == 0 {
 		checkMatrix("C", c, m, n, ldc)
 		scaleC(m, n, beta, c, ldc)
+		ep.apply(c, ldc, m, n, 0)
 		return
+	}
+	if ep.Bias != nil {
+		_ = ep.Bias[n-1]
 	}
 	// The assembly kernel writes through raw pointers: the shapes must fit.
 	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
@@ -140,6 +152,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 			if pc > 0 {
 				betaEff = 1
 			}
+			epi := ep.active() && pc+kc == k // the last block of k
 			if !panelB {
 				packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
 			}
@@ -169,12 +182,18 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 						off := (ic+ir)*ldc + jc + jr
 						if mr == nativeMR && nr == nativeNR {
 							kern(kc, ap, ald, bp, bld, c[off:], ldc, alpha, betaEff)
+							if epi {
+								ep.apply(c[off:], ldc, nativeMR, nativeNR, jc+jr)
+							}
 							continue
 						}
 						edge := kern
 						if kern4 != nil && mr <= 4 && ald == 0 {
 							if mr == 4 && nr == nativeNR {
 								kern4(kc, ap, 0, bp, bld, c[off:], ldc, alpha, betaEff)
+								if epi {
+									ep.apply(c[off:], ldc, 4, nativeNR, jc+jr)
+								}
 								continue
 							}
 							edge = kern4
@@ -192,6 +211,9 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 							for j, v := range t {
 								row[j] = v + betaEff*row[j]
 							}
+						}
+						if epi {
+							ep.apply(c[off:], ldc, mr, nr, jc+jr)
 						}
 					}
 				}

@@ -57,7 +57,7 @@ func TestNativeAgainstFloat64Reference(t *testing.T) {
 		run  func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	}{
 		{"portable", func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			nativeSgemm(kernelGo, nil, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			nativeSgemm(kernelGo, nil, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue{})
 		}},
 		{fmt.Sprintf("best(avx2=%v)", nativeAVX2), func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			Native{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
