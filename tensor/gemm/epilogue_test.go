@@ -57,7 +57,7 @@ func (portableNative) sgemmEpilogue(transA, transB bool, m, n, k int, alpha floa
 func TestSgemmEpilogueEqualsSgemmThenBiasReLU(t *testing.T) {
 	shapes := [][3]int{ // m, n, k
 		{1, 1, 1}, {7, 29, 13}, {97, 103, 101}, {6, 16, 4}, {4, 16, 300}, {10, 16, 300}, {13, 17, 5},
-		{1000, 3, 17}, {3, 1000, 17}, {12, 32, 257}, {7, 3100, 5}, {16, 150, 600}, {5, 5, 0},
+		{1000, 3, 17}, {3, 1000, 17}, {12, 32, 257}, {7, 3100, 5}, {16, 150, 600}, {16, 512, 150}, {5, 5, 0},
 		{301, 40, 97}, {40, 301, 97}, {6, 25, 9000}, // split by rows, by columns, by k
 	}
 	prevProcs := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))

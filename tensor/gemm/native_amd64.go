@@ -55,3 +55,7 @@ func transpose8(d, b []float32, ldb, n int) { avx2.Transpose8(&d[0], &b[0], ldb,
 // copy16 packs 16-float rows into a B panel (see avx2.Copy16); the caller
 // has checked the bounds.
 func copy16(d, b []float32, ldb, n int) { avx2.Copy16(&d[0], &b[0], ldb, n) }
+
+// copyPanels packs adjacent B panels reading B row by row (see
+// avx2.CopyPanels); the caller has checked the bounds.
+func copyPanels(d, b []float32, ldb, n, panels int) { avx2.CopyPanels(&d[0], &b[0], ldb, n, panels) }

@@ -22,3 +22,6 @@ func transpose8(d, b []float32, ldb, n int) {}
 
 // copy16 is never called without AVX2.
 func copy16(d, b []float32, ldb, n int) {}
+
+// copyPanels is never called without AVX2.
+func copyPanels(d, b []float32, ldb, n, panels int) {}

@@ -387,3 +387,44 @@ fstore0:
 	ROW0(Y6, Y7)
 	VZEROUPPER
 	RET
+
+// func CopyPanels(dst, src *float32, ld, n, panels int)
+TEXT ·CopyPanels(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), CX
+	MOVQ  panels+32(FP), R10
+	MOVQ  CX, R9
+	SHLQ  $6, R9
+	MOVQ  R8, R12
+	SHLQ  $3, R12
+	TESTQ CX, CX
+	JZ    cpdone
+	TESTQ R10, R10
+	JZ    cpdone
+
+cprow:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R10, DX
+
+cpchunk:
+	PREFETCHT0 (AX)(R12*1)
+	VMOVUPS    (AX), Y0
+	VMOVUPS    32(AX), Y1
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	ADDQ       $64, AX
+	ADDQ       R9, BX
+	DECQ       DX
+	JNZ        cpchunk
+	ADDQ       R8, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        cprow
+
+cpdone:
+	VZEROUPPER
+	RET
