@@ -203,7 +203,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 						if mr == nativeMR && nr == nativeNR {
 							kern(kc, ap, ald, bp, bld, c[off:], ldc, alpha, betaEff)
 							if epi {
-								ep.apply(c[off:], ldc, nativeMR, nativeNR, jc+jr)
+								ep.applyTile(c[off:], ldc, nativeMR, jc+jr)
 							}
 							continue
 						}
@@ -212,7 +212,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 							if mr == 4 && nr == nativeNR {
 								kern4(kc, ap, 0, bp, bld, c[off:], ldc, alpha, betaEff)
 								if epi {
-									ep.apply(c[off:], ldc, 4, nativeNR, jc+jr)
+									ep.applyTile(c[off:], ldc, 4, jc+jr)
 								}
 								continue
 							}

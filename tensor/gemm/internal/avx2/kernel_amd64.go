@@ -52,3 +52,12 @@ func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta 
 //
 //go:noescape
 func CopyPanels(dst, src *float32, ld, n, panels int)
+
+// Epilogue16 applies a GEMM epilogue to rows rows of 16 floats ldc floats
+// apart: adds the 16 floats at bias to each row unless bias is nil, then,
+// with relu, clears every value whose sign bit is set (max(0, ·), −0 and
+// NaNs with the sign bit giving +0). The caller guarantees bounds and
+// Available.
+//
+//go:noescape
+func Epilogue16(c *float32, ldc, rows int, bias *float32, relu bool)

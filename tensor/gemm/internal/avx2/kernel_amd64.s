@@ -428,3 +428,67 @@ cpchunk:
 cpdone:
 	VZEROUPPER
 	RET
+
+// RELU2 sets Y0, Y1 to max(0, ·) bit-exactly as Go's branch-free ReLU: the
+// sign bit, spread over each word, clears every bit of a negative value.
+#define RELU2 \
+	VPSRAD $31, Y0, Y4 \
+	VPSRAD $31, Y1, Y5 \
+	VPANDN Y0, Y4, Y0  \
+	VPANDN Y1, Y5, Y1
+
+// func Epilogue16(c *float32, ldc, rows int, bias *float32, relu bool)
+TEXT ·Epilogue16(SB), NOSPLIT, $0-33
+	MOVQ    c+0(FP), DI
+	MOVQ    ldc+8(FP), R8
+	SHLQ    $2, R8
+	MOVQ    rows+16(FP), CX
+	MOVQ    bias+24(FP), SI
+	MOVBLZX relu+32(FP), DX
+	TESTQ   CX, CX
+	JZ      edone
+	TESTQ   SI, SI
+	JZ      erelu
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	TESTQ   DX, DX
+	JZ      ebias
+
+eboth:
+	VADDPS  (DI), Y2, Y0
+	VADDPS  32(DI), Y3, Y1
+	RELU2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     eboth
+	JMP     edone
+
+ebias:
+	VADDPS  (DI), Y2, Y0
+	VADDPS  32(DI), Y3, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     ebias
+	JMP     edone
+
+erelu:
+	TESTQ DX, DX
+	JZ    edone
+
+ereluloop:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	RELU2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     ereluloop
+
+edone:
+	VZEROUPPER
+	RET

@@ -25,3 +25,6 @@ func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta 
 
 // CopyPanels is never called when Available is false; it does nothing.
 func CopyPanels(dst, src *float32, ld, n, panels int) {}
+
+// Epilogue16 is never called when Available is false; it does nothing.
+func Epilogue16(c *float32, ldc, rows int, bias *float32, relu bool) {}
