@@ -74,11 +74,8 @@ func flat(x *tensor.Tensor) *tensor.Tensor {
 // Features runs x (N, Inputs), or (N, …) flattened, through every layer but
 // the head.
 func (m *MLP) Features(x *tensor.Tensor) *tensor.Tensor {
-	x = flat(x)
-	for _, l := range m.Layers[:len(m.Layers)-1] {
-		x = l.Forward(x)
-	}
-	return x
+	// As a Sequential, whose Linear+ReLU pairs run fused.
+	return (&nn.Sequential{Layers: m.Layers[:len(m.Layers)-1]}).Forward(flat(x))
 }
 
 // Classify applies the last Linear layer.

@@ -179,8 +179,15 @@ func (c TransformerConfig) layerNorm() *LayerNorm {
 }
 
 // feedForward is the position-wise block shared by encoder and decoder layers.
+// A plain Linear followed by ReLU runs as one tensor.LinearReLU.
 func feedForward(x *tensor.Tensor, l1, l2 Layer, drop *Dropout, act string) *tensor.Tensor {
-	return l2.Forward(drop.Forward(Activate(act, l1.Forward(x), 0.01)))
+	var h *tensor.Tensor
+	if lin, ok := l1.(*Linear); ok && act == "relu" {
+		h = tensor.LinearReLU(x, lin.Weight, lin.Bias)
+	} else {
+		h = Activate(act, l1.Forward(x), 0.01)
+	}
+	return l2.Forward(drop.Forward(h))
 }
 
 // TransformerEncoderLayer is PyTorch's nn.TransformerEncoderLayer (batch

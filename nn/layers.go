@@ -276,12 +276,26 @@ func (s *Sequential) Append(layers ...Layer) *Sequential {
 	return s
 }
 
-// Forward runs x through every layer.
+// Forward runs x through every layer. A *Linear immediately followed by a
+// ReLU *Activation runs as one tensor.LinearReLU (the same values and
+// gradients, without the separate ReLU pass); layers wrapping a Linear, such
+// as adapters, run as they are.
 func (s *Sequential) Forward(x *tensor.Tensor) *tensor.Tensor {
-	for _, l := range s.Layers {
-		x = l.Forward(x)
+	for i := 0; i < len(s.Layers); i++ {
+		if l, ok := s.Layers[i].(*Linear); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
+			x = tensor.LinearReLU(x, l.Weight, l.Bias)
+			i++
+			continue
+		}
+		x = s.Layers[i].Forward(x)
 	}
 	return x
+}
+
+// isReLU reports whether l is the plain ReLU activation layer.
+func isReLU(l Layer) bool {
+	a, ok := l.(*Activation)
+	return ok && a.Fn == "relu"
 }
 
 // NewMLP returns a multilayer perceptron as a Sequential: Linear layers of the

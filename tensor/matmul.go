@@ -161,44 +161,5 @@ func gemmOp(op string, a, b *Tensor, rows, n, k int, tb bool, shape []int) *Tens
 
 // Linear returns x·wᵀ + bias for x of shape (…, in), w of shape (out, in) and
 // bias of shape (out) or nil — the affine map of a fully connected layer, in
-// one GEMM without transposing w.
-func Linear(x, w, bias *Tensor) *Tensor {
-	if len(w.shape) != 2 || len(x.shape) == 0 || x.shape[len(x.shape)-1] != w.shape[1] {
-		panic(fmt.Sprintf("linear: input %s and weight %s: the input's last dimension must equal the weight's second", FormatShape(x.shape), FormatShape(w.shape)))
-	}
-	outF, inF := w.shape[0], w.shape[1]
-	if bias != nil && (len(bias.shape) != 1 || bias.shape[0] != outF) {
-		panic(fmt.Sprintf("linear: bias %s does not match weight %s (want (%d))", FormatShape(bias.shape), FormatShape(w.shape), outF))
-	}
-	rows := 1
-	for _, d := range x.shape[:len(x.shape)-1] {
-		rows *= d
-	}
-	shape := append(append([]int(nil), x.shape[:len(x.shape)-1]...), outF)
-	out := newOutput(shape)
-	if bias != nil {
-		for r := 0; r < rows; r++ {
-			copy(out.data[r*outF:(r+1)*outF], bias.data)
-		}
-	}
-	beta := float32(0)
-	if bias != nil {
-		beta = 1
-	}
-	gemm.Sgemm(false, true, rows, outF, inF, 1, x.data, max(inF, 1), w.data, max(inF, 1), beta, out.data, max(outF, 1))
-	return record("linear", out, func(g []float32) {
-		if gx := gradOf(x); gx != nil {
-			gemm.Sgemm(false, false, rows, inF, outF, 1, g, max(outF, 1), w.data, max(inF, 1), 1, gx, max(inF, 1))
-		}
-		if gw := gradOf(w); gw != nil {
-			gemm.Sgemm(true, false, outF, inF, rows, 1, g, max(outF, 1), x.data, max(inF, 1), 1, gw, max(inF, 1))
-		}
-		if gb := gradOf(bias); gb != nil {
-			for r := 0; r < rows; r++ {
-				for j, v := range g[r*outF : (r+1)*outF] {
-					gb[j] += v
-				}
-			}
-		}
-	}, x, w, bias)
-}
+// one GEMM without transposing w, which adds the bias as it writes the result.
+func Linear(x, w, bias *Tensor) *Tensor { return linearAct("linear", x, w, bias, false) }

@@ -123,82 +123,184 @@ func ByName(name string) (Backend, error) {
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C with the current backend after
 // checking that the slices are large enough for the given shapes and strides.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue{})
+}
+
+// sgemm is Sgemm followed by the epilogue ep.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if m == 0 || n == 0 {
 		return
 	}
+	workers := runtime.GOMAXPROCS(0)
 	if k == 0 {
 		checkMatrix("C", c, m, n, ldc)
 		scaleC(m, n, beta, c, ldc)
+		ep.applyParallel(c, ldc, m, n, workers)
 		return
 	}
 	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	be := Current()
-	workers := runtime.GOMAXPROCS(0)
 	if !isSerial(be) || workers < 2 || 2*m*n*k < splitFlops {
-		be.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		runBackend(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
-	splitSgemm(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	splitSgemm(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // splitFlops is the size below which splitting a product across goroutines
 // costs more than it saves.
 const splitFlops = 1 << 21
 
+// How splitSgemm divides a product.
+const (
+	splitRows = iota // blocks of rows of C
+	splitCols        // blocks of columns of C
+	splitK           // blocks of the inner dimension, summed afterwards
+)
+
+// splitJob is one product that splitSgemm runs in blocks on several
+// goroutines. Jobs are pooled, with the k split's partial products, so that
+// a split product allocates nothing in steady state.
+type splitJob struct {
+	be             Backend
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	ep             Epilogue
+	by             int // splitRows, splitCols or splitK
+	chunk          int // block size along the split dimension
+	// partial[i] receives block i's product in a k split (i > 0; block 0
+	// accumulates into C).
+	partial [][]float32
+	wg      sync.WaitGroup
+}
+
+var splitJobs = sync.Pool{New: func() any { return new(splitJob) }}
+
 // splitSgemm computes the product on several goroutines: in row or column
 // blocks of C (multiples of 16) when C is large enough, otherwise — a small C
 // from a long inner dimension, such as a convolution's weight gradient — in
 // blocks of k whose partial products are summed.
-func splitSgemm(be Backend, workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func splitSgemm(be Backend, workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
+	var by, size, align int
 	switch {
 	case m >= n && m >= 16*workers:
-		parallelChunks(m, workers, 16, func(lo, hi int) {
-			aOff := lo * lda
-			if transA {
-				aOff = lo
-			}
-			be.Sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
-		})
+		by, size, align = splitRows, m, 16
 	case n >= 16*workers:
-		parallelChunks(n, workers, 16, func(lo, hi int) {
-			bOff := lo
-			if transB {
-				bOff = lo * ldb
-			}
-			be.Sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
-		})
+		by, size, align = splitCols, n, 16
 	case k >= 64*workers:
+		by, size, align = splitK, k, 1
+	default:
+		runBackend(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+		return
+	}
+	j := splitJobs.Get().(*splitJob)
+	*j = splitJob{be: be, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, ep: ep, by: by, partial: j.partial[:0]}
+	j.chunk = roundUp((size+workers-1)/workers, align)
+	if by == splitK {
 		// The first block accumulates into C with beta; the others into
 		// private buffers that are added afterwards.
-		chunk := (k + workers - 1) / workers
-		partial := make([][]float32, workers)
-		parallelChunks(k, workers, 1, func(lo, hi int) {
-			aOff, bOff := lo, lo*ldb
-			if transA {
-				aOff = lo * lda
-			}
-			if transB {
-				bOff = lo
-			}
-			if lo == 0 {
-				be.Sgemm(transA, transB, m, n, hi-lo, alpha, a[aOff:], lda, b[bOff:], ldb, beta, c, ldc)
-				return
-			}
-			p := make([]float32, m*n)
-			be.Sgemm(transA, transB, m, n, hi-lo, alpha, a[aOff:], lda, b[bOff:], ldb, 0, p, n)
-			partial[lo/chunk] = p
-		})
-		for _, p := range partial[1:] {
-			for i := 0; i < m; i++ {
-				row := c[i*ldc : i*ldc+n]
-				for j, v := range p[i*n : (i+1)*n] {
-					row[j] += v
+		nb := (k + j.chunk - 1) / j.chunk
+		if cap(j.partial) < nb {
+			j.partial = append(j.partial[:cap(j.partial)], make([][]float32, nb-cap(j.partial))...)
+		}
+		j.partial = j.partial[:nb]
+		for i := 1; i < nb; i++ {
+			j.partial[i] = grow(j.partial[i], m*n)
+		}
+	}
+	j.runChunks(size)
+	if by == splitK {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for _, p := range j.partial[1:] {
+				for jj, v := range p[i*n : (i+1)*n] {
+					row[jj] += v
 				}
 			}
 		}
-	default:
-		be.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ep.applyParallel(c, ldc, m, n, 1)
 	}
+	partial := j.partial
+	*j = splitJob{partial: partial} // drop the references to the caller's matrices
+	splitJobs.Put(j)
+}
+
+// run computes the block [lo, hi) of the job's split dimension.
+func (j *splitJob) run(lo, hi int) {
+	switch j.by {
+	case splitRows:
+		aOff := lo * j.lda
+		if j.transA {
+			aOff = lo
+		}
+		runBackend(j.be, 1, j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[aOff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc, j.ep)
+	case splitCols:
+		bOff := lo
+		if j.transB {
+			bOff = lo * j.ldb
+		}
+		ep := j.ep
+		if ep.Bias != nil {
+			ep.Bias = ep.Bias[lo:hi]
+		}
+		runBackend(j.be, 1, j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, j.b[bOff:], j.ldb, j.beta, j.c[lo:], j.ldc, ep)
+	case splitK:
+		aOff, bOff := lo, lo*j.ldb
+		if j.transA {
+			aOff = lo * j.lda
+		}
+		if j.transB {
+			bOff = lo
+		}
+		if lo == 0 {
+			j.be.Sgemm(j.transA, j.transB, j.m, j.n, hi-lo, j.alpha, j.a[aOff:], j.lda, j.b[bOff:], j.ldb, j.beta, j.c, j.ldc)
+			return
+		}
+		j.be.Sgemm(j.transA, j.transB, j.m, j.n, hi-lo, j.alpha, j.a[aOff:], j.lda, j.b[bOff:], j.ldb, 0, j.partial[lo/j.chunk], j.n)
+	}
+}
+
+// splitTask is one block of a splitJob for a worker goroutine.
+type splitTask struct {
+	job    *splitJob
+	lo, hi int
+}
+
+// splitTasks feeds the worker goroutines, which live on between products
+// (starting a goroutine per block would allocate its closure every time).
+var splitTasks = make(chan splitTask)
+
+func splitWorker() {
+	for t := range splitTasks {
+		t.job.run(t.lo, t.hi)
+		t.job.wg.Done()
+	}
+}
+
+// runChunks runs the job over [0, size) in blocks of j.chunk, the last block
+// on the calling goroutine and the others on workers (a new one when none is
+// idle), and waits for them.
+func (j *splitJob) runChunks(size int) {
+	for lo := 0; lo < size; lo += j.chunk {
+		hi := min(lo+j.chunk, size)
+		if hi == size {
+			j.run(lo, hi)
+			break
+		}
+		j.wg.Add(1)
+		t := splitTask{j, lo, hi}
+		select {
+		case splitTasks <- t:
+		default:
+			go splitWorker()
+			splitTasks <- t
+		}
+	}
+	j.wg.Wait()
 }
 
 // parallelChunks runs f over [0, size) in `workers` contiguous chunks rounded

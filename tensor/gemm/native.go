@@ -26,7 +26,13 @@ func (Native) Serial() bool { return true }
 
 // Sgemm performs the product with the fastest micro-kernel this CPU runs.
 func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue{})
+}
+
+// sgemmEpilogue is Sgemm with the epilogue applied to each micro-tile of C
+// right after its last block of k.
+func (Native) sgemmEpilogue(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
+	nativeSgemm(bestKernel(), bestKernel4(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // init makes Native the default where its AVX2+FMA kernel runs (gonum's
@@ -66,6 +72,15 @@ var nativeDirectA = nativeDirectAN
 // nativeDirectB is nativeDirectBM, variable for the tuning benchmark.
 var nativeDirectB = nativeDirectBM
 
+// nativeGroupB is the width of the group of B panels packed together when
+// B's row stride is a multiple of 2 KiB (a multiple of nativeNR; see
+// nativeSgemm). Four panels measured best for the CNN's 16×150·150×4096.
+const nativeGroupB = 4 * nativeNR
+
+// nativeGroup enables packing B panels in groups (variable for the tuning
+// benchmark).
+var nativeGroup = true
+
 // nativePanelB enables packing B a panel at a time for short products
 // (variable for the tuning benchmark).
 var nativePanelB = true
@@ -95,14 +110,20 @@ func grow(s []float32, n int) []float32 {
 // nativeSgemm is Native.Sgemm with the micro-kernels given, so that tests
 // can run the portable one on any machine. kern4, when not nil, computes the
 // first four rows of a tile from a packed A panel, for the last rows of C.
-func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// The epilogue ep is applied to each tile of C after its last block of k,
+// while the tile is in cache.
+func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	if k <= 0 || alpha == 0 {
 		checkMatrix("C", c, m, n, ldc)
 		scaleC(m, n, beta, c, ldc)
+		ep.apply(c, ldc, m, n, 0)
 		return
+	}
+	if ep.Bias != nil {
+		_ = ep.Bias[n-1]
 	}
 	// The assembly kernel writes through raw pointers: the shapes must fit.
 	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
@@ -128,6 +149,11 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 	// in L1, instead of packing the whole kc×nc block ahead (which may
 	// not fit in L2).
 	panelB := m <= mcMax && nativePanelB
+	// Rows of B a multiple of 2 KiB apart also make packing one panel at
+	// a time slow: its kc rows fall into a few sets of L1 and L2, and each
+	// comes from L3 on its own. Then pack nativeGroupB panels together,
+	// reading B row by row.
+	groupB := panelB && !transB && !directB && nativeGroup
 	for jc := 0; jc < n; jc += ncMax {
 		nc := min(ncMax, n-jc)
 		ncDirect := 0 // columns of B read in place
@@ -140,6 +166,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 			if pc > 0 {
 				betaEff = 1
 			}
+			epi := ep.active() && pc+kc == k // the last block of k
 			if !panelB {
 				packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
 			}
@@ -156,6 +183,12 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 					switch {
 					case jr < ncDirect:
 						bp, bld = b[pc*ldb+jc+jr:], ldb
+					case groupB:
+						g := jr % nativeGroupB
+						if g == 0 {
+							packBRows(bufs.b, b, ldb, pc, kc, jc+jr, min(nativeGroupB, nc-jr))
+						}
+						bp = bufs.b[g*kc : (g+nativeNR)*kc]
 					case panelB:
 						bp = bufs.b[:kc*nativeNR]
 						packB(bp, b, ldb, transB, pc, kc, jc+jr, nr)
@@ -169,12 +202,18 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 						off := (ic+ir)*ldc + jc + jr
 						if mr == nativeMR && nr == nativeNR {
 							kern(kc, ap, ald, bp, bld, c[off:], ldc, alpha, betaEff)
+							if epi {
+								ep.applyTile(c[off:], ldc, nativeMR, jc+jr)
+							}
 							continue
 						}
 						edge := kern
 						if kern4 != nil && mr <= 4 && ald == 0 {
 							if mr == 4 && nr == nativeNR {
 								kern4(kc, ap, 0, bp, bld, c[off:], ldc, alpha, betaEff)
+								if epi {
+									ep.applyTile(c[off:], ldc, 4, jc+jr)
+								}
 								continue
 							}
 							edge = kern4
@@ -192,6 +231,9 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 							for j, v := range t {
 								row[j] = v + betaEff*row[j]
 							}
+						}
+						if epi {
+							ep.apply(c[off:], ldc, mr, nr, jc+jr)
 						}
 					}
 				}
@@ -258,6 +300,28 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 				clear(d[p*nativeNR+w : p*nativeNR+nativeNR])
 			}
 		}
+	}
+}
+
+// packBRows is packB for B not transposed, reading B row by row across the
+// whole panels (for row strides that make a panel's rows share cache sets).
+func packBRows(dst, b []float32, ldb, pc, kc, jc, nc int) {
+	full := nc / nativeNR * nativeNR
+	if nativeAVX2 && full > 0 {
+		src := b[pc*ldb+jc:]
+		_ = dst[full*kc-1]
+		_ = src[(kc-1)*ldb+full-1]
+		copyPanels(dst, src, ldb, kc, full/nativeNR)
+	} else {
+		for p := 0; p < kc; p++ {
+			src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+full]
+			for jp := 0; jp < full; jp += nativeNR {
+				*(*[nativeNR]float32)(dst[jp*kc+p*nativeNR:]) = *(*[nativeNR]float32)(src[jp:])
+			}
+		}
+	}
+	if full < nc {
+		packB(dst[full*kc:], b, ldb, false, pc, kc, jc+full, nc-full)
 	}
 }
 

@@ -55,3 +55,22 @@ func transpose8(d, b []float32, ldb, n int) { avx2.Transpose8(&d[0], &b[0], ldb,
 // copy16 packs 16-float rows into a B panel (see avx2.Copy16); the caller
 // has checked the bounds.
 func copy16(d, b []float32, ldb, n int) { avx2.Copy16(&d[0], &b[0], ldb, n) }
+
+// copyPanels packs adjacent B panels reading B row by row (see
+// avx2.CopyPanels); the caller has checked the bounds.
+func copyPanels(d, b []float32, ldb, n, panels int) { avx2.CopyPanels(&d[0], &b[0], ldb, n, panels) }
+
+// applyTile applies the epilogue to a tile of C rows×16 (columns j0… of C)
+// at the start of c.
+func (ep Epilogue) applyTile(c []float32, ldc, rows, j0 int) {
+	if !nativeAVX2 {
+		ep.apply(c, ldc, rows, nativeNR, j0)
+		return
+	}
+	_ = c[(rows-1)*ldc+nativeNR-1]
+	var bias *float32
+	if ep.Bias != nil {
+		bias = &ep.Bias[j0 : j0+nativeNR][0]
+	}
+	avx2.Epilogue16(&c[0], ldc, rows, bias, ep.ReLU)
+}

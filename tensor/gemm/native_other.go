@@ -22,3 +22,12 @@ func transpose8(d, b []float32, ldb, n int) {}
 
 // copy16 is never called without AVX2.
 func copy16(d, b []float32, ldb, n int) {}
+
+// copyPanels is never called without AVX2.
+func copyPanels(d, b []float32, ldb, n, panels int) {}
+
+// applyTile applies the epilogue to a tile of C rows×16 (columns j0… of C)
+// at the start of c.
+func (ep Epilogue) applyTile(c []float32, ldc, rows, j0 int) {
+	ep.apply(c, ldc, rows, nativeNR, j0)
+}

@@ -51,13 +51,14 @@ func TestNativeAgainstFloat64Reference(t *testing.T) {
 		{1, 1, 1}, {7, 29, 13}, {97, 103, 101}, {1000, 3, 17}, {3, 1000, 17},
 		{50, 40, 1}, {13, 29, 600}, {130, 20, 7}, {7, 3100, 5}, {6, 16, 4}, {12, 32, 257},
 		{150, 40, 9}, {20, 512, 9}, // B packed whole rows: many rows; rows 2 KiB apart
+		{13, 509, 300}, {16, 2045, 150}, // rows 2 KiB apart with beta 0.5 (stride n+3): B panels packed in groups, ragged
 	}
 	kernels := []struct {
 		name string
 		run  func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	}{
 		{"portable", func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			nativeSgemm(kernelGo, nil, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			nativeSgemm(kernelGo, nil, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Epilogue{})
 		}},
 		{fmt.Sprintf("best(avx2=%v)", nativeAVX2), func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			Native{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

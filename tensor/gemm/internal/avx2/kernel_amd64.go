@@ -44,3 +44,20 @@ func Copy16(dst, src *float32, ld, n int)
 //
 //go:noescape
 func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// CopyPanels packs `panels` adjacent B panels at once: dst[q*n*16+p*16+j] =
+// src[p*ld+q*16+j] for q in [0, panels), p in [0, n), j in [0, 16), reading
+// each row of src across the panels (for row strides that make one panel's
+// rows share cache sets). The caller guarantees bounds and Available.
+//
+//go:noescape
+func CopyPanels(dst, src *float32, ld, n, panels int)
+
+// Epilogue16 applies a GEMM epilogue to rows rows of 16 floats ldc floats
+// apart: adds the 16 floats at bias to each row unless bias is nil, then,
+// with relu, clears every value whose sign bit is set (max(0, ·), −0 and
+// NaNs with the sign bit giving +0). The caller guarantees bounds and
+// Available.
+//
+//go:noescape
+func Epilogue16(c *float32, ldc, rows int, bias *float32, relu bool)

@@ -387,3 +387,108 @@ fstore0:
 	ROW0(Y6, Y7)
 	VZEROUPPER
 	RET
+
+// func CopyPanels(dst, src *float32, ld, n, panels int)
+TEXT ·CopyPanels(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), CX
+	MOVQ  panels+32(FP), R10
+	MOVQ  CX, R9
+	SHLQ  $6, R9
+	MOVQ  R8, R12
+	SHLQ  $3, R12
+	TESTQ CX, CX
+	JZ    cpdone
+	TESTQ R10, R10
+	JZ    cpdone
+
+cprow:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R10, DX
+
+cpchunk:
+	PREFETCHT0 (AX)(R12*1)
+	VMOVUPS    (AX), Y0
+	VMOVUPS    32(AX), Y1
+	VMOVUPS    Y0, (BX)
+	VMOVUPS    Y1, 32(BX)
+	ADDQ       $64, AX
+	ADDQ       R9, BX
+	DECQ       DX
+	JNZ        cpchunk
+	ADDQ       R8, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        cprow
+
+cpdone:
+	VZEROUPPER
+	RET
+
+// RELU2 sets Y0, Y1 to max(0, ·) bit-exactly as Go's branch-free ReLU: the
+// sign bit, spread over each word, clears every bit of a negative value.
+#define RELU2 \
+	VPSRAD $31, Y0, Y4 \
+	VPSRAD $31, Y1, Y5 \
+	VPANDN Y0, Y4, Y0  \
+	VPANDN Y1, Y5, Y1
+
+// func Epilogue16(c *float32, ldc, rows int, bias *float32, relu bool)
+TEXT ·Epilogue16(SB), NOSPLIT, $0-33
+	MOVQ    c+0(FP), DI
+	MOVQ    ldc+8(FP), R8
+	SHLQ    $2, R8
+	MOVQ    rows+16(FP), CX
+	MOVQ    bias+24(FP), SI
+	MOVBLZX relu+32(FP), DX
+	TESTQ   CX, CX
+	JZ      edone
+	TESTQ   SI, SI
+	JZ      erelu
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	TESTQ   DX, DX
+	JZ      ebias
+
+eboth:
+	VADDPS  (DI), Y2, Y0
+	VADDPS  32(DI), Y3, Y1
+	RELU2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     eboth
+	JMP     edone
+
+ebias:
+	VADDPS  (DI), Y2, Y0
+	VADDPS  32(DI), Y3, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     ebias
+	JMP     edone
+
+erelu:
+	TESTQ DX, DX
+	JZ    edone
+
+ereluloop:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	RELU2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	DECQ    CX
+	JNZ     ereluloop
+
+edone:
+	VZEROUPPER
+	RET

@@ -22,3 +22,9 @@ func Copy16(dst, src *float32, ld, n int) {}
 
 // Kernel4x16 is never called when Available is false; it does nothing.
 func Kernel4x16(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32) {}
+
+// CopyPanels is never called when Available is false; it does nothing.
+func CopyPanels(dst, src *float32, ld, n, panels int) {}
+
+// Epilogue16 is never called when Available is false; it does nothing.
+func Epilogue16(c *float32, ldc, rows int, bias *float32, relu bool) {}
