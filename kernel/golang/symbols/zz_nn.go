@@ -13,6 +13,7 @@ func init() {
 		// function, constant and variable definitions
 		"Accuracy":                   reflect.ValueOf(nn.Accuracy),
 		"Activate":                   reflect.ValueOf(nn.Activate),
+		"Attend":                     reflect.ValueOf(nn.Attend),
 		"BCEWithLogits":              reflect.ValueOf(nn.BCEWithLogits),
 		"BatchMean":                  reflect.ValueOf(nn.BatchMean),
 		"CausalMask":                 reflect.ValueOf(nn.CausalMask),

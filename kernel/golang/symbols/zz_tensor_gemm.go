@@ -10,18 +10,20 @@ import (
 func init() {
 	Symbols["github.com/graftml/graft/tensor/gemm/gemm"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Available":  reflect.ValueOf(gemm.Available),
-		"ByName":     reflect.ValueOf(gemm.ByName),
-		"Current":    reflect.ValueOf(gemm.Current),
-		"Set":        reflect.ValueOf(gemm.Set),
-		"Sgemm":      reflect.ValueOf(gemm.Sgemm),
-		"SgemmBatch": reflect.ValueOf(gemm.SgemmBatch),
+		"Available":     reflect.ValueOf(gemm.Available),
+		"ByName":        reflect.ValueOf(gemm.ByName),
+		"Current":       reflect.ValueOf(gemm.Current),
+		"Set":           reflect.ValueOf(gemm.Set),
+		"Sgemm":         reflect.ValueOf(gemm.Sgemm),
+		"SgemmBatch":    reflect.ValueOf(gemm.SgemmBatch),
+		"SgemmEpilogue": reflect.ValueOf(gemm.SgemmEpilogue),
 
 		// type definitions
-		"Backend": reflect.ValueOf((*gemm.Backend)(nil)),
-		"Gonum":   reflect.ValueOf((*gemm.Gonum)(nil)),
-		"Native":  reflect.ValueOf((*gemm.Native)(nil)),
-		"Serial":  reflect.ValueOf((*gemm.Serial)(nil)),
+		"Backend":  reflect.ValueOf((*gemm.Backend)(nil)),
+		"Epilogue": reflect.ValueOf((*gemm.Epilogue)(nil)),
+		"Gonum":    reflect.ValueOf((*gemm.Gonum)(nil)),
+		"Native":   reflect.ValueOf((*gemm.Native)(nil)),
+		"Serial":   reflect.ValueOf((*gemm.Serial)(nil)),
 
 		// interface wrapper definitions
 		"_Backend": reflect.ValueOf((*_github_com_graftml_graft_tensor_gemm_Backend)(nil)),
