@@ -52,6 +52,7 @@ type Options struct {
 	Repeats   int    `json:"repeats"`
 	Warmup    int    `json:"warmup"`
 	Threads   int    `json:"threads"`
+	Rounds    int    `json:"rounds"` // graft and torch alternate this many times
 	GraftOnly bool   `json:"graft_only"`
 	JSONFile  string `json:"-"`
 }
@@ -102,6 +103,7 @@ func main() {
 	flag.IntVar(&opt.Repeats, "repeats", 5, "timed repeats per side; the median counts")
 	flag.IntVar(&opt.Warmup, "warmup", 3, "untimed warm-up steps per side")
 	flag.IntVar(&opt.Threads, "threads", 2, "threads per side (GOMAXPROCS of the Go sides, torch.set_num_threads)")
+	flag.IntVar(&opt.Rounds, "rounds", 1, "rounds of graft then torch, alternating; the medians over rounds count (for a noisy machine)")
 	flag.BoolVar(&opt.GraftOnly, "graft-only", false, "run graft's side only")
 	flag.StringVar(&opt.JSONFile, "json", "", "also write the figures as JSON to `FILE`")
 	flag.Usage = usage
@@ -116,8 +118,8 @@ func main() {
 		}
 		return
 	}
-	if opt.Steps < 0 || opt.Repeats < 1 || opt.Warmup < 0 || opt.Threads < 1 {
-		fmt.Fprintln(os.Stderr, "compare: need -steps ≥ 0, -repeats ≥ 1, -warmup ≥ 0, -threads ≥ 1")
+	if opt.Steps < 0 || opt.Repeats < 1 || opt.Warmup < 0 || opt.Threads < 1 || opt.Rounds < 1 {
+		fmt.Fprintln(os.Stderr, "compare: need -steps ≥ 0, -repeats ≥ 1, -warmup ≥ 0, -threads ≥ 1, -rounds ≥ 1")
 		os.Exit(2)
 	}
 	var selected []Benchmark
@@ -245,15 +247,35 @@ func (c *comparer) run(b Benchmark) *BenchReport {
 	loop := []string{"-steps", strconv.Itoa(steps), "-repeats", strconv.Itoa(c.opt.Repeats), "-warmup", strconv.Itoa(c.opt.Warmup)}
 	goEnv := []string{"GOMAXPROCS=" + strconv.Itoa(c.opt.Threads)}
 
-	graft, err := runChild(goEnv, c.self, append([]string{"-worker", "graft", "-bench", b.Name}, loop...)...)
-	if err != nil {
-		fail("graft", err)
+	// Rounds alternate the sides, so that a machine whose speed drifts
+	// slows both alike; each side's figure is its median over rounds.
+	var graftRounds, torchRounds []*Side
+	var roundRatios []float64 // graft/torch within each round
+	for round := 1; round <= c.opt.Rounds; round++ {
+		graft, err := runChild(goEnv, c.self, append([]string{"-worker", "graft", "-bench", b.Name}, loop...)...)
+		if err != nil {
+			fail("graft", err)
+			break
+		}
+		graftRounds = append(graftRounds, graft)
+		if !c.torchWanted(b) {
+			continue
+		}
+		torch, runs, _ := c.runTorch(b.Torch, steps, fail)
+		if torch == nil {
+			break
+		}
+		torchRounds, r.TorchRuns = append(torchRounds, torch), append(r.TorchRuns, runs...)
+		roundRatios = append(roundRatios, graft.MedianMS/torch.MedianMS)
+		if c.opt.Rounds > 1 {
+			fmt.Printf("bench %s round %d: graft %.2f ms/step, torch %.2f ms/step, ratio %.2f\n", b.Name, round, graft.MedianMS, torch.MedianMS, graft.MedianMS/torch.MedianMS)
+		}
 	}
-	r.Graft = graft
-
+	graft := medianSide(graftRounds)
+	r.Graft, r.Torch = graft, medianSide(torchRounds)
 	var winner string
-	if c.torchWanted(b) {
-		r.Torch, r.TorchRuns, winner = c.runTorch(b.Torch, steps, fail)
+	if r.Torch != nil {
+		winner = r.Torch.Env
 	}
 
 	if graft != nil {
@@ -263,6 +285,9 @@ func (c *comparer) run(b Benchmark) *BenchReport {
 		if r.Torch != nil {
 			r.Ratio = graft.MedianMS / r.Torch.MedianMS
 			line += fmt.Sprintf(", torch %.2f ms/step, ratio %.2f", r.Torch.MedianMS, r.Ratio)
+			if len(roundRatios) > 1 {
+				line += fmt.Sprintf(" (median of the %d rounds' ratios %.2f)", len(roundRatios), median(roundRatios))
+			}
 			rss += fmt.Sprintf(", torch %.0f MB", r.Torch.PeakRSSMB)
 			note = "torch best with " + winner + "; " + note
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -127,4 +128,14 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// medianSide returns the side whose median is the median over rounds (the
+// lower middle one for an even count), or nil for none.
+func medianSide(rounds []*Side) *Side {
+	if len(rounds) == 0 {
+		return nil
+	}
+	s := slices.SortedFunc(slices.Values(rounds), func(a, b *Side) int { return cmp.Compare(a.MedianMS, b.MedianMS) })
+	return s[(len(s)-1)/2]
 }
