@@ -62,28 +62,21 @@ func CrossEntropyLabels(logits *Tensor, labels []int, classWeight []float32, lab
 	// Per counted row: the maximum m, the log-sum-exp ls of x − m, and
 	// loss = (1−ε)·w_y·(m + ls − x_y) + ε/C·Σ_c w_c·(m + ls − x_c).
 	rmax, rlse, loss := make([]float32, rows), make([]float64, rows), make([]float64, rows)
-	parallelFor(rows, 3*classes, func(lo, hi int) {
-		e := make([]float32, classes)
-		for r := lo; r < hi; r++ {
-			y := labels[r]
-			if y < 0 {
-				continue
+	labelledRows(labels, classes, func(r, y int, e []float32) {
+		x := logits.data[r*classes : (r+1)*classes]
+		m := vexp.Max(x)
+		ls := math.Log(vexp.ExpSum(e, x, m))
+		rmax[r], rlse[r] = m, ls
+		lz := float64(m) + ls
+		l := (1 - eps) * w(y) * (lz - float64(x[y]))
+		if eps > 0 {
+			var sx float64
+			for c, v := range x {
+				sx += w(c) * float64(v)
 			}
-			x := logits.data[r*classes : (r+1)*classes]
-			m := vexp.Max(x)
-			ls := math.Log(vexp.ExpSum(e, x, m))
-			rmax[r], rlse[r] = m, ls
-			lz := float64(m) + ls
-			l := (1 - eps) * w(y) * (lz - float64(x[y]))
-			if eps > 0 {
-				var sx float64
-				for c, v := range x {
-					sx += w(c) * float64(v)
-				}
-				l += perClass * (wAll*lz - sx)
-			}
-			loss[r] = l
+			l += perClass * (wAll*lz - sx)
 		}
+		loss[r] = l
 	})
 
 	var out *Tensor
@@ -108,45 +101,52 @@ func CrossEntropyLabels(logits *Tensor, labels []int, classWeight []float32, lab
 		if gx == nil {
 			return
 		}
-		parallelFor(rows, 3*classes, func(lo, hi int) {
-			e := make([]float32, classes)
-			for r := lo; r < hi; r++ {
-				y := labels[r]
-				if y < 0 {
-					continue
-				}
-				var gr float64
-				switch reduction {
-				case "none":
-					gr = float64(g[r])
-				case "sum":
-					gr = float64(g[0])
-				default:
-					gr = float64(g[0]) / total
-				}
-				// d loss/dx_c = A·softmax_c − (1−ε)·w_y·[c = y] − ε/C·w_c with
-				// A = (1−ε)·w_y + ε/C·Σw, and softmax = exp(x − m)·exp(−ls).
-				x, dst := logits.data[r*classes:(r+1)*classes], gx[r*classes:(r+1)*classes]
-				vexp.ExpSum(e, x, rmax[r])
-				wy := w(y)
-				scale := float32(gr * ((1-eps)*wy + perClass*wAll) * math.Exp(-rlse[r]))
-				k := float32(gr * perClass)
-				switch {
-				case k == 0:
-					for c, v := range e {
-						dst[c] += scale * v
-					}
-				case classWeight == nil:
-					for c, v := range e {
-						dst[c] += scale*v - k
-					}
-				default:
-					for c, v := range e {
-						dst[c] += scale*v - k*classWeight[c]
-					}
-				}
-				dst[y] -= float32(gr * (1 - eps) * wy)
+		labelledRows(labels, classes, func(r, y int, e []float32) {
+			var gr float64
+			switch reduction {
+			case "none":
+				gr = float64(g[r])
+			case "sum":
+				gr = float64(g[0])
+			default:
+				gr = float64(g[0]) / total
 			}
+			// d loss/dx_c = A·softmax_c − (1−ε)·w_y·[c = y] − ε/C·w_c with
+			// A = (1−ε)·w_y + ε/C·Σw, and softmax = exp(x − m)·exp(−ls).
+			x, dst := logits.data[r*classes:(r+1)*classes], gx[r*classes:(r+1)*classes]
+			vexp.ExpSum(e, x, rmax[r])
+			wy := w(y)
+			scale := float32(gr * ((1-eps)*wy + perClass*wAll) * math.Exp(-rlse[r]))
+			k := float32(gr * perClass)
+			switch {
+			case k == 0:
+				for c, v := range e {
+					dst[c] += scale * v
+				}
+			case classWeight == nil:
+				for c, v := range e {
+					dst[c] += scale*v - k
+				}
+			default:
+				for c, v := range e {
+					dst[c] += scale*v - k*classWeight[c]
+				}
+			}
+			dst[y] -= float32(gr * (1 - eps) * wy)
 		})
 	}, logits)
+}
+
+// labelledRows calls f, in parallel, for every row r of a (rows, classes)
+// logits matrix whose label y is not ignored (negative), with a scratch row e
+// of its own per goroutine.
+func labelledRows(labels []int, classes int, f func(r, y int, e []float32)) {
+	parallelFor(len(labels), 3*classes, func(lo, hi int) {
+		e := make([]float32, classes)
+		for r := lo; r < hi; r++ {
+			if y := labels[r]; y >= 0 {
+				f(r, y, e)
+			}
+		}
+	})
 }

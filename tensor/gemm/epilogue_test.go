@@ -74,14 +74,8 @@ func TestSgemmEpilogueEqualsSgemmThenBiasReLU(t *testing.T) {
 						if beta != 0 {
 							pad = 3
 						}
-						ar, ac := m, k
-						if ta {
-							ar, ac = k, m
-						}
-						br, bc := k, n
-						if tb {
-							br, bc = n, k
-						}
+						ar, ac := stored(m, k, ta)
+						br, bc := stored(k, n, tb)
 						lda, ldb, ldc := max(ac, 1)+pad, max(bc, 1)+pad, n+pad
 						a, b := randSlice(r, max(ar*lda, 1)), randSlice(r, max(br*ldb, 1))
 						c0, bias := randSlice(r, m*ldc), randSlice(r, n)

@@ -382,17 +382,20 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 func check(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
+	ar, ac := stored(m, k, transA)
+	br, bc := stored(k, n, transB)
 	checkMatrix("A", a, ar, ac, lda)
 	checkMatrix("B", b, br, bc, ldb)
 	checkMatrix("C", c, m, n, ldc)
+}
+
+// stored returns the rows and columns in memory of an operand whose shape
+// in the product is rows×cols, transposed or not.
+func stored(rows, cols int, trans bool) (int, int) {
+	if trans {
+		return cols, rows
+	}
+	return rows, cols
 }
 
 func checkMatrix(name string, s []float32, rows, cols, ld int) {

@@ -34,14 +34,8 @@ func TestBackendsAgainstFloat64Reference(t *testing.T) {
 				for _, tb := range []bool{false, true} {
 					for _, pad := range []int{0, 3} { // pad > 0 exercises row strides larger than the width
 						r := rand.New(rand.NewPCG(uint64(m*1000+n), uint64(k)))
-						ar, ac := m, k
-						if ta {
-							ar, ac = k, m
-						}
-						br, bc := k, n
-						if tb {
-							br, bc = n, k
-						}
+						ar, ac := stored(m, k, ta)
+						br, bc := stored(k, n, tb)
 						lda, ldb, ldc := ac+pad, bc+pad, n+pad
 						if ac == 0 {
 							lda = 1 + pad

@@ -76,14 +76,8 @@ func TestNativeAgainstFloat64Reference(t *testing.T) {
 			for _, tb := range []bool{false, true} {
 				for bi, beta := range []float32{0, 1, 0.5} {
 					pad := (bi * 5) % 7 // strides wider than the rows for beta ≠ 0
-					ar, ac := m, k
-					if ta {
-						ar, ac = k, m
-					}
-					br, bc := k, n
-					if tb {
-						br, bc = n, k
-					}
+					ar, ac := stored(m, k, ta)
+					br, bc := stored(k, n, tb)
 					lda, ldb, ldc := ac+pad, bc+pad, n+pad
 					a := randSlice(r, ar*lda)
 					b := randSlice(r, br*ldb)
