@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/graftml/graft/nn"
@@ -11,7 +12,7 @@ import (
 )
 
 // TestRunReusesEachStepsMemory checks that Run frees every step's graph for
-// the next step: once warm, a step allocates a fraction of what its
+// the next step: once warm, a step allocates a small fraction of what its
 // activations take.
 func TestRunReusesEachStepsMemory(t *testing.T) {
 	r := tensor.NewRNG(1)
@@ -24,26 +25,33 @@ func TestRunReusesEachStepsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// bytes allocated by a run of the given epochs (two steps each).
-	run := func(epochs int) uint64 {
+	// With the collector off the pool keeps what it is given (a collection
+	// empties it, which would make the figures depend on GC timing).
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	// perStep warms a model up, then returns the fewest bytes a step
+	// allocated over three runs of five epochs (two steps each).
+	perStep := func() uint64 {
 		model := nn.NewMLP([]int{64, 1024, 1024, 4}, "relu", 0, tensor.NewRNG(2))
 		opt, err := optim.NewAdam(nn.Parameters(model), optim.AdamConfig{LR: 1e-3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		_, err = Run(context.Background(), Config{
-			Model: model, Optimizer: opt, Train: ds, BatchSize: 128, Epochs: epochs,
-			Loss: func(b Batch) (*tensor.Tensor, error) { return nn.CrossEntropy(model.Forward(b.X), b.Labels), nil },
-		})
-		runtime.ReadMemStats(&after)
-		if err != nil {
-			t.Fatal(err)
+		cfg := Config{Model: model, Optimizer: opt, Train: ds, BatchSize: 128, Epochs: 5,
+			Loss: func(b Batch) (*tensor.Tensor, error) { return nn.CrossEntropy(model.Forward(b.X), b.Labels), nil }}
+		best := uint64(1 << 62)
+		for run := range 4 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if _, err := Run(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			if run > 0 { // the first run warms up: optimiser state, gradients, the pool
+				best = min(best, (after.TotalAlloc-before.TotalAlloc)/10)
+			}
 		}
-		return after.TotalAlloc - before.TotalAlloc
+		return best
 	}
-	perStep := func() uint64 { return (run(20) - run(5)) / 30 }
 	released := perStep()
 	releaseSteps = false
 	kept := perStep()
@@ -51,12 +59,12 @@ func TestRunReusesEachStepsMemory(t *testing.T) {
 	// A step's activations: two hidden layers of 128×1024 (each Linear+ReLU
 	// runs as one op), 512 KiB apiece.
 	const activations = 2 * 128 * 1024 * 4
-	if kept < activations {
-		t.Fatalf("without releasing, a step allocated %d bytes, less than its activations (%d): the test measures nothing", kept, activations)
+	if kept < activations/2 {
+		t.Fatalf("without releasing, a step allocated %d bytes, less than half its activations (%d): the test measures nothing", kept, activations)
 	}
-	// What remains is small objects (graph nodes, tensor headers, the batch's
-	// copy) and refilling the pool after a collection empties it.
-	if released > activations/3 {
+	// What remains is small objects (graph nodes, tensor headers) and the
+	// batch, which is an input, not part of the graph.
+	if released > activations/8 {
 		t.Fatalf("Run's steps allocate %d bytes each (%d without releasing; activations %d)", released, kept, activations)
 	}
 	t.Logf("bytes allocated per step: %d released, %d kept", released, kept)
