@@ -62,9 +62,11 @@ func TestRunReusesEachStepsMemory(t *testing.T) {
 	if kept < activations/2 {
 		t.Fatalf("without releasing, a step allocated %d bytes, less than half its activations (%d): the test measures nothing", kept, activations)
 	}
-	// What remains is small objects (graph nodes, tensor headers) and the
-	// batch, which is an input, not part of the graph.
-	if released > activations/8 {
+	// What remains is small objects (graph nodes, tensor headers), the
+	// batch, which is an input, not part of the graph, and what the GEMM
+	// backend allocates itself: 47.5 KB a step with graft's own GEMM, 135 KB
+	// with gonum's (-tags purego).
+	if released > activations/4 {
 		t.Fatalf("Run's steps allocate %d bytes each (%d without releasing; activations %d)", released, kept, activations)
 	}
 	t.Logf("bytes allocated per step: %d released, %d kept", released, kept)
