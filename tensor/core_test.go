@@ -2,9 +2,12 @@ package tensor
 
 import (
 	"math"
+	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seq returns a tensor of the given shape with distinct, well-spaced values.
@@ -311,5 +314,35 @@ func TestRecycledGradBuffersNeverAliasKeptGradients(t *testing.T) {
 	}
 	if kept.Data()[0] != 3 || h.Grad().Data()[n-1] != 3 {
 		t.Fatalf("a recycled buffer overwrote a kept gradient: kept %v, h %v", kept.Data()[0], h.Grad().Data()[n-1])
+	}
+}
+
+func TestFreeListsReuseBuffersAndDropIdleOnesAtCollections(t *testing.T) {
+	const n = 3 * minPooled
+	b := getBuffer(n)
+	putBuffer(b)
+	if again := getBuffer(n); &again[0] != &b[0] || len(again) != n {
+		t.Fatal("a recycled buffer was not handed out again")
+	}
+	putBuffer(b)
+	// Two collections: the first makes the buffer idle, the second drops it.
+	// The lists are emptied by a cleanup that runs after each collection.
+	l := &freeLists[bits.Len(uint(n-1))]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		l.mu.Lock()
+		empty := len(l.recent) == 0 && len(l.old) == 0
+		l.mu.Unlock()
+		if empty {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an idle buffer survived collections for 5 s")
+		}
+	}
+	if fresh := getBuffer(n); &fresh[0] == &b[0] {
+		t.Fatal("a dropped buffer was handed out")
 	}
 }

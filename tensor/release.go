@@ -34,7 +34,7 @@ func (t *Tensor) Release() {
 		}
 		u.node = nil
 	}
-	t.node, t.requiresGrad, t.grad = nil, false, nil
+	t.node, t.requiresGrad = nil, false
 }
 
 // live panics when t's memory was given back by Release.
