@@ -275,12 +275,7 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 			continue
 		}
 		if !transB {
-			for p := 0; p < kc; p++ {
-				row := d[p*nativeNR : p*nativeNR+nativeNR]
-				src := b[(pc+p)*ldb+jc+jp:]
-				copy(row, src[:w])
-				clear(row[w:])
-			}
+			packStrip(d, nativeNR, b[pc*ldb+jc+jp:], ldb, kc, w)
 			continue
 		}
 		// op(B)[p][j] = b[j*ldb+p]
@@ -354,6 +349,17 @@ func packB16T(d, b []float32, ldb, kc int) {
 	}
 }
 
+// packStrip copies the first w values of kc rows of src (row stride ld)
+// into kc consecutive panel rows of the given width in dst, zero-padding
+// each to the full width: the last, narrow panel of a packed operand.
+func packStrip(dst []float32, width int, src []float32, ld, kc, w int) {
+	for p := 0; p < kc; p++ {
+		row := dst[p*width : (p+1)*width]
+		copy(row, src[p*ld:p*ld+w])
+		clear(row[w:])
+	}
+}
+
 // packA copies op(A)[ic:ic+mc, pc:pc+kc] into dst as consecutive 6×kc
 // panels (step p of a panel holds 6 rows), padding the last panel's missing
 // rows with zeros.
@@ -374,12 +380,7 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 				}
 				continue
 			}
-			for p := 0; p < kc; p++ {
-				row := d[p*nativeMR : p*nativeMR+nativeMR]
-				src := a[(pc+p)*lda+ic+ip:]
-				copy(row, src[:h])
-				clear(row[h:])
-			}
+			packStrip(d, nativeMR, a[pc*lda+ic+ip:], lda, kc, h)
 			continue
 		}
 		if h == nativeMR {
