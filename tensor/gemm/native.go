@@ -283,18 +283,7 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 			packB16T(d[:kc*nativeNR], b[(jc+jp)*ldb+pc:], ldb, kc)
 			continue
 		}
-		for j := 0; j < w; j++ {
-			src := b[(jc+jp+j)*ldb+pc:]
-			src = src[:kc]
-			for p, v := range src {
-				d[p*nativeNR+j] = v
-			}
-		}
-		if w < nativeNR {
-			for p := 0; p < kc; p++ {
-				clear(d[p*nativeNR+w : p*nativeNR+nativeNR])
-			}
-		}
+		packStripT(d, nativeNR, b[(jc+jp)*ldb+pc:], ldb, kc, w)
 	}
 }
 
@@ -360,6 +349,22 @@ func packStrip(dst []float32, width int, src []float32, ld, kc, w int) {
 	}
 }
 
+// packStripT is packStrip for a transposed source: row j of src (stride ld)
+// becomes column j of the kc panel rows, for j < w; the other columns are
+// zeroed.
+func packStripT(dst []float32, width int, src []float32, ld, kc, w int) {
+	for j := 0; j < w; j++ {
+		for p, v := range src[j*ld : j*ld+kc] {
+			dst[p*width+j] = v
+		}
+	}
+	if w < width {
+		for p := 0; p < kc; p++ {
+			clear(dst[p*width+w : (p+1)*width])
+		}
+	}
+}
+
 // packA copies op(A)[ic:ic+mc, pc:pc+kc] into dst as consecutive 6×kc
 // panels (step p of a panel holds 6 rows), padding the last panel's missing
 // rows with zeros.
@@ -398,16 +403,7 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 			}
 			continue
 		}
-		for r := 0; r < h; r++ {
-			src := a[(ic+ip+r)*lda+pc:]
-			src = src[:kc]
-			for p, v := range src {
-				d[p*nativeMR+r] = v
-			}
-		}
-		for p := 0; p < kc; p++ {
-			clear(d[p*nativeMR+h : p*nativeMR+nativeMR])
-		}
+		packStripT(d, nativeMR, a[(ic+ip)*lda+pc:], lda, kc, h)
 	}
 }
 
