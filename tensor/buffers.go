@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Float32 buffers that live for one operation, one Backward or one training
@@ -30,6 +31,9 @@ type freeList struct {
 
 var freeLists [64]freeList
 
+// idleDrops counts the collections after which idle buffers were dropped.
+var idleDrops atomic.Uint64
+
 func init() { dropIdleBuffersAtEachGC() }
 
 // dropIdleBuffersAtEachGC arranges for every garbage collection to drop the
@@ -45,6 +49,7 @@ func dropIdleBuffersAtEachGC() {
 			l.old, l.recent = l.recent, l.old[:0]
 			l.mu.Unlock()
 		}
+		idleDrops.Add(1)
 		dropIdleBuffersAtEachGC()
 	}, struct{}{})
 }

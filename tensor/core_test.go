@@ -326,21 +326,32 @@ func TestFreeListsReuseBuffersAndDropIdleOnesAtCollections(t *testing.T) {
 	}
 	putBuffer(b)
 	// Two collections: the first makes the buffer idle, the second drops it.
-	// The lists are emptied by a cleanup that runs after each collection.
+	// The lists are rotated by a cleanup that runs after each collection.
 	l := &freeLists[bits.Len(uint(n-1))]
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	listed := func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, x := range append(l.recent, l.old...) {
+			if &x[:1][0] == &b[0] {
+				return true
+			}
+		}
+		return false
+	}
+	if !listed() {
+		t.Fatal("a recycled buffer is not in its free list")
+	}
+	start := idleDrops.Load()
+	deadline := time.Now().Add(30 * time.Second)
+	for idleDrops.Load() < start+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the free lists were rotated %d times in 30 s of collections, want 2", idleDrops.Load()-start)
+		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
-		l.mu.Lock()
-		empty := len(l.recent) == 0 && len(l.old) == 0
-		l.mu.Unlock()
-		if empty {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("an idle buffer survived collections for 5 s")
-		}
+	}
+	if listed() {
+		t.Fatal("a buffer idle across two collections is still in its free list")
 	}
 	if fresh := getBuffer(n); &fresh[0] == &b[0] {
 		t.Fatal("a dropped buffer was handed out")
