@@ -18,6 +18,7 @@ package viz
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"image/png"
@@ -72,9 +73,11 @@ type Options struct {
 	// data points), "top-right", "top-left", "bottom-right", "bottom-left",
 	// or "none".
 	Legend string
-	// Formats lists the image types the figure's display bundle carries:
-	// "png", "svg" or both (nil: both). A figure with tens of thousands of
-	// marks is smaller as PNG only.
+	// Formats lists the forms the figure's display bundle carries: "png",
+	// "svg" and "interactive" (the data for graft's notebook extension, as
+	// MIMEFigure; line plots, scatters, heatmaps and grids of them); nil
+	// means all three. A figure with tens of thousands of marks is smaller
+	// as PNG and interactive only.
 	Formats []string
 }
 
@@ -90,6 +93,9 @@ type Figure struct {
 	notes []string   // caption lines, such as counts of skipped values
 	desc  string     // one line for text/plain
 	marks int        // number of data marks drawn (points, cells, bars, lines)
+	data  *figureJSON // what graft's notebook extension draws, nil if it draws nothing of this figure
+	frame *int        // the update number of a live figure's frame
+	board *figureJSON // metrics and progress that make the figure a training dashboard
 }
 
 // Notes returns the figure's caption lines: counts of skipped values and
@@ -214,6 +220,11 @@ func (f *Figure) Display() display.Bundle {
 			return display.NewBundle(fmt.Sprintf("viz: rendering SVG: %v", err))
 		}
 		b.Data[display.MIMESVG] = svg
+	}
+	if f.wants("interactive") {
+		if j := f.interactiveJSON(); j != nil {
+			b.Data[MIMEFigure] = json.RawMessage(j)
+		}
 	}
 	return b
 }
@@ -422,7 +433,7 @@ func Grid(cols int, figs ...*Figure) (*Figure, error) {
 	for _, f := range figs {
 		g.opt.DPI = max(g.opt.DPI, f.dpi())
 	}
-	for _, format := range []string{"png", "svg"} {
+	for _, format := range []string{"png", "svg", "interactive"} {
 		all := true
 		for _, f := range figs {
 			all = all && f.wants(format)

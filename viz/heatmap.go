@@ -158,6 +158,7 @@ func heatmap(fn string, data []float64, rows, cols int, opt HeatmapOptions) (*Fi
 		}
 		f.notes = append(f.notes, fmt.Sprintf("%d non-finite cell%s drawn grey", bad, s))
 	}
+	f.data = heatmapJSON(data, rows, cols, opt, cmap, lo, hi)
 	p := newPlot(opt.Options, "", "")
 	if rows == 0 || cols == 0 {
 		p.Add(noData{})

@@ -62,6 +62,7 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 	p := newPlot(opt.Options, "x", "")
 	addGrid(p)
 	var all []plotter.XYs
+	var data []seriesJSON
 	for i, s := range series {
 		name := s.Name
 		if name == "" {
@@ -93,6 +94,7 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 			if len(raw) > 1 {
 				faint := mustLine(raw, withAlpha(colour, 0.25), 1, false)
 				p.Add(faint)
+				data = append(data, seriesJSON{Name: name + " (raw)", X: xs, Y: ys, Color: hexColour(withAlpha(colour, 0.25))})
 			}
 			ys = EMA(ys, smooth)
 		}
@@ -105,6 +107,11 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 				p.Add(band)
 			}
 		}
+		sj := seriesJSON{Name: s.Name, X: xs, Y: ys, Color: hexColour(colour), Dash: s.Dashed, Band: s.Band}
+		if s.faint {
+			sj.Color = hexColour(withAlpha(colour, 0.3))
+		}
+		data = append(data, sj)
 		if s.faint {
 			if len(pts) > 1 {
 				p.Add(mustLine(pts, withAlpha(colour, 0.3), 0.8, s.Dashed))
@@ -141,6 +148,7 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 		return nil, err
 	}
 	f.plot = p
+	f.data = linesJSON(data)
 	return f, nil
 }
 

@@ -48,6 +48,7 @@ type Live struct {
 	rendering bool
 	closed    bool
 	redraws   int
+	frames    int // frames handed to publish, numbered from 0 for the extension
 	err       error
 	wg        sync.WaitGroup
 }
@@ -95,8 +96,10 @@ func (l *Live) Show(f *Figure, err error) {
 	}
 	l.rendering = true
 	l.wg.Add(1)
+	f.frame = l.nextFrame()
 	l.mu.Unlock()
-	f.opt.Formats = []string{"png"} // intermediate frames: the cheaper image only
+	// Intermediate frames: the cheaper image and the extension's data.
+	f.opt.Formats = []string{"png", "interactive"}
 	go func() {
 		defer l.wg.Done()
 		start := l.clock()
@@ -112,6 +115,14 @@ func (l *Live) Show(f *Figure, err error) {
 		}
 		l.next = start.Add(wait)
 	}()
+}
+
+// nextFrame numbers a frame about to be published, with l.mu held: graft's
+// notebook extension appends to what it drew when the numbers follow on.
+func (l *Live) nextFrame() *int {
+	n := l.frames
+	l.frames++
+	return &n
 }
 
 func (l *Live) interval() time.Duration {
@@ -157,6 +168,9 @@ func (l *Live) Close(final *Figure, err error) {
 	if final == nil || err != nil || !display.HasFrontend() {
 		return
 	}
+	l.mu.Lock()
+	final.frame = l.nextFrame()
+	l.mu.Unlock()
 	l.publish(final)
 	l.mu.Lock()
 	l.redraws++

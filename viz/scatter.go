@@ -31,12 +31,19 @@ type ScatterOptions struct {
 	// legend (nil: "class k"; "source" and "target" for two domains,
 	// "domain k" otherwise).
 	ClassNames, DomainNames []string
+	// PointNames, when set, names each point (a file, a sentence, a
+	// sample id): graft's notebook extension shows the name when the
+	// pointer rests on the point.
+	PointNames []string
 	// PointSize is the markers' radius in points (0: smaller the more
 	// points there are).
 	PointSize float64
 	// Alpha is the markers' opacity in (0, 1] (0: lower the more points
 	// there are, so that dense regions show).
 	Alpha float64
+	// pointIndex is each point's row in the user's data when it differs
+	// from its position (Embedding leaves out non-finite rows).
+	pointIndex []int
 }
 
 // Scatter draws (N,2) points, such as 2-D embeddings, coloured by class and
@@ -54,6 +61,9 @@ func Scatter(points *tensor.Tensor, opt ScatterOptions) (*Figure, error) {
 	}
 	if opt.Alpha < 0 || opt.Alpha > 1 || math.IsNaN(opt.Alpha) {
 		return nil, fmt.Errorf("viz.Scatter: Alpha is %g, want an opacity in (0, 1] or 0 for automatic", opt.Alpha)
+	}
+	if opt.PointNames != nil && len(opt.PointNames) != len(xs) {
+		return nil, fmt.Errorf("viz.Scatter: %d point names for %d points", len(opt.PointNames), len(xs))
 	}
 	if opt.PointSize < 0 || math.IsNaN(opt.PointSize) {
 		return nil, fmt.Errorf("viz.Scatter: PointSize is %g, want a radius in points or 0 for automatic", opt.PointSize)
@@ -96,6 +106,7 @@ func Scatter(points *tensor.Tensor, opt ScatterOptions) (*Figure, error) {
 		return nil, err
 	}
 	f.plot = p
+	f.data = scatterJSON(xs, ys, opt.Labels, opt.Domains, opt.PointNames, opt.pointIndex, opt)
 	return f, nil
 }
 
@@ -130,6 +141,9 @@ func Embedding(x *tensor.Tensor, opt EmbeddingOptions) (*Figure, error) {
 	if err := ids.check(fn, opt.ClassNames, opt.DomainNames); err != nil {
 		return nil, err
 	}
+	if opt.PointNames != nil && len(opt.PointNames) != n {
+		return nil, fmt.Errorf("%s: %d point names for %d embeddings", fn, len(opt.PointNames), n)
+	}
 	method := strings.ToLower(strings.TrimSpace(opt.Method))
 	switch method {
 	case "", "pca":
@@ -159,6 +173,13 @@ func Embedding(x *tensor.Tensor, opt EmbeddingOptions) (*Figure, error) {
 	if len(keep) < n {
 		x = x.IndexSelect(0, keep)
 		sopt.Labels, sopt.Domains = pick(opt.Labels, keep), pick(opt.Domains, keep)
+		sopt.pointIndex = keep
+		if opt.PointNames != nil {
+			sopt.PointNames = make([]string, len(keep))
+			for i, k := range keep {
+				sopt.PointNames[i] = opt.PointNames[k]
+			}
+		}
 	}
 	what := fmt.Sprintf("%d points (%d-D)", len(keep), d)
 	var pts *tensor.Tensor
@@ -503,16 +524,21 @@ func domainEntries(domains []int, names []string) []legendEntry {
 	}
 	var out []legendEntry
 	for _, d := range domains {
-		name := fmt.Sprintf("domain %d", d)
-		switch {
-		case d < len(names):
-			name = names[d]
-		case names == nil && maxDomain <= 1:
-			name = []string{"source", "target"}[d]
-		}
-		out = append(out, legendEntry{name, glyphThumb{marker(d), domainGrey}})
+		out = append(out, legendEntry{domainName(names, d, maxDomain+1), glyphThumb{marker(d), domainGrey}})
 	}
 	return out
+}
+
+// domainName names domain d of count: from names, else "source" and
+// "target" when there are two at most, else "domain d".
+func domainName(names []string, d, count int) string {
+	switch {
+	case d < len(names):
+		return names[d]
+	case names == nil && count <= 2 && d <= 1:
+		return []string{"source", "target"}[d]
+	}
+	return fmt.Sprintf("domain %d", d)
 }
 
 // maxInsideLegend is the number of legend entries drawn over the data;

@@ -167,8 +167,33 @@ func (t *Tracker) redraw() {
 	}
 }
 
+// figure is the History figure, which graft's notebook extension shows as
+// a dashboard: the panels with the latest metrics and the progress.
 func (t *Tracker) figure() (*Figure, error) {
-	return History(t, t.opt.Figure)
+	f, err := History(t, t.opt.Figure)
+	if err != nil {
+		return nil, err
+	}
+	board := &figureJSON{}
+	last := t.Last()
+	for _, name := range sortedNames(last) {
+		v := number(last[name])
+		board.Metrics = append(board.Metrics, metricJSON{Name: name, Value: &v})
+	}
+	if t.bar != nil {
+		s := t.bar.Status()
+		board.Progress = &progressJSON{Step: s.Done, Total: s.Total, Elapsed: s.Elapsed.Seconds(), Rate: s.Rate, Done: s.Finished, Description: s.Description}
+	} else if steps := t.Steps(); len(steps) > 0 {
+		board.Progress = &progressJSON{Step: steps[len(steps)-1], Total: t.opt.Total, Done: t.finishedNow()}
+	}
+	f.board = board
+	return f, nil
+}
+
+func (t *Tracker) finishedNow() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.finished
 }
 
 // Done finishes the progress bar and draws the final figure in place of the

@@ -376,6 +376,29 @@ func (b *Bar) snapshot(now time.Time) snapshot {
 	return s
 }
 
+// Status is a bar's state at one moment, for a display of its own.
+type Status struct {
+	// Description is the bar's label.
+	Description string
+	// Done and Total count steps (Total 0: unknown).
+	Done, Total int
+	// Elapsed is the time since New, up to Done or Fail once finished.
+	Elapsed time.Duration
+	// Rate is steps per second: smoothed while running, the mean over the
+	// run once finished; 0 before it is known.
+	Rate float64
+	// Finished reports that Done or Fail was called.
+	Finished bool
+}
+
+// Status returns the bar's current state.
+func (b *Bar) Status() Status {
+	b.mu.Lock()
+	s := b.snapshot(b.now())
+	b.mu.Unlock()
+	return Status{Description: s.desc, Done: s.done, Total: s.total, Elapsed: s.elapsed, Rate: s.rate, Finished: s.state != running}
+}
+
 // String returns the bar's current state as one line, fields separated by
 // two spaces, for example
 //
