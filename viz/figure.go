@@ -85,14 +85,14 @@ type Options struct {
 // be encoded as PNG or SVG, saved to a file, and placed in a Grid.
 type Figure struct {
 	opt   Options
-	plot  *plot.Plot // the chart, nil for a grid
-	side  *plot.Plot // an optional strip at the right, such as a colour bar
-	sideW vg.Length  // width of the side strip
-	tiles []*Figure  // the tiles of a grid, row by row
-	cols  int        // columns of a grid
-	notes []string   // caption lines, such as counts of skipped values
-	desc  string     // one line for text/plain
-	marks int        // number of data marks drawn (points, cells, bars, lines)
+	plot  *plot.Plot  // the chart, nil for a grid
+	side  *plot.Plot  // an optional strip at the right, such as a colour bar
+	sideW vg.Length   // width of the side strip
+	tiles []*Figure   // the tiles of a grid, row by row
+	cols  int         // columns of a grid
+	notes []string    // caption lines, such as counts of skipped values
+	desc  string      // one line for text/plain
+	marks int         // number of data marks drawn (points, cells, bars, lines)
 	data  *figureJSON // what graft's notebook extension draws, nil if it draws nothing of this figure
 	frame *int        // the update number of a live figure's frame
 	board *figureJSON // metrics and progress that make the figure a training dashboard

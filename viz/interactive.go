@@ -31,25 +31,25 @@ const MaxInteractivePoints = 200_000
 // size, axes, notes, frame) are filled when the figure is displayed; the
 // constructors fill their kind's data.
 type figureJSON struct {
-	Version  int            `json:"version"`
-	Kind     string         `json:"kind"`
-	Title    string         `json:"title,omitempty"`
-	Width    int            `json:"width,omitempty"`
-	Height   int            `json:"height,omitempty"`
-	Frame    *int           `json:"frame,omitempty"`
-	Notes    []string       `json:"notes,omitempty"`
-	X        *axisJSON      `json:"x,omitempty"`
-	Y        *axisJSON      `json:"y,omitempty"`
-	Series   []seriesJSON   `json:"series,omitempty"`
-	Points   *pointsJSON    `json:"points,omitempty"`
-	Classes  []string       `json:"classes,omitempty"`
-	Domains  []string       `json:"domains,omitempty"`
-	Colors   []string       `json:"colors,omitempty"`
-	Cells    *cellsJSON     `json:"cells,omitempty"`
-	Panels   []*figureJSON  `json:"panels,omitempty"`
-	Cols     int            `json:"cols,omitempty"`
-	Metrics  []metricJSON   `json:"metrics,omitempty"`
-	Progress *progressJSON  `json:"progress,omitempty"`
+	Version  int           `json:"version"`
+	Kind     string        `json:"kind"`
+	Title    string        `json:"title,omitempty"`
+	Width    int           `json:"width,omitempty"`
+	Height   int           `json:"height,omitempty"`
+	Frame    *int          `json:"frame,omitempty"`
+	Notes    []string      `json:"notes,omitempty"`
+	X        *axisJSON     `json:"x,omitempty"`
+	Y        *axisJSON     `json:"y,omitempty"`
+	Series   []seriesJSON  `json:"series,omitempty"`
+	Points   *pointsJSON   `json:"points,omitempty"`
+	Classes  []string      `json:"classes,omitempty"`
+	Domains  []string      `json:"domains,omitempty"`
+	Colors   []string      `json:"colors,omitempty"`
+	Cells    *cellsJSON    `json:"cells,omitempty"`
+	Panels   []*figureJSON `json:"panels,omitempty"`
+	Cols     int           `json:"cols,omitempty"`
+	Metrics  []metricJSON  `json:"metrics,omitempty"`
+	Progress *progressJSON `json:"progress,omitempty"`
 }
 
 type axisJSON struct {

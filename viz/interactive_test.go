@@ -206,7 +206,6 @@ func TestGridsNestTheirPanelsAndBarsHaveNone(t *testing.T) {
 	}
 }
 
-
 func TestLiveFramesAreNumberedFromZero(t *testing.T) {
 	rec := displaytest.Install(t)
 	live := &Live{MinInterval: time.Millisecond, Budget: 1}
