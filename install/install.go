@@ -2,7 +2,9 @@
 // logos — into a directory where Jupyter looks for kernels: the user's
 // Jupyter data directory, the current Python environment's (sys.prefix), or
 // under any prefix. After it, `jupyter kernelspec list` shows the kernel and
-// every frontend offers "Go (graft)".
+// every frontend offers "Go (graft)". Beside the kernel it writes graft's
+// notebook extension, which draws interactive figures in JupyterLab and the
+// classic Notebook, from a bundle built into the binary.
 package install
 
 import (
@@ -279,59 +281,86 @@ type Options struct {
 	// Binary is the absolute path of the graft binary; "" means the
 	// running executable.
 	Binary string
+	// NoExtension installs the kernelspec only, without the notebook
+	// extension that draws graft's interactive figures.
+	NoExtension bool
 }
 
-// Install writes the kernelspec where opts says and returns its directory.
-func Install(ctx context.Context, opts Options) (string, error) {
+// Installed says where Install wrote.
+type Installed struct {
+	// KernelDir is the kernelspec's directory.
+	KernelDir string
+	// Extension is where the notebook extension went (nil with
+	// Options.NoExtension).
+	Extension *Extension
+}
+
+// Install writes the kernelspec, and the notebook extension unless
+// opts.NoExtension, where opts says.
+func Install(ctx context.Context, opts Options) (Installed, error) {
 	name := opts.Name
 	if name == "" {
 		name = DefaultName
 	}
 	if err := ValidateName(name); err != nil {
-		return "", err
+		return Installed{}, err
 	}
 	binary := opts.Binary
 	if binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return "", fmt.Errorf("finding the graft binary: %w", err)
+			return Installed{}, fmt.Errorf("finding the graft binary: %w", err)
 		}
 		binary = exe
 	}
 	if err := CheckBinary(binary); err != nil {
-		return "", err
+		return Installed{}, err
 	}
-	var dataDir string
+	dataDir, configDir, err := targetDirs(ctx, opts)
+	if err != nil {
+		return Installed{}, err
+	}
+	done := Installed{KernelDir: KernelDir(dataDir, name)}
+	if err := Write(done.KernelDir, NewSpec(binary, opts.DisplayName)); err != nil {
+		return Installed{}, err
+	}
+	if !opts.NoExtension {
+		ext, err := WriteExtension(dataDir, configDir)
+		if err != nil {
+			return done, err
+		}
+		done.Extension = &ext
+	}
+	return done, nil
+}
+
+// targetDirs returns the Jupyter data and configuration directories of
+// opts' target.
+func targetDirs(ctx context.Context, opts Options) (dataDir, configDir string, err error) {
 	switch opts.Target {
 	case TargetUser:
-		d, err := UserDataDir()
-		if err != nil {
-			return "", err
+		if dataDir, err = UserDataDir(); err != nil {
+			return "", "", err
 		}
-		dataDir = d
+		configDir, err = UserConfigDir()
+		return dataDir, configDir, err
 	case TargetSysPrefix:
 		p, err := SysPrefix(ctx)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		dataDir = PrefixDataDir(p)
+		return PrefixDataDir(p), PrefixConfigDir(p), nil
 	case TargetPrefix:
 		if opts.Prefix == "" {
-			return "", errors.New("--prefix needs a directory")
+			return "", "", errors.New("--prefix needs a directory")
 		}
 		p, err := filepath.Abs(opts.Prefix)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		dataDir = PrefixDataDir(p)
-	default:
-		return "", fmt.Errorf("unknown install target %d", opts.Target)
+		return PrefixDataDir(p), PrefixConfigDir(p), nil
 	}
-	dir := KernelDir(dataDir, name)
-	if err := Write(dir, NewSpec(binary, opts.DisplayName)); err != nil {
-		return "", err
-	}
-	return dir, nil
+	return "", "", fmt.Errorf("unknown install target %d", opts.Target)
 }
 
 // ReadSpec reads a kernel.json.

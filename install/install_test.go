@@ -202,7 +202,8 @@ func TestCheckBinary(t *testing.T) {
 func TestInstallPrefix(t *testing.T) {
 	bin := fakeBinary(t)
 	prefix := t.TempDir()
-	dir, err := Install(context.Background(), Options{Target: TargetPrefix, Prefix: prefix, Binary: bin, Name: "graft-test"})
+	got, err := Install(context.Background(), Options{Target: TargetPrefix, Prefix: prefix, Binary: bin, Name: "graft-test"})
+	dir := got.KernelDir
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,15 +226,21 @@ func TestInstallPrefix(t *testing.T) {
 }
 
 func TestInstallUser(t *testing.T) {
-	data := t.TempDir()
+	data, config := t.TempDir(), t.TempDir()
 	t.Setenv("JUPYTER_DATA_DIR", data)
+	t.Setenv("JUPYTER_CONFIG_DIR", config)
 	bin := fakeBinary(t)
-	dir, err := Install(context.Background(), Options{Binary: bin})
+	got, err := Install(context.Background(), Options{Binary: bin})
+	dir := got.KernelDir
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := filepath.Join(data, "kernels", "graft"); dir != want {
 		t.Errorf("installed into %s, want %s", dir, want)
+	}
+	if got.Extension == nil || got.Extension.LabDir != filepath.Join(data, "labextensions", "graft-figure") ||
+		got.Extension.NotebookConfig != filepath.Join(config, "nbconfig", "notebook.d", "graft-figure.json") {
+		t.Errorf("extension installed at %+v", got.Extension)
 	}
 }
 
@@ -244,7 +251,8 @@ func TestJupyterFindsKernel(t *testing.T) {
 	python := testenv.RequirePython(t, "jupyter_client")
 	bin := fakeBinary(t)
 	prefix := t.TempDir()
-	dir, err := Install(context.Background(), Options{Target: TargetPrefix, Prefix: prefix, Binary: bin})
+	installed, err := Install(context.Background(), Options{Target: TargetPrefix, Prefix: prefix, Binary: bin})
+	dir := installed.KernelDir
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +331,8 @@ func TestSysPrefix(t *testing.T) {
 	if err != nil || got != prefix {
 		t.Fatalf("SysPrefix = %q, %v; want %q from jupyter's python", got, err, prefix)
 	}
-	dir, err := Install(context.Background(), Options{Target: TargetSysPrefix, Binary: fakeBinary(t)})
+	installed, err := Install(context.Background(), Options{Target: TargetSysPrefix, Binary: fakeBinary(t)})
+	dir := installed.KernelDir
 	if err != nil {
 		t.Fatal(err)
 	}

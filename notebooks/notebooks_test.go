@@ -20,6 +20,7 @@ import (
 	"github.com/graftml/graft/internal/testenv"
 	"github.com/graftml/graft/kernel/golang"
 	"github.com/graftml/graft/notebook"
+	"github.com/graftml/graft/viz"
 )
 
 func TestMain(m *testing.M) { kerneltest.Main(m) }
@@ -53,6 +54,26 @@ var checks = map[string]func(t *testing.T, text string){
 		kept, released := atoi(t, m[1]), atoi(t, m[2])
 		if kept < 800 || released*5 > kept {
 			t.Errorf("KiB per step: %d without Release, %d with; want ≥ 800 and at most a fifth of it", kept, released)
+		}
+	},
+	"interactive-figures.ipynb": func(t *testing.T, text string) {
+		// Every figure carries the extension's JSON with all its data: the
+		// dashboard's two panels (loss, target accuracy), 800 embedded
+		// points, 100,000 scattered, a 10,000-step curve, 30×30 cells.
+		wantAll(t, text, "[interactive dashboard, 2]", "[interactive scatter, 800]", "[interactive scatter, 100000]",
+			"[interactive lines, 10000]", "[interactive heatmap, 900]")
+		m := regexp.MustCompile(`interactive data: (\d+) KiB for 100000 points`).FindStringSubmatch(text)
+		if m == nil || atoi(t, m[1]) > 2600 {
+			t.Errorf("the 100,000-point scatter's JSON: %v, want at most 2,600 KiB (float32 precision, no identity index)", m)
+		}
+		m = regexp.MustCompile(`first 100 steps ([0-9.e-]+), of the last 100 ([0-9.e-]+); the live figure was drawn (\d+) times`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatal("the live loop did not report its losses")
+		}
+		first, _ := strconv.ParseFloat(m[1], 64)
+		last, _ := strconv.ParseFloat(m[2], 64)
+		if last > first/10 || atoi(t, m[3]) < 2 {
+			t.Errorf("live loop: loss %v → %v, drawn %s times; want a tenfold drop and at least two frames", first, last, m[3])
 		}
 	},
 	"visualisation.ipynb": func(t *testing.T, text string) {
@@ -433,6 +454,9 @@ func imageText(t *testing.T, cell int, data map[string]any) string {
 			fmt.Fprintf(&b, "[png %dx%d]\n", bounds.Dx(), bounds.Dy())
 		}
 	}
+	if fig, ok := data[viz.MIMEFigure]; ok {
+		b.WriteString(interactiveText(t, cell, fig))
+	}
 	if svg, ok := data["image/svg+xml"].(string); ok {
 		dec := xml.NewDecoder(strings.NewReader(svg))
 		for {
@@ -448,6 +472,44 @@ func imageText(t *testing.T, cell int, data map[string]any) string {
 		b.WriteString("[svg]\n")
 	}
 	return b.String()
+}
+
+// interactiveText describes the figure JSON for graft's notebook extension
+// as "[interactive KIND, N points]" (points of a scatter, points of all
+// series, cells, or panels of a dashboard or grid), failing the test on
+// JSON that is not an object of the current version with a kind.
+func interactiveText(t *testing.T, cell int, fig any) string {
+	t.Helper()
+	m, ok := fig.(map[string]any)
+	if !ok {
+		t.Errorf("cell %d: %s is %T, want a JSON object", cell, viz.MIMEFigure, fig)
+		return ""
+	}
+	kind, _ := m["kind"].(string)
+	if fmt.Sprint(m["version"]) != strconv.Itoa(viz.FigureJSONVersion) || kind == "" {
+		t.Errorf("cell %d: figure JSON of version %v and kind %q", cell, m["version"], kind)
+	}
+	count := 0
+	switch kind {
+	case "scatter":
+		p, _ := m["points"].(map[string]any)
+		xs, _ := p["x"].([]any)
+		count = len(xs)
+	case "lines":
+		series, _ := m["series"].([]any)
+		for _, s := range series {
+			ys, _ := s.(map[string]any)["y"].([]any)
+			count += len(ys)
+		}
+	case "heatmap":
+		c, _ := m["cells"].(map[string]any)
+		vs, _ := c["values"].([]any)
+		count = len(vs)
+	default:
+		panels, _ := m["panels"].([]any)
+		count = len(panels)
+	}
+	return fmt.Sprintf("[interactive %s, %d]\n", kind, count)
 }
 
 // TestNotebooks executes every tutorial as `graft run` does — in-process,

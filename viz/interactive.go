@@ -221,19 +221,20 @@ func linesJSON(series []seriesJSON) *figureJSON {
 }
 
 // scatterJSON is the data of a scatter of xs, ys with optional classes,
-// domains, per-point labels and indices into the user's data, sampled down
-// to MaxInteractivePoints.
+// domains, per-point labels and rows in the user's data (nil: each point's
+// position, which the JSON leaves out), sampled down to
+// MaxInteractivePoints.
 func scatterJSON(xs, ys []float64, classes, domains []int, labels []string, index []int, opt ScatterOptions) *figureJSON {
 	n := len(xs)
-	if index == nil {
-		index = make([]int, n)
-		for i := range index {
-			index[i] = i
-		}
-	}
 	pts := &pointsJSON{X: xs, Y: ys, Class: classes, Domain: domains, Label: labels, Index: index}
 	j := &figureJSON{Kind: "scatter", Points: pts}
 	if n > MaxInteractivePoints {
+		if index == nil {
+			index = make([]int, n)
+			for i := range index {
+				index[i] = i
+			}
+		}
 		keep := make([]int, MaxInteractivePoints)
 		for i := range keep {
 			keep[i] = int(int64(i) * int64(n) / MaxInteractivePoints)

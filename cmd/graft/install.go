@@ -15,10 +15,16 @@ import (
 // binary lives in a temporary directory that install refuses.
 var executable = os.Executable
 
-const installUsage = `usage: graft install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
+const installUsage = `usage: graft install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT] [--no-extension]
 
 Installs graft's Jupyter kernelspec (kernel.json naming this binary by its
-absolute path, and logos) so that Jupyter frontends offer "Go (graft)":
+absolute path, and logos) so that Jupyter frontends offer "Go (graft)", and
+graft's notebook extension, which draws figures interactively (hover, zoom,
+legend toggles, live training dashboards) in JupyterLab 3+ and the classic
+Notebook: DATA/labextensions/graft-figure, DATA/nbextensions/graft-figure,
+enabled by CONFIG/nbconfig/notebook.d/graft-figure.json (CONFIG is
+$JUPYTER_CONFIG_DIR or ~/.jupyter for --user, PREFIX/etc/jupyter otherwise).
+The extension is built into this binary: no pip or npm needed.
 
   --user          the user's Jupyter data directory (the default):
                   $JUPYTER_DATA_DIR, else ~/.local/share/jupyter
@@ -29,6 +35,7 @@ absolute path, and logos) so that Jupyter frontends offer "Go (graft)":
   --name NAME     the kernelspec name (default graft): lower-case letters,
                   digits, '.', '_', '-'
   --display-name  the name frontends show (default "Go (graft)")
+  --no-extension  install the kernelspec only
 
 Run it from an installed binary (go install ./cmd/graft), not from go run:
 Jupyter starts the kernel later through the path written here. Installing
@@ -48,6 +55,7 @@ func installMain(args []string, stdout, stderr io.Writer) error {
 	prefix := fs.String("prefix", "", "install under `DIR`/share/jupyter")
 	name := fs.String("name", install.DefaultName, "kernelspec `name`")
 	displayName := fs.String("display-name", install.DefaultDisplayName, "the `name` frontends show")
+	noExtension := fs.Bool("no-extension", false, "install the kernelspec only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -68,7 +76,7 @@ func installMain(args []string, stdout, stderr io.Writer) error {
 	if chosen > 1 {
 		return errors.New("choose one of --user, --sys-prefix and --prefix DIR")
 	}
-	opts := install.Options{Target: install.TargetUser, Name: *name, DisplayName: *displayName}
+	opts := install.Options{Target: install.TargetUser, Name: *name, DisplayName: *displayName, NoExtension: *noExtension}
 	switch {
 	case *sysPrefix:
 		opts.Target = install.TargetSysPrefix
@@ -83,10 +91,16 @@ func installMain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("finding the graft binary: %w", err)
 	}
 	opts.Binary = exe
-	dir, err := install.Install(context.Background(), opts)
+	done, err := install.Install(context.Background(), opts)
+	if done.KernelDir != "" {
+		fmt.Fprintf(stdout, "Installed kernelspec %s in %s\n", *name, done.KernelDir)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Installed kernelspec %s in %s\n", *name, dir)
+	if ext := done.Extension; ext != nil {
+		fmt.Fprintf(stdout, "Installed the notebook extension %s for JupyterLab in %s\n", install.ExtensionName, ext.LabDir)
+		fmt.Fprintf(stdout, "Installed the notebook extension %s for Notebook in %s, enabled by %s\n", install.ExtensionName, ext.NotebookDir, ext.NotebookConfig)
+	}
 	return nil
 }

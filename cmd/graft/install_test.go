@@ -33,8 +33,25 @@ func TestInstallCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(prefix, "share", "jupyter", "kernels", "graft-dev")
-	if want := "Installed kernelspec graft-dev in " + dir + "\n"; stdout.String() != want {
+	lab := filepath.Join(prefix, "share", "jupyter", "labextensions", "graft-figure")
+	nb := filepath.Join(prefix, "share", "jupyter", "nbextensions", "graft-figure")
+	enable := filepath.Join(prefix, "etc", "jupyter", "nbconfig", "notebook.d", "graft-figure.json")
+	if want := "Installed kernelspec graft-dev in " + dir + "\n" +
+		"Installed the notebook extension graft-figure for JupyterLab in " + lab + "\n" +
+		"Installed the notebook extension graft-figure for Notebook in " + nb + ", enabled by " + enable + "\n"; stdout.String() != want {
 		t.Errorf("printed %q, want %q", stdout.String(), want)
+	}
+	for _, p := range []string{filepath.Join(lab, "package.json"), filepath.Join(nb, "main.js"), enable} {
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+	stdout.Reset()
+	if err := installMain([]string{"--prefix", prefix, "--name", "graft-dev", "--no-extension"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Installed kernelspec graft-dev in " + dir + "\n"; stdout.String() != want {
+		t.Errorf("with --no-extension printed %q, want %q", stdout.String(), want)
 	}
 	spec, err := install.ReadSpec(filepath.Join(dir, "kernel.json"))
 	if err != nil {
@@ -47,13 +64,14 @@ func TestInstallCommand(t *testing.T) {
 	// --user (the default) goes to $JUPYTER_DATA_DIR.
 	data := t.TempDir()
 	t.Setenv("JUPYTER_DATA_DIR", data)
+	t.Setenv("JUPYTER_CONFIG_DIR", t.TempDir())
 	for _, args := range [][]string{nil, {"--user"}} {
 		stdout.Reset()
 		if err := installMain(args, &stdout, io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		if want := filepath.Join(data, "kernels", "graft"); !strings.HasSuffix(stdout.String(), want+"\n") {
-			t.Errorf("install %q printed %q, want it to end in %s", args, stdout.String(), want)
+		if want := "kernelspec graft in " + filepath.Join(data, "kernels", "graft") + "\n"; !strings.Contains(stdout.String(), want) {
+			t.Errorf("install %q printed %q, want it to contain %q", args, stdout.String(), want)
 		}
 	}
 }

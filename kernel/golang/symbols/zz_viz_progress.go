@@ -16,6 +16,7 @@ func init() {
 		"RateWindow":              reflect.ValueOf(progress.RateWindow),
 
 		// type definitions
-		"Bar": reflect.ValueOf((*progress.Bar)(nil)),
+		"Bar":    reflect.ValueOf((*progress.Bar)(nil)),
+		"Status": reflect.ValueOf((*progress.Status)(nil)),
 	}
 }
