@@ -22,3 +22,11 @@ require (
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	golang.org/x/sync v0.16.0 // indirect
 )
+
+// npm's package folders for the notebook extension and the browser tests:
+// never Go packages of this module, whatever files a dependency ships.
+ignore (
+	./e2e/lab/node_modules
+	./e2e/node_modules
+	./frontend/node_modules
+)
