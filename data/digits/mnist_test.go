@@ -5,12 +5,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/graftml/graft/data"
 	"github.com/graftml/graft/data/dataio"
+	"github.com/graftml/graft/internal/testenv"
 	"github.com/graftml/graft/tensor"
 )
 
@@ -19,10 +19,7 @@ import (
 func requireFiles(t *testing.T, find func(MNISTOptions) (string, string, error)) {
 	t.Helper()
 	if _, _, err := find(MNISTOptions{}); err != nil {
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatalf("%v (CI=%s: the data must be installed)", err, os.Getenv("CI"))
-		}
-		t.Skip(err)
+		testenv.Missing(t, err.Error())
 	}
 }
 

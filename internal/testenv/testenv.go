@@ -94,6 +94,17 @@ func requirePython(t testing.TB, getenv func(string) string, run runner, modules
 	return ""
 }
 
+// Missing handles a test's missing outside tool, described by msg with how to
+// enable it: on a developer's machine the test is skipped with msg; under CI
+// (CI=true) it fails, since a skip there would check nothing.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
+	if ci := os.Getenv("CI"); underCI(ci) {
+		t.Fatalf("%s (CI=%s: a test that needs this tool may not be skipped in CI)", msg, ci)
+	}
+	t.Skip(msg)
+}
+
 // underCI reports whether the value of the CI environment variable means the
 // tests run in continuous integration, where a missing tool is an error: any
 // value strconv.ParseBool reads as true ("true", "1", "TRUE", …).
@@ -169,9 +180,10 @@ func lastLine(s string) string {
 // debianPackages names the Debian packages that provide Python modules whose
 // package name is not simply python3-<module>.
 var debianPackages = map[string]string{
-	"ot":      "python3-pot",
-	"sklearn": "python3-sklearn",
-	"yaml":    "python3-yaml",
+	"jupyterlab_server": "python3-jupyterlab-server",
+	"ot":                "python3-pot",
+	"sklearn":           "python3-sklearn",
+	"yaml":              "python3-yaml",
 }
 
 // debianPackage returns the Debian package that provides module.
