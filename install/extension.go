@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 )
 
@@ -40,7 +39,7 @@ type Extension struct {
 func ExtensionFiles() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	err := fs.WalkDir(bundle, "jupyterext", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Base(p) == ".gitignore" {
+		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := bundle.ReadFile(p)

@@ -15,6 +15,31 @@ import (
 // which the extension draws interactively (hover, zoom, legend toggles, log
 // scale, live appends). A figure's display carries it beside the PNG and SVG,
 // never instead of them: a frontend without the extension shows the image.
+//
+// The JSON is one object. Every figure has "version" (FigureJSONVersion),
+// "kind", "width" and "height" (CSS pixels), and may have "title", "notes"
+// (caption lines), "frame" (the update number of a live figure, from 0) and
+// the axes "x" and "y" ({"label", "log", "min", "max"}; min and max only
+// when fixed). Numbers that are NaN or infinite are null. By kind:
+//
+//   - "lines": "series", each {"name", "x", "y", "color" (#RRGGBB or
+//     #RRGGBBAA), "dash", "band" (half-widths of a shaded band)}; smoothed
+//     series come with their raw values as a translucent series "NAME (raw)".
+//   - "scatter": "points" {"x", "y", "class", "domain", "label" (a name per
+//     point), "index" (each point's row in the user's data, when it is not
+//     its position)}, "classes" and "colors" (a name and colour per class
+//     id), "domains" (a name per domain id).
+//   - "heatmap": "cells" {"rows", "cols", "values" (row by row), "rowLabels",
+//     "colLabels", "colormap" (its name), "stops" (nine evenly spaced colours
+//     of the map), "min", "max", "annotate"}.
+//   - "grid": "panels" (figures) in "cols" columns.
+//   - "dashboard": a training dashboard: "panels" and "cols" as a grid,
+//     "metrics" (latest values, [{"name", "value"}]) and "progress" {"step",
+//     "total", "elapsed" (seconds), "rate" (steps per second), "done",
+//     "description"}.
+//
+// A renderer takes whatever it gets: it draws what it understands of a newer
+// version or a broken object and says what it left out.
 const MIMEFigure = "application/vnd.graft.figure+json"
 
 // FigureJSONVersion is the version of the JSON under MIMEFigure. A renderer

@@ -278,3 +278,20 @@ func TestTheTrackerIsADashboard(t *testing.T) {
 		t.Errorf("progress %v", prog)
 	}
 }
+
+func TestLargeScattersLeaveOutSVGUnlessAsked(t *testing.T) {
+	pts := tensor.Randn(tensor.NewRNG(1), MaxSVGPoints+1, 2)
+	f, err := Scatter(pts, ScatterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.wants("svg") || !f.wants("png") || !f.wants("interactive") {
+		t.Errorf("a scatter of %d points wants svg %v, png %v, interactive %v; want png and interactive only", MaxSVGPoints+1, f.wants("svg"), f.wants("png"), f.wants("interactive"))
+	}
+	if f, _ := Scatter(pts, ScatterOptions{Options: Options{Formats: []string{"svg"}}}); !f.wants("svg") {
+		t.Error("Formats svg was overridden")
+	}
+	if f, _ := Scatter(tensor.Randn(tensor.NewRNG(1), MaxSVGPoints, 2), ScatterOptions{}); !f.wants("svg") {
+		t.Errorf("a scatter of %d points leaves out svg", MaxSVGPoints)
+	}
+}

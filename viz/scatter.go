@@ -17,6 +17,11 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
+// MaxSVGPoints is the largest scatter whose display carries SVG unless
+// Options.Formats asks for it: SVG writes every marker out as text (100,000
+// points are about 12 MB), which a notebook file and a browser carry poorly.
+const MaxSVGPoints = 20_000
+
 // ScatterOptions are the settings of Scatter.
 type ScatterOptions struct {
 	Options
@@ -69,6 +74,9 @@ func Scatter(points *tensor.Tensor, opt ScatterOptions) (*Figure, error) {
 		return nil, fmt.Errorf("viz.Scatter: PointSize is %g, want a radius in points or 0 for automatic", opt.PointSize)
 	}
 	f := &Figure{opt: opt.Options, desc: fmt.Sprintf("scatter of %d points", len(xs))}
+	if f.opt.Formats == nil && len(xs) > MaxSVGPoints {
+		f.opt.Formats = []string{"png", "interactive"}
+	}
 	p := newPlot(opt.Options, "", "")
 	addGrid(p)
 	n := len(xs)

@@ -36,6 +36,7 @@ func init() {
 		"MIMEFigure":           reflect.ValueOf(constant.MakeFromLiteral("\"application/vnd.graft.figure+json\"", token.STRING, 0)),
 		"MaxInteractivePoints": reflect.ValueOf(constant.MakeFromLiteral("200000", token.INT, 0)),
 		"MaxPixels":            reflect.ValueOf(constant.MakeFromLiteral("8192", token.INT, 0)),
+		"MaxSVGPoints":         reflect.ValueOf(constant.MakeFromLiteral("20000", token.INT, 0)),
 		"NewLive":              reflect.ValueOf(viz.NewLive),
 		"NewTracker":           reflect.ValueOf(viz.NewTracker),
 		"Palette":              reflect.ValueOf(&viz.Palette).Elem(),
