@@ -226,6 +226,16 @@ func (f *Figure) fullJSON() *figureJSON {
 		j.Notes = nil
 		board.Panels, board.Cols = []*figureJSON{&j}, 1
 	}
+	// With the run's length known, the panels' step axes span all of it:
+	// each update then only adds points to what is drawn.
+	if p := board.Progress; p != nil && p.Total > 0 {
+		end := float64(p.Total)
+		for _, panel := range board.Panels {
+			if panel.X != nil && panel.X.Max == nil && !panel.X.Log {
+				panel.X.Max = &end
+			}
+		}
+	}
 	return &board
 }
 

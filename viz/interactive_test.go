@@ -273,6 +273,11 @@ func TestTheTrackerIsADashboard(t *testing.T) {
 	if acc["name"] != "acc" || acc["value"] != 1.0 || metrics[1].(map[string]any)["value"] != 0.025 {
 		t.Errorf("metrics %v", metrics)
 	}
+	for _, p := range last["panels"].([]any) {
+		if x := p.(map[string]any)["x"].(map[string]any); x["max"] != 40.0 || x["label"] != "step" {
+			t.Errorf("a panel's step axis is %v, want it to end at the run's 40 steps", x)
+		}
+	}
 	prog := last["progress"].(map[string]any)
 	if prog["step"] != 40.0 || prog["total"] != 40.0 || prog["done"] != true || prog["description"] != "dann" || prog["elapsed"].(float64) < 0.005 {
 		t.Errorf("progress %v", prog)

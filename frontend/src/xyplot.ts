@@ -3,7 +3,10 @@
  *
  * Data is drawn on the base canvas; hover highlight, tooltip and the zoom box
  * go on the overlay canvas / DOM, so moving the mouse never redraws the data.
- * Interactions: wheel zooms around the cursor (over an axis: that axis only),
+ * Interactions: wheel zooms around the cursor (over an axis: that axis only)
+ * once the figure is engaged — clicked since the pointer came in, or with Ctrl,
+ * Alt or ⌘ held (a trackpad pinch sends Ctrl) — so that scrolling the notebook
+ * past a figure scrolls the notebook;
  * drag draws a zoom box, shift-drag (or middle-drag) pans, double-click resets,
  * legend entries toggle series / classes, toolbar toggles log x / log y.
  * Live updates that only add points are drawn as appends (see plan.ts).
@@ -92,6 +95,8 @@ export class XYPlot implements View {
   /** Set once live updates have outgrown the x range (see update). */
   private growing = false;
   private drag: Drag | null = null;
+  /** The pointer clicked the figure since it came in: the wheel zooms. */
+  private engaged = false;
   /** Offscreen canvas for compositing point rasters. */
   private scratch: HTMLCanvasElement | null = null;
   private readonly cleanup: (() => void)[] = [];
@@ -764,6 +769,7 @@ export class XYPlot implements View {
     const onX = y > r.b && x >= r.l; // over the x axis: zoom x only
     const onY = x < r.l && y <= r.b; // over the y axis: zoom y only
     if (!this.inPlot(x, y) && !onX && !onY) return;
+    if (!this.engaged && !e.ctrlKey && !e.altKey && !e.metaKey) return; // the page scrolls
     e.preventDefault();
     const dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaMode === 2 ? e.deltaY * 400 : e.deltaY;
     const f = Math.pow(1.0015, Math.max(-300, Math.min(300, dy)));
@@ -834,6 +840,7 @@ export class XYPlot implements View {
       this.hover(x, y);
     });
     on(o, 'mouseleave', () => {
+      this.engaged = false;
       if (this.drag) return;
       this.clearOverlay();
       this.tooltip.hide();
@@ -862,6 +869,7 @@ export class XYPlot implements View {
       window.removeEventListener('mouseup', up);
     });
     on(o, 'mousedown', (e) => {
+      this.engaged = true;
       const [x, y] = this.layers.local(e);
       if (!this.inPlot(x, y) || (e.button !== 0 && e.button !== 1)) return;
       e.preventDefault();

@@ -61,8 +61,14 @@ async function main() {
   item.click();
   await frames();
   check('lines: legend click toggles off', item.classList.contains('graft-legend-off'));
+  lo.dispatchEvent(new MouseEvent('mouseleave'));
+  const unengaged = stats().paints.length;
+  const plain = new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -300, clientX: lo.getBoundingClientRect().left + 300, clientY: lo.getBoundingClientRect().top + 150 });
+  lo.dispatchEvent(plain);
+  await frames();
+  check('lines: a plain wheel over an unclicked figure scrolls the page', stats().paints.length === unengaged && !plain.defaultPrevented);
   const paints0 = stats().paints.length;
-  lo.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -300, clientX: lo.getBoundingClientRect().left + 300, clientY: lo.getBoundingClientRect().top + 150 }));
+  lo.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, ctrlKey: true, deltaY: -300, clientX: lo.getBoundingClientRect().left + 300, clientY: lo.getBoundingClientRect().top + 150 }));
   await frames();
   check('lines: wheel zoom repaints', stats().paints.length > paints0);
   mouse(lo, 'dblclick', 300, 150);
@@ -147,7 +153,7 @@ async function main() {
   await shot('live', live);
   // zoom survives update
   const lvo = overlayOf(live);
-  lvo.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -500, clientX: lvo.getBoundingClientRect().left + 300, clientY: lvo.getBoundingClientRect().top + 150 }));
+  lvo.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, ctrlKey: true, deltaY: -500, clientX: lvo.getBoundingClientRect().left + 300, clientY: lvo.getBoundingClientRect().top + 150 }));
   await frames();
   live.root.querySelector('.graft-legend-item').click();
   await frames();
