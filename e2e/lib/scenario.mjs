@@ -57,7 +57,7 @@ export async function runScenario(fe, startServer, { ws, artefacts, notebook, lo
     await page.addInitScript(probe);
 
     const opened = await check('open', async () => {
-      await fe.open(page, server, notebook);
+      await fe.open(page, server, notebook, log);
       log(`${fe.name}: notebook open, kernel idle`);
       await shot('opened');
       return true;
