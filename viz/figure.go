@@ -95,6 +95,7 @@ type Figure struct {
 	marks int         // number of data marks drawn (points, cells, bars, lines)
 	data  *figureJSON // what graft's notebook extension draws, nil if it draws nothing of this figure
 	frame *int        // the update number of a live figure's frame
+	final bool        // the last frame of a live figure
 	board *figureJSON // metrics and progress that make the figure a training dashboard
 }
 

@@ -19,7 +19,8 @@ import (
 // The JSON is one object. Every figure has "version" (FigureJSONVersion),
 // "kind", "width" and "height" (CSS pixels), and may have "title", "notes"
 // (caption lines), "frame" (the update number of a live figure, from 0) and
-// the axes "x" and "y" ({"label", "log", "min", "max"}; min and max only
+// "final" (true on the last frame, whose axes need no room to grow), the
+// axes "x" and "y" ({"label", "log", "min", "max"}; min and max only
 // when fixed). Numbers that are NaN or infinite are null. By kind:
 //
 //   - "lines": "series", each {"name", "x", "y", "color" (#RRGGBB or
@@ -62,6 +63,7 @@ type figureJSON struct {
 	Width    int           `json:"width,omitempty"`
 	Height   int           `json:"height,omitempty"`
 	Frame    *int          `json:"frame,omitempty"`
+	Final    bool          `json:"final,omitempty"`
 	Notes    []string      `json:"notes,omitempty"`
 	X        *axisJSON     `json:"x,omitempty"`
 	Y        *axisJSON     `json:"y,omitempty"`
@@ -180,7 +182,7 @@ func (f *Figure) interactiveJSON() []byte {
 	if j == nil {
 		return nil
 	}
-	j.Frame = f.frame
+	j.Frame, j.Final = f.frame, f.final
 	b, err := json.Marshal(j)
 	if err != nil {
 		return nil

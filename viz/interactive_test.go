@@ -224,8 +224,8 @@ func TestLiveFramesAreNumberedFromZero(t *testing.T) {
 		t.Fatalf("%d frames carried the JSON after %d redraws", len(frames), live.Redraws())
 	}
 	for i, f := range frames {
-		if f["frame"] != float64(i) {
-			t.Fatalf("frame %d is numbered %v", i, f["frame"])
+		if f["frame"] != float64(i) || (f["final"] == true) != (i == len(frames)-1) {
+			t.Fatalf("frame %d is numbered %v, final %v", i, f["frame"], f["final"])
 		}
 	}
 	if got := frames[len(frames)-1]["series"].([]any)[0].(map[string]any)["y"].([]any); len(got) != len(ys) {

@@ -169,7 +169,7 @@ func (l *Live) Close(final *Figure, err error) {
 		return
 	}
 	l.mu.Lock()
-	final.frame = l.nextFrame()
+	final.frame, final.final = l.nextFrame(), true
 	l.mu.Unlock()
 	l.publish(final)
 	l.mu.Lock()

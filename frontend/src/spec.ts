@@ -92,6 +92,8 @@ export interface Figure {
   height: number;
   /** Frame counter of live figures; NaN when absent. */
   frame: number;
+  /** The last frame of a live figure: its axes need no room to grow. */
+  final: boolean;
   /** Caption lines sent by the producer. */
   notes: string[];
   x: Axis;
@@ -402,6 +404,7 @@ export function emptyFigure(): Figure {
     width: 624,
     height: 384,
     frame: NaN,
+    final: false,
     notes: [],
     x: { label: '', log: false, min: NaN, max: NaN },
     y: { label: '', log: false, min: NaN, max: NaN },
@@ -452,6 +455,7 @@ function parseInto(raw: unknown, p: Problems, depth: number): Figure {
   if (!isNaN(w)) f.width = Math.round(clamp(w, LIMITS.minWidth, LIMITS.maxWidth));
   if (!isNaN(h)) f.height = Math.round(clamp(h, LIMITS.minHeight, LIMITS.maxHeight));
   f.frame = num(o.frame);
+  f.final = o.final === true;
   f.notes = strArray(o.notes, 'notes', p, 20);
   f.x = parseAxis(o.x, 'x', p);
   f.y = parseAxis(o.y, 'y', p);

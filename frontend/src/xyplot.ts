@@ -135,10 +135,15 @@ export class XYPlot implements View {
   update(fig: Figure): boolean {
     if (fig.kind !== this.kind) return false;
     const shown = this.drawn.length > 0 ? this.domain() : null;
-    const plan = this.pending === 'full' ? 'full' : planUpdate(this.fig, fig, shown, this.zoom !== null, SCATTER_BUDGET);
+    let plan = this.pending === 'full' ? 'full' : planUpdate(this.fig, fig, shown, this.zoom !== null, SCATTER_BUDGET);
     // Live data outgrew the axes: leave more room on x from now on, so that the
     // next updates can append again instead of redrawing every time.
     if (plan === 'full' && this.kind === 'lines' && planUpdate(this.fig, fig, null, true) === 'append') this.growing = true;
+    // The last frame of a live figure fits its axes to the data again.
+    if (fig.final && this.growing) {
+      this.growing = false;
+      plan = 'full';
+    }
     this.fig = fig;
     this.syncFigure();
     if (plan === 'full') this.pending = 'full';

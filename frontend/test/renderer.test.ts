@@ -61,6 +61,21 @@ test('live updates: first paint full, growth appends, data-frame follows', async
   assert.equal(stats().paints[before].frame, 14);
 });
 
+test("a live figure's final frame is drawn whole, to fit its axes to the data", async () => {
+  const r = new FigureRenderer();
+  for (let f = 0; f <= 12; f++) {
+    r.update(growing(f));
+    await frames();
+  }
+  const before = stats().paints.length;
+  r.update({ ...growing(12), frame: 13, final: true });
+  await frames();
+  const last = stats().paints.slice(before);
+  assert.equal(last.length, 1);
+  assert.equal(last[0].full, true, 'the final frame kept the room the live frames left to grow');
+  assert.equal(last[0].frame, 13);
+});
+
 test('legend toggles survive updates', async () => {
   const r = new FigureRenderer();
   const two = (n: number): object => ({ version: 1, kind: 'lines', series: [{ name: 'a', y: Array(n).fill(1) }, { name: 'b', y: Array(n).fill(2) }] });
