@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -263,7 +264,8 @@ func linesJSON(series []seriesJSON) *figureJSON {
 // MaxInteractivePoints.
 func scatterJSON(xs, ys []float64, classes, domains []int, labels []string, index []int, opt ScatterOptions) *figureJSON {
 	n := len(xs)
-	pts := &pointsJSON{X: xs, Y: ys, Class: classes, Domain: domains, Label: labels, Index: index}
+	// The caller's slices are copied: a figure may be encoded later.
+	pts := &pointsJSON{X: xs, Y: ys, Class: slices.Clone(classes), Domain: slices.Clone(domains), Label: slices.Clone(labels), Index: slices.Clone(index)}
 	j := &figureJSON{Kind: "scatter", Points: pts}
 	if n > MaxInteractivePoints {
 		if index == nil {
@@ -331,7 +333,7 @@ func heatmapJSON(data []float64, rows, cols int, opt HeatmapOptions, cmap colorm
 	if name == "" {
 		name = "viridis"
 	}
-	c := &cellsJSON{Rows: rows, Cols: cols, Values: data, RowLabels: opt.RowLabels, ColLabels: opt.ColLabels,
+	c := &cellsJSON{Rows: rows, Cols: cols, Values: data, RowLabels: slices.Clone(opt.RowLabels), ColLabels: slices.Clone(opt.ColLabels),
 		Colormap: name, Min: lo, Max: hi, Annotate: opt.Values && rows <= maxValueCells && cols <= maxValueCells}
 	const stops = 9
 	for i := range stops {

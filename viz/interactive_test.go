@@ -77,6 +77,18 @@ func TestLinesCarryTheirSeriesAxesAndNotes(t *testing.T) {
 	}
 }
 
+func TestLinesKeepTheirValuesWhenTheCallerReusesItsSlices(t *testing.T) {
+	ys := []float64{1, 2, 3}
+	f, err := Lines([]Series{{Name: "loss", Y: ys}}, LineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys[0] = 99 // a loop overwriting its buffer while a live frame is encoded
+	if got := decodeFigureJSON(t, f)["series"].([]any)[0].(map[string]any)["y"].([]any); got[0] != 1.0 {
+		t.Errorf("y[0] = %v after the caller changed its slice, want 1", got[0])
+	}
+}
+
 func TestSmoothedLinesSendTheRawValuesAsAFaintSeries(t *testing.T) {
 	f, err := Lines([]Series{{Name: "loss", Y: []float64{4, 2, 3, 1}}}, LineOptions{Smooth: 0.5})
 	if err != nil {

@@ -3,6 +3,7 @@ package viz
 import (
 	"fmt"
 	"image/color"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -94,7 +95,7 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 			if len(raw) > 1 {
 				faint := mustLine(raw, withAlpha(colour, 0.25), 1, false)
 				p.Add(faint)
-				data = append(data, seriesJSON{Name: name + " (raw)", X: xs, Y: ys, Color: hexColour(withAlpha(colour, 0.25))})
+				data = append(data, seriesJSON{Name: name + " (raw)", X: slices.Clone(xs), Y: slices.Clone(ys), Color: hexColour(withAlpha(colour, 0.25))})
 			}
 			ys = EMA(ys, smooth)
 		}
@@ -107,7 +108,9 @@ func Lines(series []Series, opt LineOptions) (*Figure, error) {
 				p.Add(band)
 			}
 		}
-		sj := seriesJSON{Name: s.Name, X: xs, Y: ys, Color: hexColour(colour), Dash: s.Dashed, Band: s.Band}
+		// Copies: a live figure is encoded later, on another goroutine,
+		// while the loop that made it goes on writing its slices.
+		sj := seriesJSON{Name: s.Name, X: slices.Clone(xs), Y: slices.Clone(ys), Color: hexColour(colour), Dash: s.Dashed, Band: slices.Clone(s.Band)}
 		if s.faint {
 			sj.Color = hexColour(withAlpha(colour, 0.3))
 		}
