@@ -31,6 +31,7 @@ func (a *analyzer) rewrite() error {
 	a.rewriteLoopVars()
 	a.rewriteBlockDefines()
 	a.rewriteMinMax(c)
+	a.rewriteConstQuotients(c)
 	a.rewriteHelpers(c)
 	a.rewriteInstances(c)
 	a.rewriteGlobalDefines(c)
@@ -148,6 +149,8 @@ func (a *analyzer) needsCheck() bool {
 		switch n := n.(type) {
 		case *ast.RangeStmt:
 			need = true
+		case *ast.BinaryExpr:
+			need = need || constQuotient(n) // see rewriteConstQuotients
 		case *ast.CallExpr:
 			switch fun := n.Fun.(type) {
 			case *ast.Ident:
@@ -433,6 +436,60 @@ func (a *analyzer) rewriteMinMax(c *checked) {
 		}
 		return true
 	})
+}
+
+// rewriteConstQuotients writes an integer constant quotient or remainder
+// (400 / 15, or k % 7 with k a constant) as its value: yaegi v0.16.1
+// computes such an operand as 0 where it meets a variable, so that
+// `i += 400 / 15` added nothing and `m + 400/15` was m.
+func (a *analyzer) rewriteConstQuotients(c *checked) {
+	if c == nil {
+		return
+	}
+	a.walk(func(n ast.Node, _ []ast.Node) bool {
+		b, ok := n.(*ast.BinaryExpr)
+		if !ok || b.Op != token.QUO && b.Op != token.REM {
+			return true
+		}
+		tv := c.info.Types[b]
+		if tv.Value == nil || tv.Value.Kind() != constant.Int {
+			return true
+		}
+		if text, ok := a.constText(tv); ok {
+			a.addEdit(b.Pos(), b.End(), "("+text+")")
+			return false
+		}
+		return true
+	})
+}
+
+// constQuotient reports whether b may be a constant integer quotient or
+// remainder: a / or % of operands made of literals and names, with an
+// integer literal among them. The type check tells for sure.
+func constQuotient(b *ast.BinaryExpr) bool {
+	if b.Op != token.QUO && b.Op != token.REM {
+		return false
+	}
+	literal := false
+	var constLike func(e ast.Expr) bool
+	constLike = func(e ast.Expr) bool {
+		switch e := ast.Unparen(e).(type) {
+		case *ast.BasicLit:
+			literal = literal || e.Kind == token.INT
+			return true
+		case *ast.Ident:
+			return true
+		case *ast.SelectorExpr:
+			_, ok := e.X.(*ast.Ident)
+			return ok
+		case *ast.UnaryExpr:
+			return constLike(e.X)
+		case *ast.BinaryExpr:
+			return constLike(e.X) && constLike(e.Y)
+		}
+		return false
+	}
+	return constLike(b.X) && constLike(b.Y) && literal
 }
 
 // displayPath is the import path of graft's display package.

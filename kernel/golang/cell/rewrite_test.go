@@ -57,6 +57,10 @@ func TestRewrites(t *testing.T) {
 		{"max mixing constant first", []cell{{"f := 2.25\nmax(1, f)", "2.25"}}},
 		{"max with NaN", []cell{{"n := math.NaN()\nmath.IsNaN(max(1.0, n))", "true"}}},
 		{"min of named type", []cell{{"type Celsius float64\na, b := Celsius(20), Celsius(-3)\nfloat64(min(a, b))", "-3"}}},
+		{"constant quotient added to a variable", []cell{{"i := 0\ni += 400 / 15\nm := 1\nm = m + 400/15\nconst k = 400\nz := 0\nz -= k % 15 + k/15\nfmt.Sprint(i, m, z)", "26 27 -36"}}},
+		{"constant quotient as a loop step", []cell{{"n := 0\nfor i := 0; i < 400 && n < 100; i += 400 / 15 { n++ }\nn", "16"}}},
+		{"typed constant quotient", []cell{{"d := time.Second\nd += time.Second / 4\nd", "1.25s"}}},
+		{"division by a variable is left alone", []cell{{"a, b := 400, 15\nc := 1\nc += a / b\nc", "27"}}},
 		{"clear map", []cell{{"m := map[string]int{\"a\": 1, \"b\": 2}\nclear(m)\nlen(m)", "0"}}},
 		{"clear slice", []cell{{"s := []int{1, 2, 3}\nclear(s)\ns", "[0 0 0]"}}},
 
