@@ -247,7 +247,7 @@ func Activate(fn string, x *tensor.Tensor, slope float32) *tensor.Tensor {
 	case "gelu_tanh", "gelu_new":
 		return x.GELUTanh()
 	case "quick_gelu":
-		return x.Mul(x.Scale(1.702).Sigmoid())
+		return x.QuickGELU()
 	case "sigmoid":
 		return x.Sigmoid()
 	case "tanh":

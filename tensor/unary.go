@@ -238,12 +238,6 @@ func sigmoid(x float32) float32 {
 	return float32(e / (1 + e))
 }
 
-// Tanh returns the hyperbolic tangent element-wise.
-func (t *Tensor) Tanh() *Tensor {
-	return unary("tanh", t, func(x float32) float32 { return float32(math.Tanh(float64(x))) },
-		func(_, y float32) float32 { return 1 - y*y })
-}
-
 // Softplus returns log(1+eᵗ), computed stably (linear above 20, as PyTorch).
 func (t *Tensor) Softplus() *Tensor {
 	return unary("softplus", t, func(x float32) float32 {
@@ -256,40 +250,5 @@ func (t *Tensor) Softplus() *Tensor {
 			return 1
 		}
 		return sigmoid(x)
-	})
-}
-
-// SiLU returns t·sigmoid(t) (also called swish).
-func (t *Tensor) SiLU() *Tensor {
-	return unary("silu", t, func(x float32) float32 { return x * sigmoid(x) },
-		func(x, _ float32) float32 {
-			s := sigmoid(x)
-			return s * (1 + x*(1-s))
-		})
-}
-
-// GELU returns the exact Gaussian error linear unit x·Φ(x) (PyTorch's default).
-func (t *Tensor) GELU() *Tensor {
-	return unary("gelu", t, func(x float32) float32 {
-		return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)))
-	}, func(x, _ float32) float32 {
-		xf := float64(x)
-		cdf := 0.5 * (1 + math.Erf(xf/math.Sqrt2))
-		pdf := math.Exp(-0.5*xf*xf) / math.Sqrt(2*math.Pi)
-		return float32(cdf + xf*pdf)
-	})
-}
-
-// GELUTanh returns the tanh approximation of GELU (PyTorch's approximate="tanh", GPT-2's gelu_new).
-func (t *Tensor) GELUTanh() *Tensor {
-	const c = 0.7978845608028654 // √(2/π)
-	return unary("gelu_tanh", t, func(x float32) float32 {
-		xf := float64(x)
-		return float32(0.5 * xf * (1 + math.Tanh(c*(xf+0.044715*xf*xf*xf))))
-	}, func(x, _ float32) float32 {
-		xf := float64(x)
-		u := c * (xf + 0.044715*xf*xf*xf)
-		th := math.Tanh(u)
-		return float32(0.5*(1+th) + 0.5*xf*(1-th*th)*c*(1+3*0.044715*xf*xf))
 	})
 }
