@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -138,6 +139,33 @@ func TestSplitSgemmNoSteadyStateAllocation(t *testing.T) {
 				t.Errorf("%v, bias+ReLU %v: %v allocations per product", sh, ep.ReLU, allocs)
 			}
 		}
+	}
+}
+
+// A batch of small products run in parallel (attention's per-head products)
+// allocates nothing once the pools are warm, and computes what the items
+// computed one by one do.
+func TestSgemmBatchNoSteadyStateAllocation(t *testing.T) {
+	prevProcs := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prevProcs)
+	prev := Set(Native{})
+	defer Set(prev)
+	r := rand.New(rand.NewPCG(9, 10))
+	const items, m, n, k = 128, 64, 64, 64
+	a, b := randSlice(r, items*m*k), randSlice(r, items*k*n)
+	c, want := make([]float32, items*m*n), make([]float32, items*m*n)
+	var aOffs, bOffs, cOffs []int
+	for i := range items {
+		aOffs, bOffs, cOffs = append(aOffs, i*m*k), append(bOffs, i*k*n), append(cOffs, i*m*n)
+		Native{}.Sgemm(false, true, m, n, k, 1, a[i*m*k:], k, b[i*k*n:], k, 0, want[i*m*n:], n)
+	}
+	mul := func() { SgemmBatch(false, true, m, n, k, 1, a, aOffs, k, b, bOffs, k, 0, c, cOffs, n) }
+	mul()
+	if !slices.Equal(c, want) {
+		t.Fatal("the batch differs from its items computed one by one")
+	}
+	if allocs := testing.AllocsPerRun(50, mul); allocs > 0 {
+		t.Errorf("%v allocations per batch", allocs)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -153,9 +154,10 @@ const splitFlops = 1 << 21
 
 // How splitSgemm divides a product.
 const (
-	splitRows = iota // blocks of rows of C
-	splitCols        // blocks of columns of C
-	splitK           // blocks of the inner dimension, summed afterwards
+	splitRows  = iota // blocks of rows of C
+	splitCols         // blocks of columns of C
+	splitK            // blocks of the inner dimension, summed afterwards
+	splitBatch        // blocks of the items of a batch (SgemmBatch)
 )
 
 // splitJob is one product that splitSgemm runs in blocks on several
@@ -169,12 +171,14 @@ type splitJob struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	ep             Epilogue
-	by             int // splitRows, splitCols or splitK
+	by             int // splitRows, splitCols, splitK or splitBatch
 	chunk          int // block size along the split dimension
 	// partial[i] receives block i's product in a k split (i > 0; block 0
 	// accumulates into C).
 	partial [][]float32
-	wg      sync.WaitGroup
+	// aOffs, bOffs and cOffs are where a batch's items start in a, b and c.
+	aOffs, bOffs, cOffs []int
+	wg                  sync.WaitGroup
 }
 
 var splitJobs = sync.Pool{New: func() any { return new(splitJob) }}
@@ -261,6 +265,10 @@ func (j *splitJob) run(lo, hi int) {
 			return
 		}
 		j.be.Sgemm(j.transA, j.transB, j.m, j.n, hi-lo, j.alpha, j.a[aOff:], j.lda, j.b[bOff:], j.ldb, 0, j.partial[lo/j.chunk], j.n)
+	case splitBatch:
+		for i := lo; i < hi; i++ {
+			j.be.Sgemm(j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a[j.aOffs[i]:], j.lda, j.b[j.bOffs[i]:], j.ldb, j.beta, j.c[j.cOffs[i]:], j.ldc)
+		}
 	}
 }
 
@@ -324,14 +332,23 @@ func parallelChunks(size, workers, align int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
-// distinct reports whether no offset repeats.
+// distinct reports whether no offset repeats (without allocating for the
+// batch sizes attention uses).
 func distinct(offs []int) bool {
-	seen := make(map[int]bool, len(offs))
-	for _, o := range offs {
-		if seen[o] {
+	if len(offs) > 512 {
+		seen := make(map[int]bool, len(offs))
+		for _, o := range offs {
+			if seen[o] {
+				return false
+			}
+			seen[o] = true
+		}
+		return true
+	}
+	for i, o := range offs {
+		if slices.Contains(offs[:i], o) {
 			return false
 		}
-		seen[o] = true
 	}
 	return true
 }
@@ -340,6 +357,7 @@ func distinct(offs []int) bool {
 // equally shaped products whose matrices start at the given offsets, running
 // the items in parallel when each is small. Items may share a C matrix (a
 // gradient summed over a broadcast batch): then they run one after another.
+// In steady state it allocates nothing.
 func SgemmBatch(transA, transB bool, m, n, k int, alpha float32, a []float32, aOffs []int, lda int, b []float32, bOffs []int, ldb int, beta float32, c []float32, cOffs []int, ldc int) {
 	nb := len(aOffs)
 	if len(bOffs) != nb || len(cOffs) != nb {
@@ -347,25 +365,23 @@ func SgemmBatch(transA, transB bool, m, n, k int, alpha float32, a []float32, aO
 	}
 	be := Current()
 	workers := min(runtime.GOMAXPROCS(0), nb)
-	if !isSerial(be) || workers < 2 || 2*m*n*k >= splitFlops || !distinct(cOffs) {
+	if !isSerial(be) || workers < 2 || 2*m*n*k >= splitFlops || m == 0 || n == 0 || k == 0 || !distinct(cOffs) {
 		for i := 0; i < nb; i++ {
 			Sgemm(transA, transB, m, n, k, alpha, a[aOffs[i]:], lda, b[bOffs[i]:], ldb, beta, c[cOffs[i]:], ldc)
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	per := (nb + workers - 1) / workers
-	for lo := 0; lo < nb; lo += per {
-		hi := min(lo+per, nb)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				Sgemm(transA, transB, m, n, k, alpha, a[aOffs[i]:], lda, b[bOffs[i]:], ldb, beta, c[cOffs[i]:], ldc)
-			}
-		}(lo, hi)
+	for i := range nb {
+		check(transA, transB, m, n, k, a[aOffs[i]:], lda, b[bOffs[i]:], ldb, c[cOffs[i]:], ldc)
 	}
-	wg.Wait()
+	j := splitJobs.Get().(*splitJob)
+	*j = splitJob{be: be, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, by: splitBatch, partial: j.partial,
+		aOffs: aOffs, bOffs: bOffs, cOffs: cOffs, chunk: (nb + workers - 1) / workers}
+	j.runChunks(nb)
+	partial := j.partial
+	*j = splitJob{partial: partial} // drop the references to the caller's matrices
+	splitJobs.Put(j)
 }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
