@@ -95,6 +95,9 @@ type microKernel func(k int, a []float32, lda int, b []float32, ldb int, c []flo
 type nativeBufs struct {
 	a, b []float32
 	tile [nativeMR * nativeNR]float32
+	// strip holds the rows of a narrow last panel while packA or packB
+	// transposes them.
+	strip [nativeNR * nativeKC]float32
 }
 
 var nativePool = sync.Pool{New: func() any { return new(nativeBufs) }}
@@ -168,7 +171,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 			}
 			epi := ep.active() && pc+kc == k // the last block of k
 			if !panelB {
-				packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect)
+				packB(bufs.b[ncDirect*kc:], b, ldb, transB, pc, kc, jc+ncDirect, nc-ncDirect, bufs.strip[:])
 			}
 			for ic := 0; ic < m; ic += mcMax {
 				mc := min(mcMax, m-ic)
@@ -176,7 +179,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 				if directA {
 					mcDirect = mc / nativeMR * nativeMR
 				}
-				packA(bufs.a[mcDirect*kc:], a, lda, transA, ic+mcDirect, mc-mcDirect, pc, kc)
+				packA(bufs.a[mcDirect*kc:], a, lda, transA, ic+mcDirect, mc-mcDirect, pc, kc, bufs.strip[:])
 				for jr := 0; jr < nc; jr += nativeNR {
 					nr := min(nativeNR, nc-jr)
 					bp, bld := bufs.b[jr*kc:(jr+nativeNR)*kc], nativeNR
@@ -191,7 +194,7 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 						bp = bufs.b[g*kc : (g+nativeNR)*kc]
 					case panelB:
 						bp = bufs.b[:kc*nativeNR]
-						packB(bp, b, ldb, transB, pc, kc, jc+jr, nr)
+						packB(bp, b, ldb, transB, pc, kc, jc+jr, nr, bufs.strip[:])
 					}
 					for ir := 0; ir < mc; ir += nativeMR {
 						mr := min(nativeMR, mc-ir)
@@ -254,8 +257,9 @@ func balance(size, limit, unit int) int {
 
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as consecutive kc×16
 // panels (row p of a panel holds 16 columns), padding the last panel's
-// missing columns with zeros.
-func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
+// missing columns with zeros. strip is scratch for a narrow transposed
+// panel (nil: none).
+func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int, strip []float32) {
 	for jp := 0; jp < nc; jp += nativeNR {
 		w := min(nativeNR, nc-jp)
 		d := dst[jp*kc : (jp+nativeNR)*kc]
@@ -283,6 +287,19 @@ func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 			packB16T(d[:kc*nativeNR], b[(jc+jp)*ldb+pc:], ldb, kc)
 			continue
 		}
+		if nativeAVX2 && nativeNR*kc <= len(strip) {
+			// The last, narrow panel: copy its w rows whole (at streaming
+			// speed) into a block padded with zero rows, and transpose
+			// that as a full panel. Gathering the values one by one from
+			// rows far apart cost several times more per value.
+			sc := strip[:nativeNR*kc]
+			for j := range w {
+				copy(sc[j*kc:(j+1)*kc], b[(jc+jp+j)*ldb+pc:])
+			}
+			clear(sc[w*kc:])
+			packB16T(d[:kc*nativeNR], sc, kc, kc)
+			continue
+		}
 		packStripT(d, nativeNR, b[(jc+jp)*ldb+pc:], ldb, kc, w)
 	}
 }
@@ -305,7 +322,7 @@ func packBRows(dst, b []float32, ldb, pc, kc, jc, nc int) {
 		}
 	}
 	if full < nc {
-		packB(dst[full*kc:], b, ldb, false, pc, kc, jc+full, nc-full)
+		packB(dst[full*kc:], b, ldb, false, pc, kc, jc+full, nc-full, nil)
 	}
 }
 
@@ -350,25 +367,30 @@ func packStrip(dst []float32, width int, src []float32, ld, kc, w int) {
 }
 
 // packStripT is packStrip for a transposed source: row j of src (stride ld)
-// becomes column j of the kc panel rows, for j < w; the other columns are
-// zeroed.
+// becomes column j of the kc panel rows, for j < w (w < width ≤ nativeNR);
+// the other columns are zeroed. It writes the panel row by row, reading the
+// w rows side by side: writing a column at a time touched a cache line per
+// value, w times over.
 func packStripT(dst []float32, width int, src []float32, ld, kc, w int) {
-	for j := 0; j < w; j++ {
-		for p, v := range src[j*ld : j*ld+kc] {
-			dst[p*width+j] = v
-		}
+	var rows [nativeNR][]float32
+	for j := range w {
+		rows[j] = src[j*ld : j*ld+kc]
 	}
-	if w < width {
-		for p := 0; p < kc; p++ {
-			clear(dst[p*width+w : (p+1)*width])
+	for p := 0; p < kc; p++ {
+		row := dst[p*width : (p+1)*width]
+		for j, r := range rows[:w] {
+			row[j] = r[p]
+		}
+		for j := w; j < width; j++ {
+			row[j] = 0
 		}
 	}
 }
 
 // packA copies op(A)[ic:ic+mc, pc:pc+kc] into dst as consecutive 6×kc
 // panels (step p of a panel holds 6 rows), padding the last panel's missing
-// rows with zeros.
-func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
+// rows with zeros. strip is scratch for a last panel of fewer than 6 rows.
+func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int, strip []float32) {
 	for ip := 0; ip < mc; ip += nativeMR {
 		h := min(nativeMR, mc-ip)
 		d := dst[ip*kc : (ip+nativeMR)*kc]
@@ -389,21 +411,37 @@ func packA(dst, a []float32, lda int, transA bool, ic, mc, pc, kc int) {
 			continue
 		}
 		if h == nativeMR {
-			base := (ic+ip)*lda + pc
-			r0 := a[base : base+kc]
-			r1 := a[base+lda : base+lda+kc]
-			r2 := a[base+2*lda : base+2*lda+kc]
-			r3 := a[base+3*lda : base+3*lda+kc]
-			r4 := a[base+4*lda : base+4*lda+kc]
-			r5 := a[base+5*lda : base+5*lda+kc]
-			d = d[:kc*nativeMR]
-			for p := range r0 {
-				q := d[p*nativeMR : p*nativeMR+nativeMR : p*nativeMR+nativeMR]
-				q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			packRows6(d, a[(ic+ip)*lda+pc:], lda, kc)
+			continue
+		}
+		if nativeMR*kc <= len(strip) {
+			// As for B's narrow panel: copy the rows whole into a block
+			// padded with zero rows and pack that as a full panel.
+			sc := strip[:nativeMR*kc]
+			for r := range h {
+				copy(sc[r*kc:(r+1)*kc], a[(ic+ip+r)*lda+pc:])
 			}
+			clear(sc[h*kc:])
+			packRows6(d, sc, kc, kc)
 			continue
 		}
 		packStripT(d, nativeMR, a[(ic+ip)*lda+pc:], lda, kc, h)
+	}
+}
+
+// packRows6 packs six rows of kc floats, ld apart in src, into the panel d
+// (six floats per step).
+func packRows6(d, src []float32, ld, kc int) {
+	r0 := src[:kc]
+	r1 := src[ld : ld+kc]
+	r2 := src[2*ld : 2*ld+kc]
+	r3 := src[3*ld : 3*ld+kc]
+	r4 := src[4*ld : 4*ld+kc]
+	r5 := src[5*ld : 5*ld+kc]
+	d = d[:kc*nativeMR]
+	for p := range r0 {
+		q := d[p*nativeMR : p*nativeMR+nativeMR : p*nativeMR+nativeMR]
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 
