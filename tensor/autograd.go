@@ -12,6 +12,20 @@ type node struct {
 	op       string
 	inputs   []*Tensor
 	backward func(grad []float32)
+	// scratch holds pooled buffers only the backward reads (such as max
+	// pooling's positions); Release gives them back to the pool.
+	scratch [][]float32
+}
+
+// keepForBackward hands a pooled buffer that t's backward reads to t's
+// node, so that Release recycles it with the graph; without a node (no
+// gradient recorded) the buffer is recycled at once.
+func (t *Tensor) keepForBackward(buf []float32) {
+	if t.node == nil {
+		putBuffer(buf)
+		return
+	}
+	t.node.scratch = append(t.node.scratch, buf)
 }
 
 // gradDisabled counts active NoGrad scopes; gradients are recorded when it is 0.

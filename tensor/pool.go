@@ -77,11 +77,20 @@ func MaxPool2d(x *Tensor, opt PoolOptions) *Tensor {
 	q := poolSetup("max_pool2d", x, opt)
 	out := newOutput(q.outShape)
 	hw, l := q.h*q.w, q.oh*q.ow
-	arg := make([]int32, q.planes*l) // flat position of the maximum within its plane
+	// The flat position of each maximum within its plane, for the backward.
+	// Positions below 2²⁴ are exact in float32, so the positions of all but
+	// giant planes are kept in a pooled buffer, which Release recycles.
+	var arg []float32
+	var argBig []int32
+	if hw > 1<<24 {
+		argBig = make([]int32, q.planes*l)
+	} else {
+		arg = getBuffer(q.planes * l)
+	}
 	parallelWork(q.planes, q.planes*l*q.kh*q.kw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			src := x.data[p*hw : (p+1)*hw]
-			dst, am := out.data[p*l:(p+1)*l], arg[p*l:(p+1)*l]
+			dst := out.data[p*l : (p+1)*l]
 			for oh := 0; oh < q.oh; oh++ {
 				h0 := oh*q.sh - q.ph
 				h1 := min(h0+q.kh, q.h)
@@ -104,22 +113,36 @@ func MaxPool2d(x *Tensor, opt PoolOptions) *Tensor {
 							m = max(m, v)
 						}
 					}
-					dst[oh*q.ow+ow], am[oh*q.ow+ow] = m, int32(best)
+					j := oh*q.ow + ow
+					dst[j] = m
+					if argBig != nil {
+						argBig[p*l+j] = int32(best)
+					} else {
+						arg[p*l+j] = float32(best)
+					}
 				}
 			}
 		}
 	})
-	return record("max_pool2d", out, func(g []float32) {
+	out = record("max_pool2d", out, func(g []float32) {
 		gx := gradOf(x)
 		parallelWork(q.planes, q.planes*l, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				gp := gx[p*hw : (p+1)*hw]
 				for i, v := range g[p*l : (p+1)*l] {
-					gp[arg[p*l+i]] += v
+					if argBig != nil {
+						gp[argBig[p*l+i]] += v
+					} else {
+						gp[int(arg[p*l+i])] += v
+					}
 				}
 			}
 		})
 	}, x)
+	if arg != nil {
+		out.keepForBackward(arg)
+	}
+	return out
 }
 
 // AvgPool2d returns the mean over each kh×kw window of x (N,C,H,W) or (C,H,W),

@@ -21,6 +21,10 @@ func (t *Tensor) Release() {
 		return
 	}
 	for _, u := range topoOrder(t) {
+		for _, b := range u.node.scratch {
+			putBuffer(b)
+		}
+		u.node.scratch = nil
 		if u == t {
 			continue
 		}

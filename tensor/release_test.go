@@ -51,30 +51,34 @@ func TestReleaseGivesTheSameTrainingBitForBit(t *testing.T) {
 	}
 }
 
+// bytesPerStep returns the fewest bytes step allocated per call over three
+// rounds of four warm calls, with the collector off: the pool keeps what it
+// is given (a collection empties it, which would make the figures depend on
+// GC timing), and the GEMM's own packing buffers, in a sync.Pool, are now and
+// then allocated anew.
+func bytesPerStep(step func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for range 2 { // warm the pool
+		step()
+	}
+	best := uint64(1 << 62)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const steps = 4
+		for range steps {
+			step()
+		}
+		runtime.ReadMemStats(&after)
+		best = min(best, (after.TotalAlloc-before.TotalAlloc)/steps)
+	}
+	return best
+}
+
 func TestReleaseRecyclesTheStepsMemory(t *testing.T) {
 	x, w1, w2 := releaseModel()
-	// With the collector off the pool keeps what it is given (a collection
-	// empties it, which would make the figures depend on GC timing).
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	// perStep returns the fewest bytes a step allocated over three rounds
-	// of four warm steps (the GEMM's own packing buffers, in a sync.Pool,
-	// are now and then allocated anew).
 	perStep := func(release bool) uint64 {
-		for range 2 { // warm the pool
-			releaseStep(x, w1, w2, release)
-		}
-		best := uint64(1 << 62)
-		for range 3 {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			const steps = 4
-			for range steps {
-				releaseStep(x, w1, w2, release)
-			}
-			runtime.ReadMemStats(&after)
-			best = min(best, (after.TotalAlloc-before.TotalAlloc)/steps)
-		}
-		return best
+		return bytesPerStep(func() { releaseStep(x, w1, w2, release) })
 	}
 	kept, released := perStep(false), perStep(true)
 	// Each step computes two 64×256 float32 activations, 64 KiB each (their
@@ -83,6 +87,33 @@ func TestReleaseRecyclesTheStepsMemory(t *testing.T) {
 		t.Fatalf("without Release a step allocated only %d bytes; the test measures nothing", kept)
 	}
 	if released > kept/8 {
+		t.Fatalf("with Release a step still allocated %d bytes (%d without)", released, kept)
+	}
+	t.Logf("bytes allocated per step: %d without Release, %d with", kept, released)
+}
+
+// Max pooling keeps each window's position for its backward in a pooled
+// buffer that Release recycles with the graph.
+func TestReleaseRecyclesMaxPoolPositions(t *testing.T) {
+	r := NewRNG(4)
+	x := Randn(r, 16, 8, 32, 32)
+	w := Randn(r, 8, 1, 1).Detach().SetRequiresGrad(true)
+	step := func(release bool) func() {
+		return func() {
+			w.ZeroGrad()
+			l := MaxPool2d(x.Mul(w), PoolOptions{Kernel: [2]int{2, 2}}).Mean()
+			l.Backward()
+			if release {
+				l.Release()
+			}
+		}
+	}
+	const positions = 16 * 8 * 16 * 16 * 4 // bytes
+	kept, released := bytesPerStep(step(false)), bytesPerStep(step(true))
+	if kept < positions {
+		t.Fatalf("without Release a step allocated only %d bytes; the test measures nothing", kept)
+	}
+	if released > positions/8 {
 		t.Fatalf("with Release a step still allocated %d bytes (%d without)", released, kept)
 	}
 	t.Logf("bytes allocated per step: %d without Release, %d with", kept, released)
