@@ -141,11 +141,41 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	be := Current()
+	if _, native := be.(Native); native && nativeSwaps(m, n, k) {
+		sgemmTransposed(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ep.applyParallel(c, ldc, m, n, workers)
+		return
+	}
 	if !isSerial(be) || workers < 2 || 2*m*n*k < splitFlops {
 		runBackend(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
 	splitSgemm(be, workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+}
+
+// transposedC pools the buffers of sgemmTransposed.
+var transposedC = sync.Pool{New: func() any { return new([]float32) }}
+
+// sgemmTransposed computes C = alpha·op(A)·op(B) + beta·C as the transpose
+// of Cᵀ = op(B)ᵀ·op(A)ᵀ, computed into a pooled buffer (see nativeSwaps).
+func sgemmTransposed(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	buf := transposedC.Get().(*[]float32)
+	t := grow(*buf, m*n)
+	sgemm(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, 0, t, m, Epilogue{})
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 { // C is not read: NaNs in it do not carry over
+			for j := range row {
+				row[j] = t[j*m+i]
+			}
+			continue
+		}
+		for j, v := range row {
+			row[j] = t[j*m+i] + beta*v
+		}
+	}
+	*buf = t
+	transposedC.Put(buf)
 }
 
 // splitFlops is the size below which splitting a product across goroutines
@@ -190,6 +220,10 @@ var splitJobs = sync.Pool{New: func() any { return new(splitJob) }}
 func splitSgemm(be Backend, workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	var by, size, align int
 	switch {
+	case k >= 8*max(m, n) && k >= 64*workers:
+		// A long inner dimension: blocks of rows or columns would each
+		// pack the whole of the other operand.
+		by, size, align = splitK, k, 1
 	case m >= n && m >= 16*workers:
 		by, size, align = splitRows, m, 16
 	case n >= 16*workers:

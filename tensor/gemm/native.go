@@ -247,6 +247,22 @@ func nativeSgemm(kern, kern4 microKernel, transA, transB bool, m, n, k int, alph
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
+// nativeTileUse is the fraction of its micro-tiles' work that a product
+// whose C has m rows and n columns uses (the rest pads edge tiles).
+func nativeTileUse(m, n int) float64 {
+	return float64(m*n) / float64(roundUp(m, nativeMR)*roundUp(n, nativeNR))
+}
+
+// nativeSwaps reports whether a product is faster computed as Cᵀ =
+// op(B)ᵀ·op(A)ᵀ and transposed into C: when that fills the 6×16 tiles
+// markedly better and C is small next to the work, as in a convolution's
+// weight gradient (16×4096·4096×150: Cᵀ is 150×16, 25 whole tiles, against
+// 3×10 tiles a sixth empty; 1.4× faster here). The transpose costs about
+// one GEMM step per element of C, so k must be long.
+func nativeSwaps(m, n, k int) bool {
+	return k >= 512 && m*n <= 1<<16 && nativeTileUse(n, m) >= 1.1*nativeTileUse(m, n)
+}
+
 // balance returns the block size for splitting size into the fewest blocks
 // of at most limit, as equal as possible, rounded up to a multiple of unit
 // (limit is a multiple of unit).

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"testing"
 )
 
@@ -180,5 +181,54 @@ func TestDefaultBackend(t *testing.T) {
 	}
 	if got := Current().Name(); got != want {
 		t.Errorf("default backend %q, want %q (AVX2+FMA: %v, backends %v)", got, want, nativeAVX2, Available())
+	}
+}
+
+// Products that nativeSwaps computes as Cᵀ = op(B)ᵀ·op(A)ᵀ (a
+// convolution's weight gradient) equal the reference for every transpose,
+// with beta 0 (C's NaNs ignored) and beta 0.5, on one thread and on two.
+func TestTransposedProductsMatchReference(t *testing.T) {
+	prev := Set(Native{})
+	defer Set(prev)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sh := range [][3]int{{16, 150, 1024}, {16, 6, 600}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		if !nativeSwaps(m, n, k) {
+			t.Fatalf("%v: nativeSwaps is false; the test would not reach the transposed path", sh)
+		}
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, beta := range []float32{0, 0.5} {
+						a, b := randSlice(r, m*k), randSlice(r, k*n)
+						lda, ldb, ldc := k, n, n+3
+						if ta {
+							lda = m
+						}
+						if tb {
+							ldb = k
+						}
+						c := randSlice(r, m*ldc)
+						if beta == 0 {
+							for i := range c {
+								c[i] = float32(math.NaN())
+							}
+						}
+						want := naive(ta, tb, m, n, k, 0.7, a, lda, b, ldb, beta, c, ldc)
+						Sgemm(ta, tb, m, n, k, 0.7, a, lda, b, ldb, beta, c, ldc)
+						for i := range m {
+							for j := range n {
+								got, w := c[i*ldc+j], want[i*n+j]
+								if math.Abs(float64(got)-w) > 1e-3*(1+math.Abs(w)) {
+									t.Fatalf("%v ta=%v tb=%v beta=%v procs %d: C[%d][%d] = %v, want %v", sh, ta, tb, beta, procs, i, j, got, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }
