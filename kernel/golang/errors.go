@@ -19,6 +19,7 @@ const (
 	ErrPanic       = "panic"         // a panic in the cell or a goroutine it started
 	ErrInterrupted = "Interrupted"   // the user interrupted the cell
 	ErrOverflow    = "StackOverflow" // runaway recursion stopped before it crashed the kernel
+	ErrMemory      = "MemoryLimit"   // runaway allocation stopped before it exhausted the machine
 	ErrUsage       = "UsageError"    // a magic was misused
 	ErrReturned    = "error"         // the cell's trailing call returned a non-nil error
 )
@@ -73,6 +74,12 @@ func (in *Interpreter) cellError(r *run, e *stepErr) *kernel.CellError {
 		v := fmt.Sprintf("goroutine stacks grew past %d MB (runaway recursion?); the cell was stopped", maxStack>>20)
 		return &kernel.CellError{Name: ErrOverflow, Value: v,
 			Traceback: []string{ErrOverflow + ": " + v, "", "cell", "\t" + in.stmtWhere(r)}}
+	case "memory":
+		v := fmt.Sprintf("the heap reached %s, past graft's memory limit of %s (%%memory SIZE or %s changes it); "+
+			"the cell was stopped, and what it allocated is freed unless a variable still holds it",
+			formatBytes(r.heapAtStop.Load()), formatBytes(memoryLimit.Load()), MemoryLimitEnv)
+		return &kernel.CellError{Name: ErrMemory, Value: v,
+			Traceback: []string{ErrMemory + ": " + v, "", "cell", "\t" + in.stmtWhere(r)}}
 	default:
 		return in.panicError(r, e)
 	}

@@ -117,6 +117,9 @@ func New(opts Options) (*Interpreter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("golang: creating the pipes for os.Stdout and os.Stderr: %w", err)
 	}
+	if err := setupMemoryLimit(); err != nil {
+		fmt.Fprintln(os.Stderr, "graft:", err)
+	}
 	in := &Interpreter{opts: opts, io: c, cellCtx: context.Background()}
 	in.stdoutFile, in.stderrFile = c.files[0], c.files[1]
 	in.stdinFile = &Stdin{r: &c.stdin}
@@ -234,7 +237,7 @@ func (in *Interpreter) execCode(ctx context.Context, req kernel.ExecuteRequest, 
 	defer in.io.end()
 	prev := display.SetFrontend(frontend{in.io})
 	defer display.SetFrontend(prev)
-	stopWatch := watchStack(r)
+	stopWatch := watchCell(r)
 	defer stopWatch()
 	if err := in.waitLeftover(runCtx); err != nil {
 		return kernel.Result{Error: in.cellError(r, &stepErr{kind: "interrupt", err: err})}

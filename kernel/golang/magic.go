@@ -30,6 +30,8 @@ var magicHelp = [][2]string{
 	{"NAME?", "the same as %doc NAME"},
 	{"%threads", "show GOMAXPROCS, the number of threads graft's kernels use"},
 	{"%threads N", "set GOMAXPROCS to N"},
+	{"%memory", "show the heap and the memory limit past which a cell that grows the heap is stopped"},
+	{"%memory SIZE", "set the memory limit: 12GiB, 800MiB, 90% (of the machine) or off"},
 }
 
 // magic runs a cell that starts with a magic (or ends with ?); ok is false
@@ -74,6 +76,8 @@ func (in *Interpreter) magic(ctx context.Context, req kernel.ExecuteRequest, out
 			return in.doc(arg), true
 		case "threads":
 			return in.threads(arg, out), true
+		case "memory":
+			return in.memory(arg, out), true
 		default:
 			return usage("unknown magic %" + name + "; magics: " + magicNames()), true
 		}
@@ -288,6 +292,19 @@ func (in *Interpreter) threads(arg string, out kernel.Output) kernel.Result {
 		runtime.GOMAXPROCS(n)
 	}
 	in.text(out, fmt.Sprintf("GOMAXPROCS=%d (this machine has %d CPUs)", runtime.GOMAXPROCS(0), runtime.NumCPU()))
+	return kernel.Result{}
+}
+
+// memory shows the heap and the memory limit, or sets the limit.
+func (in *Interpreter) memory(arg string, out kernel.Output) kernel.Result {
+	if arg != "" {
+		n, err := parseMemorySize(arg, totalMemory())
+		if err != nil {
+			return usage("%memory: " + err.Error())
+		}
+		setMemoryLimit(n)
+	}
+	in.text(out, memoryReport())
 	return kernel.Result{}
 }
 

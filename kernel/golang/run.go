@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ type run struct {
 	shown  *display.Bundle // what _graftrt.Show rendered
 	failed error           // the error _graftrt.ShowResult was handed
 	ended  atomic.Bool     // set when the cell ends, before ctx is cancelled
+	// heapAtStop is the heap size at which the memory guard stopped the
+	// cell.
+	heapAtStop atomic.Uint64
 
 	// drop lists compiled files that no later traceback can mention,
 	// forgotten when the cell ends.
@@ -142,7 +146,7 @@ func cellLines(code string) []string { return strings.Split(code, "\n") }
 
 // stepErr is a failure to compile or run a step.
 type stepErr struct {
-	kind string // "syntax", "compile", "panic", "interrupt", "overflow", "internal"
+	kind string // "syntax", "compile", "panic", "interrupt", "overflow", "memory", "internal"
 	err  error
 	pos  []posError // compile errors with positions
 	p    *panicInfo
@@ -360,6 +364,9 @@ func (in *Interpreter) execute(r *run, prog *interp.Program) (v reflect.Value, s
 		switch {
 		case errors.Is(cause, errStackOverflow):
 			return v, &stepErr{kind: "overflow", err: cause}
+		case errors.Is(cause, errMemory):
+			go debug.FreeOSMemory() // the stopped cell's allocations, now garbage
+			return v, &stepErr{kind: "memory", err: cause}
 		case errors.Is(cause, errGoPanic):
 			r.mu.Lock()
 			p := r.goPanic
@@ -450,12 +457,15 @@ func goroutineID() string {
 	return ""
 }
 
-// watchStack stops r when goroutine stacks grow past maxStack (runaway
-// recursion), and returns a func that ends the watch.
-func watchStack(r *run) (stop func()) {
+// watchCell stops r when goroutine stacks grow past maxStack (runaway
+// recursion) or when the cell grows the heap past the memory limit (see
+// memory.go), and returns a func that ends the watch.
+func watchCell(r *run) (stop func()) {
 	done := make(chan struct{})
 	go func() {
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(sample)
+		startHeap := sample[1].Value.Uint64()
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -466,8 +476,14 @@ func watchStack(r *run) (stop func()) {
 				return
 			case <-t.C:
 				metrics.Read(sample)
-				if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > maxStack {
+				if sample[0].Value.Uint64() > maxStack {
 					r.cancel(errStackOverflow)
+					return
+				}
+				heap := sample[1].Value.Uint64()
+				if limit := memoryLimit.Load(); limit > 0 && heap > limit && heap > startHeap+memoryGrowthSlack {
+					r.heapAtStop.Store(heap)
+					r.cancel(errMemory)
 					return
 				}
 			}
