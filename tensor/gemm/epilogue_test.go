@@ -119,13 +119,21 @@ func TestSgemmEpilogueBiasLengthPanics(t *testing.T) {
 	SgemmEpilogue(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2, Epilogue{Bias: make([]float32, 3)})
 }
 
+// nativeOnTwoThreads makes the native backend current, on two threads, for
+// the rest of the test.
+func nativeOnTwoThreads(t *testing.T) {
+	prevProcs := runtime.GOMAXPROCS(2)
+	prev := Set(Native{})
+	t.Cleanup(func() {
+		Set(prev)
+		runtime.GOMAXPROCS(prevProcs)
+	})
+}
+
 // Split products, the k split's partial products included, allocate
 // nothing once the pools are warm.
 func TestSplitSgemmNoSteadyStateAllocation(t *testing.T) {
-	prevProcs := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(prevProcs)
-	prev := Set(Native{})
-	defer Set(prev)
+	nativeOnTwoThreads(t)
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, sh := range [][3]int{{6, 25, 9000}, {301, 40, 97}, {40, 301, 97}} { // by k, rows, columns
 		m, n, k := sh[0], sh[1], sh[2]
@@ -146,10 +154,7 @@ func TestSplitSgemmNoSteadyStateAllocation(t *testing.T) {
 // allocates nothing once the pools are warm, and computes what the items
 // computed one by one do.
 func TestSgemmBatchNoSteadyStateAllocation(t *testing.T) {
-	prevProcs := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(prevProcs)
-	prev := Set(Native{})
-	defer Set(prev)
+	nativeOnTwoThreads(t)
 	r := rand.New(rand.NewPCG(9, 10))
 	const items, m, n, k = 128, 64, 64, 64
 	a, b := randSlice(r, items*m*k), randSlice(r, items*k*n)
