@@ -24,12 +24,7 @@ const actChunk = 256
 func smoothActivation(op string, t *Tensor, fwd func(y, x []float32), grad func(gx, g, x []float32)) *Tensor {
 	out := newOutputUninit(t.shape)
 	src, dst := t.data, out.data
-	parallelFor(len(src), 8, func(lo, hi int) {
-		for c := lo; c < hi; c += actChunk {
-			e := min(c+actChunk, hi)
-			fwd(dst[c:e], src[c:e])
-		}
-	})
+	parallelFor(len(src), 8, func(lo, hi int) { eachChunk(dst[lo:hi], src[lo:hi], fwd) })
 	return record(op, out, func(g []float32) {
 		gt := gradOf(t)
 		parallelFor(len(g), 8, func(lo, hi int) {
@@ -39,6 +34,15 @@ func smoothActivation(op string, t *Tensor, fwd func(y, x []float32), grad func(
 			}
 		})
 	}, t)
+}
+
+// eachChunk calls f on y and x a chunk of at most actChunk elements at a
+// time.
+func eachChunk(y, x []float32, f func(y, x []float32)) {
+	for c := 0; c < len(x); c += actChunk {
+		e := min(c+actChunk, len(x))
+		f(y[c:e], x[c:e])
+	}
 }
 
 // expSplit returns exp(a) for a float64 argument from e = exp(float32(a)),
@@ -100,12 +104,7 @@ func tanhChunk(y, x []float32) {
 
 // Tanh returns the hyperbolic tangent element-wise.
 func (t *Tensor) Tanh() *Tensor {
-	return unarySlices("tanh", t, func(dst, src []float32) {
-		for c := 0; c < len(src); c += actChunk {
-			e := min(c+actChunk, len(src))
-			tanhChunk(dst[c:e], src[c:e])
-		}
-	}, func(_, y float32) float32 { return 1 - y*y })
+	return unarySlices("tanh", t, func(y, x []float32) { eachChunk(y, x, tanhChunk) }, func(_, y float32) float32 { return 1 - y*y })
 }
 
 // sigmoidGate is the activation x·σ(v), v = αx + βx³, with α and β in
